@@ -1,0 +1,5 @@
+import sys
+
+from jaxstress.cli import main
+
+sys.exit(main())
