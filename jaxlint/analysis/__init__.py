@@ -1,0 +1,1 @@
+"""The trace analysis: which values JAX traces, and why."""

@@ -1,0 +1,70 @@
+"""What a rule sees: the values of the nodes under a trace, and a way to report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from jaxlint.analysis.values import STATIC, Kind, Reason, Value, extend, source_of
+from jaxlint.findings import Fix
+from jaxlint.rules.base import Rule
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.interpreter import Frame
+    from jaxlint.analysis.project import Project
+
+HOOK_PREFIX = "on_"
+
+
+class RuleContext:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    @property
+    def frame(self) -> Frame:
+        return self.project.interp.frame
+
+    def value(self, node: cst.CSTNode | None) -> Value:
+        """The value of an expression already evaluated in the current frame."""
+        if node is None:
+            return STATIC
+        return self.frame.values.get(id(node), STATIC)
+
+    def qual(self, node: cst.CSTNode) -> str | None:
+        """Qualified name of an external callee (``jax.numpy.zeros``), or None."""
+        v = self.value(node)
+        return v.ref if v.kind is Kind.EXT else None
+
+    @property
+    def staged(self) -> bool:
+        return self.frame.staged
+
+    def source(self, node: cst.CSTNode, limit: int = 60) -> str:
+        return source_of(node, limit)
+
+    def report(
+        self, rule: Rule, node: cst.CSTNode, message: str, value: Value | Reason | None = None,
+        *, jax_error: str | None = None, fix: Fix | None = None, why: str | None = None,
+    ) -> None:
+        if isinstance(value, Value):
+            reason = value.reason
+        else:
+            reason = value
+        if reason is None:
+            reason = self.frame.in_trace or ()
+        if why:
+            reason = extend(reason, (why, None))
+        self.project.report(rule, self.frame.module, node, message, reason, jax_error, fix)
+
+
+def build_hooks() -> dict[str, list[Callable[..., Any]]]:
+    from jaxlint.rules import RULE_MODULES
+
+    hooks: dict[str, list[Callable[..., Any]]] = {}
+    for mod in RULE_MODULES:
+        for attr, fn in vars(mod).items():
+            if attr.startswith(HOOK_PREFIX) and callable(fn):
+                hooks.setdefault(attr[len(HOOK_PREFIX) :], []).append(fn)
+    return hooks

@@ -1,0 +1,274 @@
+"""What the analysis knows about JAX, flax, equinox, NumPy and the builtins, as plain tables.
+
+Qualified names are canonical import paths (``jax.numpy.zeros``); aliases are resolved before lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TransformSpec:
+    """How a transform treats the functions it receives.
+
+    ``fn_args``: positions of function arguments (``-1`` = every element of a list/tuple at position
+    ``list_arg``); ``fn_kwargs``: keyword names of function arguments; ``staged``: values inside are
+    abstract (jit-like) rather than only batched (vmap-like); ``carries``: ``(param positions)`` of the
+    traced function that are the loop index/carry (all params are traced anyway).
+    """
+
+    name: str
+    fn_args: tuple[int, ...] = (0,)
+    fn_kwargs: tuple[str, ...] = ("fun", "f")
+    staged: bool = True
+    list_arg: int | None = None
+    # Keyword arguments of the transform naming static parameters of the traced function.
+    has_static: bool = False
+    # vmap-style in_axes: parameters with in_axes None are not made traced by this transform.
+    has_in_axes: bool = False
+    # Only wraps (grad, value_and_grad, custom_jvp): does not abstract by itself.
+    wrapper: bool = False
+
+
+def _specs(*specs: TransformSpec) -> dict[str, TransformSpec]:
+    return {s.name: s for s in specs}
+
+
+_JIT = dict(staged=True, has_static=True)
+TRANSFORMS: dict[str, TransformSpec] = _specs(
+    TransformSpec("jax.jit", **_JIT),
+    TransformSpec("jax.pmap", **_JIT, has_in_axes=True),
+    TransformSpec("jax.vmap", staged=False, has_in_axes=True),
+    TransformSpec("jax.checkpoint", has_static=True),
+    TransformSpec("jax.remat", has_static=True),
+    TransformSpec("jax.named_call", staged=False, wrapper=True),
+    TransformSpec("jax.eval_shape"),
+    TransformSpec("jax.make_jaxpr", has_static=True),
+    TransformSpec("jax.linearize"),
+    TransformSpec("jax.jvp", staged=False, wrapper=True),
+    TransformSpec("jax.vjp", staged=False, wrapper=True),
+    TransformSpec("jax.hessian", staged=False, wrapper=True),
+    TransformSpec("jax.jacfwd", staged=False, wrapper=True),
+    TransformSpec("jax.jacrev", staged=False, wrapper=True),
+    TransformSpec("jax.grad", staged=False, wrapper=True),
+    TransformSpec("jax.value_and_grad", staged=False, wrapper=True),
+    TransformSpec("jax.custom_jvp", staged=False, wrapper=True),
+    TransformSpec("jax.custom_vjp", staged=False, wrapper=True),
+    TransformSpec("jax.shard_map", fn_kwargs=("f",)),
+    TransformSpec("jax.experimental.shard_map.shard_map", fn_kwargs=("f",)),
+    TransformSpec("jax.experimental.pjit.pjit", **_JIT),
+    TransformSpec("jax.lax.scan", fn_kwargs=("f",)),
+    TransformSpec("jax.lax.map", fn_kwargs=("f",)),
+    TransformSpec("jax.lax.associative_scan", fn_kwargs=("fn",)),
+    TransformSpec("jax.lax.fori_loop", fn_args=(2,), fn_kwargs=("body_fun",)),
+    TransformSpec("jax.lax.while_loop", fn_args=(0, 1), fn_kwargs=("cond_fun", "body_fun")),
+    TransformSpec("jax.lax.cond", fn_args=(1, 2), fn_kwargs=("true_fun", "false_fun")),
+    TransformSpec("jax.lax.switch", fn_args=(), list_arg=1, fn_kwargs=("branches",)),
+    TransformSpec("jax.lax.custom_root", fn_args=(0, 2, 3)),
+    TransformSpec("jax.lax.custom_linear_solve", fn_args=(0, 2)),
+    # flax linen lifted transforms (functions or Module classes)
+    TransformSpec("flax.linen.jit", **_JIT),
+    TransformSpec("flax.linen.vmap", staged=False),
+    TransformSpec("flax.linen.scan"),
+    TransformSpec("flax.linen.remat", has_static=True),
+    TransformSpec("flax.linen.checkpoint", has_static=True),
+    TransformSpec("flax.linen.remat_scan"),
+    TransformSpec("flax.linen.while_loop", fn_args=(0, 1)),
+    TransformSpec("flax.linen.cond", fn_args=(1, 2)),
+    TransformSpec("flax.linen.switch", fn_args=(), list_arg=1),
+    TransformSpec("flax.linen.map_variables"),
+    TransformSpec("flax.linen.grad", staged=False, wrapper=True),
+    TransformSpec("flax.linen.value_and_grad", staged=False, wrapper=True),
+    # flax nnx
+    TransformSpec("flax.nnx.jit", **_JIT),
+    TransformSpec("flax.nnx.vmap", staged=False, has_in_axes=True),
+    TransformSpec("flax.nnx.pmap", **_JIT, has_in_axes=True),
+    TransformSpec("flax.nnx.scan"),
+    TransformSpec("flax.nnx.remat", has_static=True),
+    TransformSpec("flax.nnx.shard_map"),
+    TransformSpec("flax.nnx.fori_loop", fn_args=(2,)),
+    TransformSpec("flax.nnx.while_loop", fn_args=(0, 1)),
+    TransformSpec("flax.nnx.cond", fn_args=(1, 2)),
+    TransformSpec("flax.nnx.switch", fn_args=(), list_arg=1),
+    TransformSpec("flax.nnx.eval_shape"),
+    TransformSpec("flax.nnx.grad", staged=False, wrapper=True),
+    TransformSpec("flax.nnx.value_and_grad", staged=False, wrapper=True),
+    # equinox
+    TransformSpec("equinox.filter_jit"),
+    TransformSpec("equinox.filter_vmap", staged=False),
+    TransformSpec("equinox.filter_pmap"),
+    TransformSpec("equinox.filter_eval_shape"),
+    TransformSpec("equinox.filter_checkpoint"),
+    TransformSpec("equinox.filter_grad", staged=False, wrapper=True),
+    TransformSpec("equinox.filter_value_and_grad", staged=False, wrapper=True),
+)
+
+# Canonical spellings for names that JAX re-exports under several paths.
+ALIASES: dict[str, str] = {
+    "jax.api.jit": "jax.jit",
+    "jax.experimental.maps.xmap": "jax.vmap",
+    "jax.ad_checkpoint.checkpoint": "jax.checkpoint",
+    "jax.random": "jax.random",
+    "flax.linen.transforms.jit": "flax.linen.jit",
+    "flax.linen.transforms.vmap": "flax.linen.vmap",
+    "flax.linen.transforms.scan": "flax.linen.scan",
+    "flax.experimental.nnx": "flax.nnx",
+}
+
+# Callbacks run on the host with concrete NumPy arrays: the function they receive is never traced.
+HOST_CALLBACKS = frozenset(
+    {
+        "jax.pure_callback",
+        "jax.debug.callback",
+        "jax.experimental.io_callback",
+        "jax.experimental.host_callback.call",
+        "jax.experimental.host_callback.id_tap",
+        "jax.numpy.vectorize",
+    }
+)
+
+# Prefixes whose call results are JAX values inside traced code.
+JAX_ARRAY_MODULES = (
+    "jax.numpy.",
+    "jax.lax.",
+    "jax.random.",
+    "jax.nn.",
+    "jax.scipy.",
+    "jax.image.",
+    "jax.ops.",
+    "jax.tree_util.",
+    "jax.tree.",
+    "optax.",
+    "flax.linen.",
+    "flax.nnx.",
+    "equinox.",
+    "chex.",
+    "distrax.",
+)
+
+# Functions that return boolean arrays (masks).
+BOOLEAN_RESULTS = frozenset(
+    f"jax.numpy.{n}"
+    for n in (
+        "isnan isinf isfinite isneginf isposinf isclose logical_and logical_or logical_not "
+        "logical_xor greater greater_equal less less_equal equal not_equal signbit isin "
+        "isreal iscomplex"
+    ).split()
+)
+
+# NumPy functions that dispatch to the argument's own method, so they trace fine on tracers.
+NUMPY_DISPATCHING = frozenset(
+    (
+        "sum prod product max amax min amin any all mean std var cumsum cumprod argmax argmin "
+        "clip round around reshape transpose squeeze take repeat argsort nonzero shape ndim size "
+        "swapaxes trace diagonal choose compress searchsorted result_type dtype iscomplexobj "
+        "isscalar ndim"
+    ).split()
+)
+# NumPy names that are not array functions (types, constants, submodules handled elsewhere).
+NUMPY_NON_CONVERTING = frozenset(("ndarray generic dtype finfo iinfo errstate printoptions").split())
+
+# Shape-like arguments: function -> (positions, keyword names). Traced values there are hazards.
+SHAPE_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "jax.numpy.zeros": ((0,), ("shape",)),
+    "jax.numpy.ones": ((0,), ("shape",)),
+    "jax.numpy.empty": ((0,), ("shape",)),
+    "jax.numpy.full": ((0,), ("shape",)),
+    "jax.numpy.zeros_like": ((), ("shape",)),
+    "jax.numpy.ones_like": ((), ("shape",)),
+    "jax.numpy.full_like": ((), ("shape",)),
+    "jax.numpy.empty_like": ((), ("shape",)),
+    "jax.numpy.arange": ((0, 1, 2), ("start", "stop", "step")),
+    "jax.numpy.linspace": ((2,), ("num",)),
+    "jax.numpy.logspace": ((2,), ("num",)),
+    "jax.numpy.geomspace": ((2,), ("num",)),
+    "jax.numpy.eye": ((0, 1), ("N", "M")),
+    "jax.numpy.identity": ((0,), ("n",)),
+    "jax.numpy.tri": ((0, 1), ("N", "M")),
+    "jax.numpy.reshape": ((1,), ("shape", "newshape")),
+    "jax.numpy.broadcast_to": ((1,), ("shape",)),
+    "jax.numpy.repeat": ((1,), ("repeats",)),
+    "jax.numpy.tile": ((1,), ("reps",)),
+    "jax.numpy.resize": ((1,), ("new_shape",)),
+    "jax.numpy.indices": ((0,), ("dimensions",)),
+    "jax.lax.full": ((0,), ("shape",)),
+    "jax.lax.iota": ((1,), ("size",)),
+    "jax.lax.broadcast": ((1,), ("sizes",)),
+    "jax.lax.reshape": ((1,), ("new_sizes",)),
+    "jax.lax.dynamic_slice": ((2,), ("slice_sizes",)),
+    "jax.lax.dynamic_slice_in_dim": ((2,), ("slice_size",)),
+    "jax.nn.one_hot": ((1,), ("num_classes",)),
+}
+# jax.random samplers: position of the shape argument (after the key and distribution params).
+RANDOM_SHAPE_ARGS: dict[str, int] = {
+    "normal": 1,
+    "uniform": 1,
+    "bernoulli": 2,
+    "randint": 1,
+    "truncated_normal": 3,
+    "gumbel": 1,
+    "categorical": -1,
+    "choice": 2,
+    "exponential": 1,
+    "laplace": 1,
+    "logistic": 1,
+    "cauchy": 1,
+    "rademacher": 1,
+    "gamma": 2,
+    "beta": 3,
+    "dirichlet": 2,
+    "poisson": 2,
+    "bits": 1,
+    "orthogonal": 1,
+    "permutation": -1,
+    "multivariate_normal": 3,
+    "ball": 3,
+}
+# Array methods with shape-like arguments: method -> positions that are all shape-like.
+SHAPE_METHODS = frozenset({"reshape", "repeat", "tile", "broadcast_to", "resize"})
+# Errors JAX raises for a traced shape argument, by function (default TypeError).
+SHAPE_ERROR: dict[str, str] = {
+    "jax.numpy.arange": "ConcretizationTypeError",
+    "jax.numpy.linspace": "ConcretizationTypeError",
+    "jax.numpy.logspace": "ConcretizationTypeError",
+    "jax.numpy.geomspace": "ConcretizationTypeError",
+    "jax.numpy.repeat": "ConcretizationTypeError",
+    "jax.numpy.tile": "TypeError",
+}
+
+# Functions whose output shape depends on the data: need size= under a trace.
+DATA_DEPENDENT = frozenset(
+    f"jax.numpy.{n}"
+    for n in "nonzero argwhere flatnonzero unique unique_values unique_counts unique_inverse "
+    "unique_all".split()
+)
+
+# Array attributes that are static under any transform.
+STATIC_ATTRS = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "weak_type"})
+# Attributes that turn a pandas/torch object into a host NumPy array.
+HOST_ATTRS = frozenset({"values"})
+HOST_METHODS = frozenset({"to_numpy", "numpy", "__array__", "tolist_numpy"})
+
+# Builtins whose result is static whatever their argument.
+STATIC_BUILTINS = frozenset(
+    {"len", "isinstance", "issubclass", "callable", "hasattr", "type", "id", "repr", "str",
+     "hash", "print", "dir", "vars", "super", "object", "range", "enumerate", "zip", "getattr",
+     "setattr", "NotImplementedError", "ValueError", "TypeError", "RuntimeError", "Exception",
+     "open", "format", "int", "float", "bool", "complex"}
+)
+# Builtins that keep the traced-ness of their arguments.
+PASSTHROUGH_BUILTINS = frozenset({"abs", "sum", "min", "max", "round", "divmod", "pow", "list",
+                                  "tuple", "sorted", "reversed", "iter", "next", "dict", "map",
+                                  "filter", "all", "any"})
+
+# Names of pytree containers: calling the class builds a pytree whose fields are leaves.
+STRUCT_DECORATORS = frozenset({"flax.struct.dataclass", "chex.dataclass", "dataclasses.dataclass",
+                               "jax.tree_util.register_dataclass", "jax.tree_util.register_pytree_node_class",
+                               "flax.struct.dataclass"})
+STRUCT_BASES = frozenset({"flax.struct.PyTreeNode", "typing.NamedTuple", "equinox.Module",
+                          "flax.linen.Module", "flax.nnx.Module", "flax.nnx.Object", "chex.ArrayTree"})
+MODULE_BASES = frozenset({"flax.linen.Module", "flax.nnx.Module"})
+# Field declarations that make a field static.
+STATIC_FIELD_CALLS = frozenset({"flax.struct.field", "equinox.field", "dataclasses.field",
+                                "flax.struct.static_field", "equinox.static_field"})

@@ -1,0 +1,115 @@
+"""The project model: modules, functions and classes as the analysis sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from jaxlint.analysis.values import Kind, Value
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.interpreter import Frame
+
+
+@dataclass(eq=False)
+class ModuleInfo:
+    path: str
+    name: str
+    package: str
+    tree: cst.Module
+    frame: Frame | None = None
+    loading: bool = False
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "pos", "vararg", "kwonly", "varkw"
+    annotation: cst.BaseExpression | None
+    default: cst.BaseExpression | None
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    node: cst.FunctionDef | cst.Lambda
+    module: ModuleInfo
+    name: str
+    qualname: str
+    params: tuple[Param, ...]
+    cls: ClassInfo | None = None
+    is_static: bool = False  # staticmethod
+    is_classmethod: bool = False
+
+    @property
+    def positional(self) -> list[Param]:
+        return [p for p in self.params if p.kind == "pos"]
+
+    @property
+    def body(self) -> Any:
+        return self.node.body
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    module: ModuleInfo
+    name: str
+    bases: tuple[Value, ...] = ()
+    base_quals: frozenset[str] = frozenset()
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    attrs: dict[str, Value] = field(default_factory=dict)  # class-level assignments
+    fields: list[str] = field(default_factory=list)  # annotated fields, in order
+    field_kinds: dict[str, Kind] = field(default_factory=dict)
+    field_annotations: dict[str, str] = field(default_factory=dict)
+    static_fields: set[str] = field(default_factory=set)
+    is_linen: bool = False
+    is_nnx: bool = False
+    is_eqx: bool = False
+
+    def lookup_method(self, name: str) -> FunctionInfo | None:
+        seen: set[int] = set()
+        todo: list[ClassInfo] = [self]
+        while todo:
+            c = todo.pop(0)
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            if name in c.methods:
+                return c.methods[name]
+            todo.extend(b.ref for b in c.bases if b.kind is Kind.CLASS)
+        return None
+
+    def lookup_attr(self, name: str) -> Value | None:
+        if name in self.attrs:
+            return self.attrs[name]
+        for b in self.bases:
+            if b.kind is Kind.CLASS and (v := b.ref.lookup_attr(name)) is not None:
+                return v
+        return None
+
+    def is_static_field(self, name: str) -> bool:
+        if name in self.static_fields:
+            return True
+        return any(b.kind is Kind.CLASS and b.ref.is_static_field(name) for b in self.bases)
+
+
+@dataclass(frozen=True, eq=False)
+class FuncRef:
+    fn: FunctionInfo
+    closure: Frame | None
+    # Bound arguments: self for bound methods, leading positional args and keywords of partial().
+    bound: tuple[Value, ...] = ()
+    bound_kw: tuple[tuple[str, Value], ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class TransformedRef:
+    target: FuncRef
+    qual: str
+    staged: bool
+    static: frozenset[str]
+    unbatched: frozenset[str]  # vmap in_axes=None
+    filtered: bool  # equinox filter_* / nnx: non-array leaves are static
+    site: Any  # (ModuleInfo, node) of the transform application

@@ -1,0 +1,251 @@
+"""The whole-project analysis: modules by import name, what is known across them, and findings."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.interpreter import Frame, Interpreter
+from jaxlint.analysis.model import ClassInfo, ModuleInfo
+from jaxlint.analysis.positions import resolve_spans
+from jaxlint.analysis.values import Kind, Reason, Value
+from jaxlint.findings import Finding, Fix
+from jaxlint.rules.base import Rule
+from jaxlint.settings import Settings
+
+# A module that mentions none of these needs no syntax tree unless traced code calls into it.
+_JAX_MARKERS = re.compile(r"\b(jax|flax|equinox|eqx|jnp|lax|nnx)\b")
+
+
+@dataclass
+class _Pending:
+    rule: Rule
+    module: ModuleInfo
+    node: cst.CSTNode
+    message: str
+    reason: Reason
+    jax_error: str | None
+    fix: Fix | None
+
+
+class Project:
+    def __init__(self, settings: Settings) -> None:
+        from jaxlint.analysis.context import RuleContext, build_hooks
+
+        self.settings = settings
+        self.static_names = frozenset(settings.static_names)
+        self.extra_transforms = frozenset(settings.extend_transforms)
+        self.by_name: dict[str, ModuleInfo] = {}
+        self.texts: dict[str, str] = {}
+        self.attr_kinds: dict[str, Kind | None] = {}
+        self.static_field_names: set[str] = set()
+        self.leaf_field_names: set[str] = set()
+        self.pending: dict[tuple[int, str], _Pending] = {}
+        self.interp = Interpreter(self)
+        self.ctx = RuleContext(self)
+        self.hooks: dict[str, list[Callable[..., None]]] = build_hooks()
+
+    # ------------------------------------------------------------------ modules
+    def add_module(self, path: str, tree: cst.Module | None, text: str) -> ModuleInfo:
+        name, package = module_name(path)
+        info = ModuleInfo(path, name, package, tree)  # type: ignore[arg-type]
+        self.texts[path] = text
+        self.by_name.setdefault(name, info)
+        return info
+
+    def find_module(self, name: str) -> ModuleInfo | None:
+        mod = self.by_name.get(name)
+        if mod is None or mod.tree is not None:
+            return mod
+        try:
+            mod.tree = cst.parse_module(self.texts[mod.path])
+        except Exception:
+            return None
+        return mod
+
+    # ------------------------------------------------------------------ knowledge across modules
+    def is_transform(self, qual: str) -> bool:
+        return qual in K.TRANSFORMS or qual in self.extra_transforms or qual.rsplit(".", 1)[-1] in self.extra_transforms
+
+    def transform_spec(self, qual: str) -> K.TransformSpec:
+        return K.TRANSFORMS.get(qual) or K.TRANSFORMS["jax.jit"]
+
+    def record_class(self, info: ClassInfo) -> None:
+        for name, kind in info.field_kinds.items():
+            self._record_kind(name, kind)
+        self.static_field_names |= info.static_fields
+        if not info.is_linen:
+            self.leaf_field_names |= set(info.fields) - info.static_fields
+
+    def record_attr(self, cls: ClassInfo | None, name: str, v: Value) -> None:
+        if v.traced:
+            return
+        self._record_kind(name, v.kind)
+        if cls is not None and name not in cls.field_kinds and v.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE):
+            cls.field_kinds[name] = v.kind
+
+    def record_constructor(self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]) -> None:
+        positional = [v for v, a in args if a.keyword is None and a.star == ""]
+        for name, v in zip(info.fields, positional, strict=False):
+            self.record_attr(info, name, v)
+        for v, a in args:
+            if a.keyword is not None:
+                self.record_attr(info, a.keyword.value, v)
+
+    def _record_kind(self, name: str, kind: Kind) -> None:
+        if kind in (Kind.UNKNOWN, Kind.NONE, Kind.FUNC, Kind.CLASS, Kind.EXT, Kind.TRANSFORMED):
+            return
+        if name in self.attr_kinds and self.attr_kinds[name] is not kind:
+            self.attr_kinds[name] = None
+        else:
+            self.attr_kinds[name] = kind
+
+    def field_kind(self, name: str) -> Kind | None:
+        k = self.attr_kinds.get(name)
+        return k if k in (Kind.HOST, Kind.LIST, Kind.TUPLE) else None
+
+    def is_static_field_name(self, name: str) -> bool:
+        return name in self.static_field_names and name not in self.leaf_field_names
+
+    def static_attr_value(self, info: ClassInfo, name: str) -> Value:
+        v = info.lookup_attr(name)
+        if v is not None and not v.traced:
+            return v
+        kind = info.field_kinds.get(name) or self.field_kind(name)
+        return Value(kind=kind) if kind is not None else Value()
+
+    # ------------------------------------------------------------------ rules
+    def dispatch(self, event: str, interp: Interpreter, node: cst.CSTNode, *args: Any) -> None:
+        for hook in self.hooks.get(event, ()):
+            hook(self.ctx, node, *args)
+
+    def record_frame(self, frame: Frame) -> None:
+        """Rule hooks ran during evaluation; nothing to keep per frame."""
+
+    def report(
+        self, rule: Rule, module: ModuleInfo, node: cst.CSTNode, message: str, reason: Reason,
+        jax_error: str | None = None, fix: Fix | None = None,
+    ) -> None:
+        key = (id(node), rule.code)
+        if key not in self.pending:
+            self.pending[key] = _Pending(rule, module, node, message, reason, jax_error or rule.jax_error, fix)
+
+    # ------------------------------------------------------------------ running
+    def run(self, modules: Iterable[ModuleInfo]) -> None:
+        interp = self.interp
+        for mod in modules:
+            interp.load_module(mod)
+        interp.run_untraced()
+        interp.run_sites()
+        # Sites found while tracing can add untraced work (nested defs); run both to a fixed point.
+        while interp.pending_untraced or interp.sites:
+            interp.run_untraced()
+            interp.run_sites()
+
+    def findings(self) -> list[Finding]:
+        wanted: dict[int, tuple[ModuleInfo, list[cst.CSTNode]]] = {}
+
+        def want(mod: ModuleInfo, node: cst.CSTNode) -> None:
+            wanted.setdefault(id(mod), (mod, []))[1].append(node)
+
+        for p in self.pending.values():
+            want(p.module, p.node)
+            for _, anchor in p.reason:
+                if anchor is not None:
+                    want(anchor[0], anchor[1])
+        spans: dict[int, tuple[int, int, int, int]] = {}
+        for mod, nodes in wanted.values():
+            spans.update(resolve_spans(mod.tree, nodes))
+        out: list[Finding] = []
+        for p in self.pending.values():
+            span = spans.get(id(p.node))
+            if span is None:
+                continue
+            trace = tuple(_render(text, anchor, spans) for text, anchor in p.reason)
+            out.append(
+                Finding(p.rule.code, p.rule.name, p.jax_error, p.message, p.module.path, *span,
+                        trace=trace, fix=p.fix)
+            )
+        return out
+
+
+def _render(text: str, anchor: Any, spans: dict[int, tuple[int, int, int, int]]) -> str:
+    if anchor is None:
+        return text
+    mod, node = anchor
+    span = spans.get(id(node))
+    where = f"{mod.path}:{span[0]}" if span else mod.path
+    return text.replace("{at}", where)
+
+
+def module_name(path: str) -> tuple[str, str]:
+    """Dotted module name of a file and its package, from the ``__init__.py`` files above it."""
+    p = PurePath(path)
+    parts = [p.stem] if p.stem != "__init__" else []
+    parent = p.parent
+    from pathlib import Path
+
+    while (Path(parent) / "__init__.py").exists() and parent != parent.parent and parent.name:
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    name = ".".join(parts) or p.stem
+    package = ".".join(parts[:-1]) if p.stem != "__init__" else name
+    return name, package
+
+
+def _syntax_error(path: str, text: str) -> Finding | None:
+    from jaxlint.rules.jx000_syntax_error import RULE as JX000
+
+    try:
+        ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = exc.offset or 1
+        return Finding(JX000.code, JX000.name, None, f"SyntaxError: {exc.msg}", path, line, col, line, col + 1)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return Finding(JX000.code, JX000.name, None, f"cannot parse: {exc}", path, 1, 1, 1, 1)
+    return None
+
+
+def analyse_sources(texts: dict[str, str], settings: Settings, jobs: int = 1) -> list[Finding]:
+    """Analyse modules together; returns raw findings (no selection, no suppression)."""
+    import sys
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    project = Project(settings)
+    out: list[Finding] = []
+    roots: list[ModuleInfo] = []
+    markers = _JAX_MARKERS
+    extra = "|".join(re.escape(n.rsplit(".", 1)[-1]) for n in settings.extend_transforms)
+    if extra:
+        markers = re.compile(rf"{markers.pattern}|\b({extra})\b")
+    for path, text in texts.items():
+        if not markers.search(text):
+            err = _syntax_error(path, text)
+            if err is not None:
+                out.append(err)
+            else:
+                project.add_module(path, None, text)
+            continue
+        try:
+            tree = cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            err = _syntax_error(path, text)
+            if err is not None:
+                out.append(err)
+            continue
+        except Exception:
+            continue
+        roots.append(project.add_module(path, tree, text))
+    project.run(roots)
+    out.extend(project.findings())
+    _ = defaultdict
+    return out

@@ -1,0 +1,91 @@
+"""Abstract values: what the analysis knows about a Python value at a point in traced code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+import libcst as cst
+
+# One link of a "why is this traced" chain: text (with ``{at}`` for a source location) and the node
+# that location is taken from, with the module it belongs to.
+Step = tuple[str, Any]
+Reason = tuple[Step, ...]
+
+MAX_CHAIN = 8
+
+
+class Kind(Enum):
+    UNKNOWN = "unknown"
+    HOST = "numpy array"
+    LIST = "list"
+    TUPLE = "tuple"
+    DICT = "dict"
+    DEVICE = "JAX array"
+    SCALAR = "number"
+    STR = "str"
+    NONE = "None"
+    EXT = "external name"
+    PMODULE = "module"
+    FUNC = "function"
+    CLASS = "class"
+    OBJECT = "object"
+    TRANSFORMED = "transformed function"
+    PARTIAL = "partial transform"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    reason: Reason | None = None
+    kind: Kind = Kind.UNKNOWN
+    boolean: bool = False
+    # EXT: qualified name; FUNC: FuncRef; CLASS/OBJECT: ClassInfo; PMODULE: ModuleInfo;
+    # TRANSFORMED: TransformedRef; PARTIAL: (qualified name, keywords); other kinds may carry
+    # ("attr", owner, name) to remember that the value was read as an attribute (method calls).
+    ref: Any = None
+    # Elements of tuple/list literals (for static indexing and unpacking), or (key, value) pairs
+    # of dict literals; ("iter", element) for iterables whose element is known.
+    elts: tuple[Any, ...] | None = None
+
+    @property
+    def traced(self) -> bool:
+        return self.reason is not None
+
+    def with_reason(self, reason: Reason | None) -> Value:
+        return replace(self, reason=reason)
+
+
+STATIC = Value()
+SCALAR = Value(kind=Kind.SCALAR)
+
+
+def extend(reason: Reason, *steps: Step) -> Reason:
+    out = reason + steps
+    if len(out) > MAX_CHAIN:
+        out = out[:2] + (("...", None),) + out[-(MAX_CHAIN - 3) :]
+    return out
+
+
+def first_reason(*values: Value) -> Reason | None:
+    for v in values:
+        if v.reason is not None:
+            return v.reason
+    return None
+
+
+def join(a: Value, b: Value) -> Value:
+    """The value that may be either ``a`` or ``b`` (after branches or loop iterations)."""
+    if a is b:
+        return a
+    kind = a.kind if a.kind == b.kind else Kind.UNKNOWN
+    ref = a.ref if a.ref is b.ref else None
+    elts = a.elts if a.elts == b.elts else None
+    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts)
+
+
+def source_of(node: cst.CSTNode, limit: int = 60) -> str:
+    """Short source text of a node for messages."""
+    text = cst.Module([]).code_for_node(node).strip()
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,250 @@
+"""Which files a run checks: expand the command-line paths the way ruff does.
+
+Directories are walked for ``.py``/``.pyi`` files, skipping hidden directories, virtual environments
+and ruff's default excluded directories; an explicitly named file is checked whatever its name,
+unless the user's ``exclude`` patterns match it or one of its directories (pre-commit passes file
+names, and an excluded file must stay excluded then too).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jaxlint.config import Config, ConfigResolver
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+# ruff's default ``exclude`` list, plus our own cache directory.
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".bzr",
+        ".direnv",
+        ".eggs",
+        ".git",
+        ".git-rewrite",
+        ".hg",
+        ".ipynb_checkpoints",
+        ".jaxlint_cache",
+        ".mypy_cache",
+        ".nox",
+        ".pants.d",
+        ".pyenv",
+        ".pytest_cache",
+        ".pytype",
+        ".ruff_cache",
+        ".svn",
+        ".tox",
+        ".venv",
+        ".vscode",
+        "__pycache__",
+        "__pypackages__",
+        "_build",
+        "buck-out",
+        "build",
+        "dist",
+        "node_modules",
+        "site-packages",
+        "venv",
+    }
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile("(?s:" + _glob_body(pattern) + r")\Z")
+
+
+def _glob_body(pattern: str) -> str:
+    """Translate a glob with globset's defaults (as ruff uses them): ``*`` also crosses ``/``.
+
+    Supports ``*``, ``**``, ``?``, ``[...]`` (``[!...]`` negates) and ``{a,b}`` alternatives.
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            start = i
+            while i < n and pattern[i] == "*":
+                i += 1
+            # ``a/**/b`` also matches ``a/b``.
+            if (
+                i - start >= 2
+                and i < n
+                and pattern[i] == "/"
+                and (start == 0 or pattern[start - 1] == "/")
+            ):
+                out.append("(?:.*/)?")
+                i += 1
+            else:
+                out.append(".*")
+            continue
+        if c == "?":
+            out.append(".")
+        elif c == "[":
+            j = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "^") else i + 1)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j]
+                negate = body[:1] in ("!", "^")
+                body = body[1:] if negate else body
+                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+                i = j
+        elif c == "{":
+            j = pattern.find("}", i)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                alternatives = pattern[i + 1 : j].split(",")
+                out.append("(?:" + "|".join(_glob_body(a) for a in alternatives) + ")")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def _absolute(path: Path | str) -> str:
+    """Absolute POSIX path without resolving symlinks (patterns refer to the tree as the user sees it)."""
+    return Path(os.path.abspath(path)).as_posix()
+
+
+@dataclass(frozen=True)
+class GlobSet:
+    """Glob patterns anchored at a project root, matched like ruff's ``exclude``/``per-file-ignores``.
+
+    A path matches a pattern when its file name matches the pattern as written, or its absolute path
+    matches the pattern joined to ``root``.
+    """
+
+    patterns: tuple[str, ...]
+    root: Path
+    _compiled: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        root = _absolute(self.root).rstrip("/")
+        compiled = []
+        for pattern in self.patterns:
+            anchored = pattern if os.path.isabs(pattern) else f"{root}/{pattern.removeprefix('./')}"
+            compiled.append((_glob_regex(pattern), _glob_regex(_absolute(anchored))))
+        object.__setattr__(self, "_compiled", tuple(compiled))
+
+    def matches(self, path: Path | str) -> bool:
+        absolute = _absolute(path)
+        name = absolute.rpartition("/")[2]
+        return any(b.match(name) or a.match(absolute) for b, a in self._compiled)
+
+    def matches_self_or_parent(self, path: Path | str) -> bool:
+        """Whether the path or a directory between it and the root (exclusive) is matched."""
+        if not self._compiled:
+            return False
+        current = Path(_absolute(path))
+        root = Path(_absolute(self.root))
+        candidates = [current]
+        candidates += [p for p in current.parents if p != root and p.is_relative_to(root)]
+        return any(self.matches(c) for c in candidates)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # where to read it (the current directory joined with the path as given)
+    display: str  # how output names it
+    config: Config
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    # One line each: paths named on the command line that do not exist.
+    errors: list[str] = field(default_factory=list)
+
+
+def display_path(path: Path, cwd: Path, given: Path | None = None) -> str:
+    """Relative to the current directory when under it (like ruff), else as given."""
+    absolute = os.path.abspath(cwd / path)
+    base = os.path.abspath(cwd)
+    if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, base)
+    return str(given if given is not None else path)
+
+
+def _is_default_skipped(directory: Path, name: str) -> bool:
+    return (
+        name.startswith(".")
+        or name in DEFAULT_EXCLUDED_DIRS
+        or (directory / name / "pyvenv.cfg").is_file()
+    )
+
+
+def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
+    """Python files under ``root`` in a stable (sorted) order; symlinked directories are not followed."""
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        config = resolver.for_directory(directory)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            path = directory / entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                if not _is_default_skipped(directory, entry.name) and not config.exclude.matches(
+                    path
+                ):
+                    subdirs.append(path)
+            elif (
+                is_file
+                and entry.name.endswith(PYTHON_SUFFIXES)
+                and not config.exclude.matches(path)
+            ):
+                yield path
+        stack.extend(reversed(subdirs))
+
+
+def discover(paths: Sequence[str], resolver: ConfigResolver, cwd: Path) -> Discovery:
+    """Expand command-line paths (default ``.``, relative to ``cwd``) into files, each with its config."""
+    result = Discovery()
+    seen: set[str] = set()
+
+    def add(path: Path, given: Path, config: Config) -> None:
+        key = os.path.abspath(path)
+        if key not in seen:
+            seen.add(key)
+            result.files.append(SourceFile(path, display_path(path, cwd, given), config))
+
+    for given in paths or ["."]:
+        root = cwd / given
+        if not root.exists():
+            result.errors.append(f"{given}: no such file or directory")
+            continue
+        if root.is_dir():
+            if resolver.for_directory(root).exclude.matches_self_or_parent(root):
+                continue
+            for found in _walk(root, resolver):
+                add(
+                    found,
+                    Path(given, found.relative_to(root)),
+                    resolver.for_directory(found.parent),
+                )
+        else:
+            config = resolver.for_directory(root.parent)
+            if not config.exclude.matches_self_or_parent(root):
+                add(root, Path(given), config)
+    return result

@@ -1,0 +1,346 @@
+"""JX102 traced-slice: Slice bounds that are traced (`x[s:s + w]`)."""
+
+from __future__ import annotations
+
+from jaxlint.rules.base import Example, Rule
+
+RULE = Rule(
+    code="JX102",
+    name="traced-slice",
+    jax_error="IndexError",
+    summary="Slice bounds that are traced (`x[s:s + w]`).",
+    fix="unsafe",
+    doc="""## What it does
+Finds a slice whose start, stop or step is traced, on any sliceable value: `x[s:s + w]`,
+`x[t:]`, `x[:n]`, `x[::k]`, where `s`, `t`, `n` or `k` is traced inside traced code.
+
+## Why is this bad?
+A slice fixes the shape of its result, and shapes must be known at trace time. With jax 0.10.2 the
+class depends on what is sliced, not on the transform (`jax.jit`, `jax.vmap`, `lax.scan`,
+`lax.fori_loop`, `lax.while_loop`, `lax.cond` branches, `pmap`):
+
+- a JAX array (or tracer): `IndexError` ("Array slice indices must have static start/stop/step");
+- a NumPy array, list or tuple: `TracerIntegerConversionError` (`__index__` on the tracer).
+
+Slices with static bounds (literals, `x.shape[0] // 2`, a `static_argnames` parameter, a loop
+variable of `for k in range(3)`) are fine.
+
+## Example
+```python
+@partial(jax.jit, static_argnames="w")
+def window(x, s, w):
+    return x[s:s + w]
+```
+
+## Use instead
+```python
+@partial(jax.jit, static_argnames="w")
+def window(x, s, w):
+    return lax.dynamic_slice_in_dim(x, s, w, axis=0)
+```
+The window length must be static; only the start may be traced.
+
+## Fix safety
+The fix (offered when the length `stop - start` is static) is **unsafe**: `lax.dynamic_slice`
+clamps the start so that the whole window fits. It agrees with Python slicing only when the
+window lies inside the array. With `x = np.arange(10)` and `w = 3`, `x[8:11]` is `[8, 9]`
+(length 2) but the dynamic slice is `[7, 8, 9]`; `x[-2:1]` is empty but the dynamic slice is
+`[7, 8, 9]`. Apply it when the start is known to be in `[0, len(x) - w]`.
+""",
+    examples=(
+        Example(
+            title="jax array window under jit",
+            valid=False,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnames="w")
+def window(x, s, w):
+    return x[s : s + w]  # expect: JX102
+
+
+def run():
+    return window(jnp.arange(10.0), 2, w=3)
+""",
+        ),
+        Example(
+            title="numpy constant sliced under jit",
+            valid=False,
+            raises="TracerIntegerConversionError",
+            code="""import jax
+import numpy as np
+
+PRICES = np.arange(10.0)
+
+
+@jax.jit
+def recent(t):
+    return PRICES[t - 3 : t].mean()  # expect: JX102
+
+
+def run():
+    return recent(5)
+""",
+        ),
+        Example(
+            title="open slice under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def tail_sum(x, i):
+    return x[i:].sum()  # expect: JX102
+
+
+def run():
+    return jax.vmap(tail_sum, in_axes=(None, 0))(jnp.arange(6.0), jnp.arange(3))
+""",
+        ),
+        Example(
+            title="observation window in lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+FEATURES = jnp.arange(32.0)
+
+
+def body(carry, t):
+    obs = FEATURES[t : t + 4]  # expect: JX102
+    return carry + obs.sum(), obs
+
+
+def run():
+    return lax.scan(body, 0.0, jnp.arange(4, 8))
+""",
+        ),
+        Example(
+            title="prefix in lax.fori_loop body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+X = jnp.arange(8.0)
+
+
+def body(i, acc):
+    return acc + X[:i].sum()  # expect: JX102
+
+
+def run():
+    return lax.fori_loop(0, 4, body, 0.0)
+""",
+        ),
+        Example(
+            title="helper called with a traced start",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def window(x, start):
+    return x[start : start + 2]  # expect: JX102
+
+
+@jax.jit
+def step(x, t):
+    return window(x, t + 1).sum()
+
+
+def run():
+    return step(jnp.arange(10.0), 3)
+""",
+        ),
+        Example(
+            title="self.helper method with jax.jit of bound method",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+class Env:
+    def __init__(self, bars):
+        self.bars = bars
+        self.step = jax.jit(self._step)
+
+    def _window(self, t):
+        return self.bars[t - 2 : t]  # expect: JX102
+
+    def _step(self, t):
+        return self._window(t).mean()
+
+
+def run():
+    return Env(jnp.arange(10.0)).step(5)
+""",
+        ),
+        Example(
+            title="traced step in lax.while_loop body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+X = jnp.arange(12.0)
+
+
+def cond(state):
+    return state[0] < 3
+
+
+def body(state):
+    k, total = state
+    return k + 1, total + X[:: k + 1].sum()  # expect: JX102
+
+
+def run():
+    return lax.while_loop(cond, body, (0, 0.0))
+""",
+        ),
+        Example(
+            title="python list sliced under jit",
+            valid=False,
+            raises="TracerIntegerConversionError",
+            code="""import jax
+import jax.numpy as jnp
+
+LEVELS = [1.0, 2.0, 3.0, 4.0]
+
+
+@jax.jit
+def upper(i):
+    return jnp.asarray(LEVELS[i:]).sum()  # expect: JX102
+
+
+def run():
+    return upper(1)
+""",
+        ),
+        Example(
+            title="dynamic_slice_in_dim",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@partial(jax.jit, static_argnames="w")
+def window(x, s, w):
+    return lax.dynamic_slice_in_dim(x, s, w, axis=0)
+
+
+def run():
+    return window(jnp.arange(10.0), 2, w=3)
+""",
+        ),
+        Example(
+            title="bounds from shape",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def halves(x):
+    half = x.shape[0] // 2
+    return x[:half].sum() - x[half:].sum() + x[len(x) - 1 :].sum()
+
+
+def run():
+    return halves(jnp.arange(6.0))
+""",
+        ),
+        Example(
+            title="static_argnames bounds",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnames=("start", "width"))
+def window(x, start, width):
+    return x[start : start + width]
+
+
+def run():
+    return window(jnp.arange(10.0), start=2, width=3)
+""",
+        ),
+        Example(
+            title="static loop variable in slice",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def pair_sums(x):
+    return jnp.stack([x[k : k + 2].sum() for k in range(3)])
+
+
+def run():
+    return pair_sums(jnp.arange(5.0))
+""",
+        ),
+        Example(
+            title="dynamic_slice in lax.scan body",
+            valid=True,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+FEATURES = jnp.arange(32.0)
+
+
+def body(carry, t):
+    obs = lax.dynamic_slice(FEATURES, (t,), (4,))
+    return carry + obs.sum(), obs
+
+
+def run():
+    return lax.scan(body, 0.0, jnp.arange(4, 8))
+""",
+        ),
+        Example(
+            title="grad without jit",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def loss(x, s):
+    return (x[s : s + 2] ** 2).sum()
+
+
+def run():
+    return jax.grad(loss)(jnp.arange(5.0), 1)
+""",
+        ),
+        Example(
+            title="closed-over config window",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def make_step(config):
+    lookback = config["lookback"]
+
+    def step(x):
+        return x[-lookback:].mean()
+
+    return jax.jit(step)
+
+
+def run():
+    return make_step({"lookback": 3})(jnp.arange(10.0))
+""",
+        ),
+    ),
+)

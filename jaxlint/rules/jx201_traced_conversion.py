@@ -1,0 +1,361 @@
+"""JX201 traced-conversion: `int()`, `float()`, `bool()`, `range()`, `.item()`, `.tolist()` or formatting of a traced value."""
+
+from __future__ import annotations
+
+from jaxlint.rules.base import Example, Rule
+
+RULE = Rule(
+    code="JX201",
+    name="traced-conversion",
+    jax_error="ConcretizationTypeError",
+    summary="`int()`, `float()`, `bool()`, `range()`, `.item()`, `.tolist()` or formatting of a traced value.",
+    fix="safe/advice",
+    doc="""## What it does
+Finds a traced value converted to a Python value inside traced code: `int(t)`, `float(t)`,
+`bool(t)`, `complex(t)`, `operator.index(t)`, `range(t)`, `t.item()`, `t.tolist()`, and
+formatting with a format spec (`f"{t:.2f}"`, `"{:.2f}".format(t)`, `"%d" % t`).
+
+## Why is this bad?
+A tracer has no value yet, so it cannot become a Python number. With jax 0.10.2 the class depends
+on the conversion, and is the same under `jax.jit`, `jax.vmap`, `lax.scan`, `lax.fori_loop`,
+`lax.cond` branches and `pmap`:
+
+- `int()`, `float()`, `complex()`, `.item()`, `.tolist()`: `ConcretizationTypeError`;
+- `bool()`: `TracerBoolConversionError` (a subclass of `ConcretizationTypeError`);
+- `range()`, `operator.index()`: `TracerIntegerConversionError`;
+- a format spec: the builtin `TypeError` ("unsupported format string passed to ...__format__").
+
+`jax.grad` without `jit` is special: `bool()`, `int()` and `.item()` of the differentiated value
+work (its primal is concrete), but `float()` and `.tolist()` still raise
+`ConcretizationTypeError`, because they would silently drop the derivative.
+
+## Example
+```python
+@jax.jit
+def position_size(cash, price):
+    return int(cash / price)
+```
+
+## Use instead
+```python
+@jax.jit
+def position_size(cash, price):
+    return jnp.floor(cash / price).astype(jnp.int32)
+```
+Drop `float()`/`.item()` (the value already is an array), use `.astype(...)` for dtype changes,
+`jax.debug.print("{x:.2f}", x=t)` for printing, or make the value static (`static_argnames`).
+
+## Fix safety
+Rewriting `int(t)` to `t.astype(jnp.int32)` (truncation towards zero, like `int`) and removing
+`float()`/`.item()` around an array is **safe** for values that fit the dtype. `range(t)`,
+`bool(t)`, `.tolist()` and formatting have no array equivalent: the fix is advice (make the value
+static, use `lax.fori_loop`, `jnp.where` or `jax.debug.print`).
+""",
+    examples=(
+        Example(
+            title="int of a traced value under jit",
+            valid=False,
+            code="""import jax
+
+
+@jax.jit
+def position_size(cash, price):
+    return int(cash / price)  # expect: JX201
+
+
+def run():
+    return position_size(100.0, 7.0)
+""",
+        ),
+        Example(
+            title="float under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def total(row):
+    return float(row.sum())  # expect: JX201
+
+
+def run():
+    return jax.vmap(total)(jnp.ones((2, 3)))
+""",
+        ),
+        Example(
+            title="bool under jit",
+            valid=False,
+            raises="TracerBoolConversionError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def flag(x):
+    return jnp.float32(bool(x > 0))  # expect: JX201
+
+
+def run():
+    return flag(1.0)
+""",
+        ),
+        Example(
+            title="range of a traced count",
+            valid=False,
+            raises="TracerIntegerConversionError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def repeat_add(x, n):
+    for _ in range(n):  # expect: JX201
+        x = x + 1.0
+    return x
+
+
+def run():
+    return repeat_add(jnp.zeros(2), 3)
+""",
+        ),
+        Example(
+            title="item in lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(carry, x):
+    value = x.item()  # expect: JX201
+    return carry + value, value
+
+
+def run():
+    return lax.scan(body, 0.0, jnp.arange(3.0))
+""",
+        ),
+        Example(
+            title="tolist in lax.fori_loop body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(i, acc):
+    return acc + sum(acc.tolist())  # expect: JX201
+
+
+def run():
+    return lax.fori_loop(0, 2, body, jnp.ones(3))
+""",
+        ),
+        Example(
+            title="operator.index in helper",
+            valid=False,
+            raises="TracerIntegerConversionError",
+            code="""import operator
+
+import jax
+import jax.numpy as jnp
+
+
+def slot(i):
+    return operator.index(i)  # expect: JX201
+
+
+@jax.jit
+def step(x, i):
+    return x * slot(i + 1)
+
+
+def run():
+    return step(jnp.ones(2), 1)
+""",
+        ),
+        Example(
+            title="format spec under jit",
+            valid=False,
+            raises="TypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def report(pnl):
+    label = f"pnl={pnl:.2f}"  # expect: JX201
+    return jnp.float32(len(label))
+
+
+def run():
+    return report(1.5)
+""",
+        ),
+        Example(
+            title="float under grad without jit",
+            valid=False,
+            code="""import jax
+
+
+def loss(w):
+    scale = float(w)  # expect: JX201
+    return w * scale
+
+
+def run():
+    return jax.grad(loss)(2.0)
+""",
+        ),
+        Example(
+            title="int in flax module applied under jit",
+            valid=False,
+            code="""import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class Policy(nn.Module):
+    @nn.compact
+    def __call__(self, x, n_actions):
+        width = int(n_actions)  # expect: JX201
+        return nn.Dense(width)(x)
+
+
+def run():
+    model = Policy()
+    x = jnp.ones(3)
+    params = model.init(jax.random.key(0), x, 2)
+    return jax.jit(model.apply)(params, x, 2)
+""",
+        ),
+        Example(
+            title="astype instead of int",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def position_size(cash, price):
+    return jnp.floor(cash / price).astype(jnp.int32)
+
+
+def run():
+    return position_size(100.0, 7.0)
+""",
+        ),
+        Example(
+            title="conversions of static shapes",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def mean(x):
+    n = int(x.shape[0])
+    label = f"{n:d} bars, shape {x.shape}"
+    return x.sum() / float(len(x)) + 0.0 * len(label)
+
+
+def run():
+    return mean(jnp.arange(4.0))
+""",
+        ),
+        Example(
+            title="static_argnames conversion",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnames="n")
+def repeat_add(x, n):
+    for _ in range(int(n)):
+        x = x + 1.0
+    return x
+
+
+def run():
+    return repeat_add(jnp.zeros(2), n=3)
+""",
+        ),
+        Example(
+            title="float inside pure_callback",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def host_log(x):
+    print(f"value={float(x):.2f}")
+    return np.asarray(x, dtype=np.float32)
+
+
+@jax.jit
+def step(x):
+    return jax.pure_callback(host_log, jax.ShapeDtypeStruct((), jnp.float32), x)
+
+
+def run():
+    return step(1.5)
+""",
+        ),
+        Example(
+            title="jax.debug.print for formatting",
+            valid=True,
+            code="""import jax
+
+
+@jax.jit
+def report(pnl):
+    jax.debug.print("pnl={p:.2f}", p=pnl)
+    return pnl * 2.0
+
+
+def run():
+    return report(1.5)
+""",
+        ),
+        Example(
+            title="bool under grad without jit",
+            valid=True,
+            code="""import jax
+
+
+def loss(w):
+    sign = 1.0 if bool(w > 0) else -1.0
+    return sign * w * w
+
+
+def run():
+    return jax.grad(loss)(2.0)
+""",
+        ),
+        Example(
+            title="static field of a flax struct",
+            valid=True,
+            code="""import flax.struct
+import jax
+import jax.numpy as jnp
+
+
+@flax.struct.dataclass
+class Params:
+    scale: float
+    n_envs: int = flax.struct.field(pytree_node=False)
+
+
+@jax.jit
+def init(params):
+    return jnp.zeros(int(params.n_envs)) + params.scale
+
+
+def run():
+    return init(Params(scale=1.0, n_envs=4))
+""",
+        ),
+    ),
+)

@@ -1,0 +1,320 @@
+"""JX202 traced-host-call: A NumPy conversion or ufunc, or a `math.*` function, applied to a traced value."""
+
+from __future__ import annotations
+
+from jaxlint.rules.base import Example, Rule
+
+RULE = Rule(
+    code="JX202",
+    name="traced-host-call",
+    jax_error="TracerArrayConversionError",
+    summary="A NumPy conversion or ufunc, or a `math.*` function, applied to a traced value.",
+    fix="safe",
+    doc="""## What it does
+Finds a host-side numeric function applied to a traced value inside traced code: NumPy functions
+that convert their argument to an `ndarray` (`np.asarray`, `np.array`, ufuncs such as `np.exp`,
+`np.log`, `np.maximum`, and functions such as `np.where`, `np.clip`, `np.dot`), and `math.*`
+functions (`math.sqrt`, `math.exp`, `math.floor`, ...).
+NumPy reductions that dispatch to the array's own method (`np.sum(t)`, `np.mean(t)`) trace fine
+and are not reported.
+
+## Why is this bad?
+NumPy and `math` compute on the host with concrete numbers; a tracer has none. With jax 0.10.2
+the class depends on the library, and is the same under `jax.jit`, `jax.vmap`, `lax.scan`,
+`lax.fori_loop`, `lax.cond` branches and `pmap`:
+
+- NumPy: `TracerArrayConversionError` (NumPy calls `__array__` on the tracer);
+- `math`: `ConcretizationTypeError` (`math` calls `__float__`).
+
+Unlike branches, these also fail under `jax.grad` without `jit`: the differentiated value is a
+JVP tracer and converting it would drop its derivative.
+
+## Example
+```python
+@jax.jit
+def log_return(p0, p1):
+    return np.log(p1 / p0) + math.sqrt(p0)
+```
+
+## Use instead
+```python
+@jax.jit
+def log_return(p0, p1):
+    return jnp.log(p1 / p0) + jnp.sqrt(p0)
+```
+NumPy on static values (shapes, module constants) is fine; to run real host code on traced
+values, use `jax.pure_callback`.
+
+## Fix safety
+Replacing the function by its `jnp` twin (`np.exp` -> `jnp.exp`, `math.sqrt` -> `jnp.sqrt`,
+`np.asarray` -> `jnp.asarray`) is **safe**: same values eagerly. Results are JAX arrays instead of
+NumPy arrays or Python floats, and computed in the array's dtype (float32 by default) rather
+than float64; `math` functions that raise on invalid input (`math.sqrt(-1.0)`) return NaN
+instead.
+""",
+    examples=(
+        Example(
+            title="np.asarray under jit",
+            valid=False,
+            code="""import jax
+import numpy as np
+
+
+@jax.jit
+def normalise(x):
+    host = np.asarray(x)  # expect: JX202
+    return host / host.sum()
+
+
+def run():
+    return normalise(np.arange(1.0, 4.0))
+""",
+        ),
+        Example(
+            title="np ufunc under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def softplus(x):
+    return np.log1p(np.exp(x))  # expect: JX202
+
+
+def run():
+    return jax.vmap(softplus)(jnp.arange(3.0))
+""",
+        ),
+        Example(
+            title="math.sqrt under jit",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import math
+
+import jax
+
+
+@jax.jit
+def volatility(variance):
+    return math.sqrt(variance)  # expect: JX202
+
+
+def run():
+    return volatility(4.0)
+""",
+        ),
+        Example(
+            title="np.array in lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+
+def body(carry, x):
+    row = np.array([x, carry])  # expect: JX202
+    return carry + x, row
+
+
+def run():
+    return lax.scan(body, 0.0, jnp.arange(3.0))
+""",
+        ),
+        Example(
+            title="math.exp in lax.fori_loop body",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import math
+
+from jax import lax
+
+
+def body(i, acc):
+    return acc * math.exp(-0.1 * i)  # expect: JX202
+
+
+def run():
+    return lax.fori_loop(0, 3, body, 1.0)
+""",
+        ),
+        Example(
+            title="np.maximum in helper",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def relu(v):
+    return np.maximum(v, 0.0)  # expect: JX202
+
+
+@jax.jit
+def step(x):
+    return relu(x - 1.0).sum()
+
+
+def run():
+    return step(jnp.arange(4.0))
+""",
+        ),
+        Example(
+            title="np.clip on a traced attribute",
+            valid=False,
+            code="""from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class State(NamedTuple):
+    position: jnp.ndarray
+    cash: jnp.ndarray
+
+
+@jax.jit
+def clamp(state):
+    return np.clip(state.position, -1.0, 1.0)  # expect: JX202
+
+
+def run():
+    return clamp(State(jnp.float32(2.0), jnp.float32(0.0)))
+""",
+        ),
+        Example(
+            title="np.asarray under grad without jit",
+            valid=False,
+            code="""import jax
+import numpy as np
+
+
+def loss(w):
+    return (np.asarray(w) * w).sum()  # expect: JX202
+
+
+def run():
+    return jax.grad(loss)(2.0)
+""",
+        ),
+        Example(
+            title="jnp twins",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def log_return(p0, p1):
+    return jnp.log(p1 / p0) + jnp.sqrt(p0) + jnp.maximum(p1, 0.0)
+
+
+def run():
+    return log_return(100.0, 101.0)
+""",
+        ),
+        Example(
+            title="numpy reductions dispatch to the tracer",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+@jax.jit
+def stats(x):
+    return np.sum(x) + np.mean(x)
+
+
+def run():
+    return stats(jnp.arange(4.0))
+""",
+        ),
+        Example(
+            title="numpy and math on static values",
+            valid=True,
+            code="""import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+WINDOW = np.hanning(5)
+
+
+@jax.jit
+def smooth(x):
+    scale = math.sqrt(x.shape[0]) * np.log(len(x))
+    return jnp.convolve(x, WINDOW / WINDOW.sum(), mode="same") * scale
+
+
+def run():
+    return smooth(jnp.arange(8.0))
+""",
+        ),
+        Example(
+            title="host code inside pure_callback",
+            valid=True,
+            code="""import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def host_transform(x):
+    return np.asarray(np.exp(x) + math.pi, dtype=np.float32)
+
+
+@jax.jit
+def step(x):
+    return jax.pure_callback(host_transform, jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
+def run():
+    return step(jnp.arange(3.0))
+""",
+        ),
+        Example(
+            title="math on static_argnums parameter",
+            valid=True,
+            code="""import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnums=1)
+def annualise(returns, periods):
+    return returns.mean() * math.sqrt(periods)
+
+
+def run():
+    return annualise(jnp.ones(4), 252)
+""",
+        ),
+        Example(
+            title="closed-over config computed with numpy",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def make_step(config):
+    discount = np.exp(-config["rate"])
+
+    def step(x):
+        return x * discount
+
+    return jax.jit(step)
+
+
+def run():
+    return make_step({"rate": 0.1})(jnp.ones(3))
+""",
+        ),
+    ),
+)

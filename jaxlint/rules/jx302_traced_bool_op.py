@@ -1,0 +1,291 @@
+"""JX302 traced-bool-op: `and`/`or`/`not`, chained comparisons or builtin `min`/`max` on traced values."""
+
+from __future__ import annotations
+
+from jaxlint.rules.base import Example, Rule
+
+RULE = Rule(
+    code="JX302",
+    name="traced-bool-op",
+    jax_error="TracerBoolConversionError",
+    summary="`and`/`or`/`not`, chained comparisons or builtin `min`/`max` on traced values.",
+    fix="safe",
+    doc="""## What it does
+Finds Python boolean operators and comparisons that need the truth value of a traced operand,
+inside traced code: `a and b`, `a or b`, `not a`, chained comparisons (`0 < t < 5`, which means
+`0 < t and t < 5`), and the builtins `min(t, c)` / `max(t, c)`.
+
+## Why is this bad?
+`and`, `or` and `not` call `bool()` on their operand; a chained comparison calls `bool()` on the
+first comparison; builtin `min`/`max` compare their arguments and call `bool()` on the result.
+A tracer has no truth value: JAX raises `TracerBoolConversionError` at trace time, with the same
+class under `jax.jit`, `jax.vmap`, `lax.scan`, `lax.fori_loop`, `lax.cond` branches and `pmap`.
+`jax.grad` without `jit` does not abstract its inputs, so these work there. Operators on static
+values (`x.ndim == 1 and x.shape[0] > 2`, `x is None or flag`) are fine.
+
+## Example
+```python
+@jax.jit
+def in_session(t):
+    return 0 < t < 390 and not (t == 200)
+```
+
+## Use instead
+```python
+@jax.jit
+def in_session(t):
+    return jnp.logical_and((0 < t) & (t < 390), jnp.logical_not(t == 200))
+```
+Use `jnp.logical_and`/`logical_or`/`logical_not` (or `&`, `|`, `~` on boolean arrays), split a
+chained comparison into `&`-joined comparisons, and `jnp.minimum`/`jnp.maximum` instead of the
+builtins.
+
+## Fix safety
+The rewrites are **safe** on the values where the original works eagerly, with one caveat kept in
+mind by the fix: `a and b` returns one of its operands, not a boolean, so it is rewritten to
+`jnp.logical_and(a, b)` only where both operands are booleans (comparisons, `jnp.isfinite`, ...).
+Both operands are always evaluated (no short-circuit), which is harmless for pure expressions.
+`min(t, c)` -> `jnp.minimum(t, c)` returns an array instead of a Python number.
+""",
+    examples=(
+        Example(
+            title="and under jit",
+            valid=False,
+            code="""import jax
+
+
+@jax.jit
+def in_range(t):
+    return (t > 0) and (t < 5)  # expect: JX302
+
+
+def run():
+    return in_range(3.0)
+""",
+        ),
+        Example(
+            title="not under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def flat(position):
+    return not (position != 0.0)  # expect: JX302
+
+
+def run():
+    return jax.vmap(flat)(jnp.array([0.0, 1.0]))
+""",
+        ),
+        Example(
+            title="chained comparison in lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(count, t):
+    inside = 0 < t < 5  # expect: JX302
+    return count + jnp.int32(inside), inside
+
+
+def run():
+    return lax.scan(body, 0, jnp.arange(3))
+""",
+        ),
+        Example(
+            title="builtin min under jit",
+            valid=False,
+            code="""import jax
+
+
+@jax.jit
+def capped(reward):
+    return min(reward, 1.0)  # expect: JX302
+
+
+def run():
+    return capped(2.0)
+""",
+        ),
+        Example(
+            title="builtin max in helper",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def floor_at_zero(v):
+    return max(v, 0.0)  # expect: JX302
+
+
+@jax.jit
+def step(x):
+    pnl = x.sum() - 1.0
+    return floor_at_zero(pnl)
+
+
+def run():
+    return step(jnp.ones(3))
+""",
+        ),
+        Example(
+            title="or in lax.fori_loop body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(i, done):
+    return done or (i > 2)  # expect: JX302
+
+
+def run():
+    return lax.fori_loop(0, 4, body, jnp.bool_(False))
+""",
+        ),
+        Example(
+            title="and on unpacked traced state",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def should_close(state):
+    position, t = state
+    return (position != 0) and (t >= 389)  # expect: JX302
+
+
+def run():
+    return should_close((jnp.int32(1), jnp.int32(389)))
+""",
+        ),
+        Example(
+            title="not in self.helper under jit of bound method",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+class Env:
+    def __init__(self):
+        self.step = jax.jit(self._step)
+
+    def _is_open(self, t):
+        return not (t >= 390)  # expect: JX302
+
+    def _step(self, t):
+        return jnp.int32(self._is_open(t))
+
+
+def run():
+    return Env().step(3)
+""",
+        ),
+        Example(
+            title="logical functions and operators",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def in_session(t):
+    a = jnp.logical_and(t > 0, t < 390)
+    b = (t > 0) & (t < 390) | (t == 400)
+    return jnp.logical_not(a) | ~b
+
+
+def run():
+    return in_session(3)
+""",
+        ),
+        Example(
+            title="jnp.minimum and jnp.maximum",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def clip_reward(r):
+    return jnp.minimum(jnp.maximum(r, -1.0), 1.0)
+
+
+def run():
+    return clip_reward(2.0)
+""",
+        ),
+        Example(
+            title="boolean operators on static values",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def head(x, bias=None):
+    n = min(x.shape[0], 4)
+    if x.ndim == 1 and not (bias is None or len(x) < 2):
+        x = x + bias
+    return x[:n]
+
+
+def run():
+    return head(jnp.arange(6.0), 1.0)
+""",
+        ),
+        Example(
+            title="grad without jit",
+            valid=True,
+            code="""import jax
+
+
+def loss(x):
+    inside = 0.0 < x < 5.0 and not (x == 1.0)
+    return min(x, 3.0) * x if inside else x
+
+
+def run():
+    return jax.grad(loss)(2.0)
+""",
+        ),
+        Example(
+            title="static_argnames flags",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnames=("long_only", "hedged"))
+def exposure(x, long_only, hedged):
+    scale = 0.5 if (long_only and not hedged) else 1.0
+    return x * max(scale, 0.25)
+
+
+def run():
+    return exposure(jnp.ones(2), long_only=True, hedged=False)
+""",
+        ),
+        Example(
+            title="chained comparison split with ampersand in lax.scan body",
+            valid=True,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(count, t):
+    inside = (0 < t) & (t < 5)
+    return count + inside.astype(jnp.int32), inside
+
+
+def run():
+    return lax.scan(body, 0, jnp.arange(3))
+""",
+        ),
+    ),
+)

@@ -1,0 +1,322 @@
+"""JX401 traced-shape: A shape, size, length or count argument that is traced."""
+
+from __future__ import annotations
+
+from jaxlint.rules.base import Example, Rule
+
+RULE = Rule(
+    code="JX401",
+    name="traced-shape",
+    jax_error="TypeError",
+    summary="A shape, size, length or count argument that is traced.",
+    fix="advice/unsafe",
+    doc="""## What it does
+Finds a traced value passed where JAX needs a static shape, size, length or count, inside traced
+code: `jnp.zeros(n)`, `jnp.ones((n, 2))`, `jnp.full(n, v)`, `jnp.eye(n)`, `jnp.arange(n)`,
+`jnp.linspace(0, 1, n)`, `x.reshape(n, -1)`, `jnp.broadcast_to(x, (n, k))`, `jnp.repeat(x, n)`,
+`jnp.tile(x, n)`, and the `shape` of `jax.random.normal(key, (n,))` and its siblings.
+
+## Why is this bad?
+Array shapes are part of the compiled program and must be known at trace time. With jax 0.10.2 the
+class depends on the function, and is the same under `jax.jit`, `jax.vmap`, `lax.scan`,
+`lax.fori_loop`, `lax.cond` branches and `pmap`:
+
+- shape arguments (`zeros`, `ones`, `full`, `eye`, `reshape`, `broadcast_to`, `jax.random.*`
+  shapes): the builtin `TypeError` ("Shapes must be 1D sequences of concrete values of integer
+  type"); `jnp.tile`: `TypeError` as well (unhashable primitive parameter);
+- counts (`arange`, `linspace`, `repeat`): `ConcretizationTypeError`.
+
+Sizes derived from shapes (`x.shape[0]`, `len(x)`), literals, `static_argnames` parameters,
+closed-over config values and static dataclass fields are fine. A traced *bound* such as the
+`maxval` of `jax.random.randint(key, (), 0, n)` is fine too.
+
+## Example
+```python
+@jax.jit
+def make_buffer(n_envs):
+    return jnp.zeros((n_envs, 4))
+```
+
+## Use instead
+```python
+@partial(jax.jit, static_argnames="n_envs")
+def make_buffer(n_envs):
+    return jnp.zeros((n_envs, 4))
+```
+Or derive the size from an array shape, or keep a fixed maximum size and a mask.
+
+## Fix safety
+When the traced size is a parameter of the jitted function, the fix adds it to `static_argnames`;
+this is **unsafe**: every distinct value recompiles the function, and callers passing an array
+(rather than a Python int) then fail with a non-hashable static argument. Otherwise the fix is
+advice only. `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static
+total length `N`, and pads or truncates when `sum(n) != N`.
+""",
+    examples=(
+        Example(
+            title="jnp.zeros with a jit parameter",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def make_buffer(n_envs):
+    return jnp.zeros((n_envs, 4))  # expect: JX401
+
+
+def run():
+    return make_buffer(8)
+""",
+        ),
+        Example(
+            title="jnp.arange with traced length",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def ramp(n):
+    return jnp.arange(n) * 2  # expect: JX401
+
+
+def run():
+    return ramp(5)
+""",
+        ),
+        Example(
+            title="reshape with traced size",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def to_minibatches(x, n_minibatches):
+    return x.reshape(n_minibatches, -1)  # expect: JX401
+
+
+def run():
+    return to_minibatches(jnp.arange(8.0), 2)
+""",
+        ),
+        Example(
+            title="jnp.repeat with traced count",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def upsample(x, factor):
+    return jnp.repeat(x, factor)  # expect: JX401
+
+
+def run():
+    return upsample(jnp.arange(3.0), 2)
+""",
+        ),
+        Example(
+            title="random shape from traced count",
+            valid=False,
+            code="""import jax
+
+
+@jax.jit
+def noise(key, n):
+    return jax.random.normal(key, (n,))  # expect: JX401
+
+
+def run():
+    return noise(jax.random.key(0), 3)
+""",
+        ),
+        Example(
+            title="jnp.full under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def fill(n):
+    return jnp.full(n, 1.0)  # expect: JX401
+
+
+def run():
+    return jax.vmap(fill)(jnp.array([2, 3]))
+""",
+        ),
+        Example(
+            title="jnp.linspace in lax.scan body",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(carry, n):
+    grid = jnp.linspace(0.0, 1.0, n)  # expect: JX401
+    return carry + grid.sum(), grid.sum()
+
+
+def run():
+    return lax.scan(body, 0.0, jnp.array([3, 3]))
+""",
+        ),
+        Example(
+            title="helper with size from a traced config",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def empty_book(depth):
+    return jnp.zeros((depth, 2))  # expect: JX401
+
+
+@jax.jit
+def reset(config):
+    return empty_book(config["depth"] * 2)
+
+
+def run():
+    return reset({"depth": 3})
+""",
+        ),
+        Example(
+            title="plain flax struct field is traced",
+            valid=False,
+            code="""import flax.struct
+import jax
+import jax.numpy as jnp
+
+
+@flax.struct.dataclass
+class Params:
+    n_envs: int
+
+
+@jax.jit
+def init(params):
+    return jnp.ones(params.n_envs)  # expect: JX401
+
+
+def run():
+    return init(Params(n_envs=4))
+""",
+        ),
+        Example(
+            title="size from shape and len",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def normalise(x):
+    ones = jnp.ones(x.shape[0]) + jnp.zeros(len(x))
+    return (x * ones).reshape(x.shape[0] // 2, -1) / jnp.arange(1, x.size + 1).reshape(2, -1)
+
+
+def run():
+    return normalise(jnp.arange(4.0))
+""",
+        ),
+        Example(
+            title="static_argnames size",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnames=("n_envs", "factor"))
+def make_buffer(x, n_envs, factor):
+    return jnp.zeros((n_envs, 4)) + jnp.repeat(x, factor).sum() + jnp.arange(n_envs)[:, None]
+
+
+def run():
+    return make_buffer(jnp.ones(2), n_envs=8, factor=2)
+""",
+        ),
+        Example(
+            title="closed-over config sizes",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def make_train(config):
+    n_envs = config["n_envs"]
+    n_minibatches = config["n_minibatches"]
+
+    def train(key, x):
+        noise = jax.random.normal(key, (n_envs,))
+        return x.reshape(n_minibatches, -1), noise
+
+    return jax.jit(train)
+
+
+def run():
+    return make_train({"n_envs": 4, "n_minibatches": 2})(jax.random.key(0), jnp.arange(8.0))
+""",
+        ),
+        Example(
+            title="traced randint bound",
+            valid=True,
+            code="""import jax
+
+
+@jax.jit
+def start_bar(key, n_bars):
+    return jax.random.randint(key, (), 0, n_bars)
+
+
+def run():
+    return start_bar(jax.random.key(0), 100)
+""",
+        ),
+        Example(
+            title="static field of a flax struct",
+            valid=True,
+            code="""import flax.struct
+import jax
+import jax.numpy as jnp
+
+
+@flax.struct.dataclass
+class Params:
+    fee: float
+    n_envs: int = flax.struct.field(pytree_node=False)
+
+
+@jax.jit
+def init(params):
+    return jnp.zeros(params.n_envs) + params.fee
+
+
+def run():
+    return init(Params(fee=0.1, n_envs=4))
+""",
+        ),
+        Example(
+            title="repeat with static total_repeat_length under vmap",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def expand(x, counts):
+    return jnp.repeat(x, counts, total_repeat_length=6)
+
+
+def run():
+    return jax.vmap(expand)(jnp.ones((2, 3)), jnp.array([[1, 2, 3], [2, 2, 2]]))
+""",
+        ),
+    ),
+)

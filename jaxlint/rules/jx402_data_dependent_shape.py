@@ -1,0 +1,258 @@
+"""JX402 data-dependent-shape: `jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`."""
+
+from __future__ import annotations
+
+from jaxlint.rules.base import Example, Rule
+
+RULE = Rule(
+    code="JX402",
+    name="data-dependent-shape",
+    jax_error="ConcretizationTypeError",
+    summary="`jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`.",
+    fix="unsafe",
+    doc="""## What it does
+Finds calls whose result size depends on the data, inside traced code, without a static `size=`:
+`jnp.nonzero(x)`, `jnp.argwhere(x)`, `jnp.flatnonzero(x)`, `jnp.unique(x)` and one-argument
+`jnp.where(cond)`.
+
+## Why is this bad?
+The number of non-zero (or distinct) elements is only known once the data is, but the output shape
+must be known at trace time. JAX raises `ConcretizationTypeError` at trace time, with the same class
+under `jax.jit`, `jax.vmap`, `lax.scan`, `lax.cond` branches and `pmap`. Note that inside a trace
+even a NumPy constant argument fails: `jnp.nonzero(NP_CONSTANT)` under `jit` becomes a traced
+operation too (use `np.nonzero` on a constant: NumPy computes it at trace time).
+
+## Example
+```python
+@jax.jit
+def open_slots(positions):
+    return jnp.nonzero(positions == 0)[0]
+```
+
+## Use instead
+```python
+@jax.jit
+def open_slots(positions):
+    return jnp.nonzero(positions == 0, size=positions.shape[0], fill_value=-1)[0]
+```
+Or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)`,
+`jnp.argmax(cond)` for the first match.
+
+## Fix safety
+Adding `size=` and `fill_value=` is **unsafe**: with `size=N` the result is truncated to the first
+`N` matches when there are more, and padded with `fill_value` when there are fewer, so code that
+uses the result's length, or indexes with the padded entries, changes meaning. With
+`size=x.size` (the maximum possible) nothing is truncated, but padding still appears;
+the default padding index is `0`, a valid index, so choose an explicit `fill_value`.
+""",
+    examples=(
+        Example(
+            title="jnp.nonzero under jit",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def open_slots(positions):
+    return jnp.nonzero(positions == 0)[0]  # expect: JX402
+
+
+def run():
+    return open_slots(jnp.array([0, 1, 0]))
+""",
+        ),
+        Example(
+            title="one-argument jnp.where under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def hits(row):
+    return jnp.where(row > 0.5)[0].sum()  # expect: JX402
+
+
+def run():
+    return jax.vmap(hits)(jnp.ones((2, 3)))
+""",
+        ),
+        Example(
+            title="jnp.unique in lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(carry, row):
+    distinct = jnp.unique(row)  # expect: JX402
+    return carry + distinct.shape[0], distinct.sum()
+
+
+def run():
+    return lax.scan(body, 0, jnp.array([[1, 1, 2], [3, 3, 3]]))
+""",
+        ),
+        Example(
+            title="jnp.argwhere in helper",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def breaches(prices, stop):
+    return jnp.argwhere(prices < stop)  # expect: JX402
+
+
+@jax.jit
+def first_breach(prices):
+    return breaches(prices, prices[0] * 0.9)[0]
+
+
+def run():
+    return first_breach(jnp.array([10.0, 9.5, 8.5]))
+""",
+        ),
+        Example(
+            title="jnp.flatnonzero in lax.cond branch",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def count_active(x):
+    return jnp.flatnonzero(x).shape[0] * 1.0  # expect: JX402
+
+
+def run():
+    return lax.cond(True, count_active, lambda x: 0.0, jnp.array([0.0, 1.0, 2.0]))
+""",
+        ),
+        Example(
+            title="jnp.nonzero of a numpy constant under jit",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+SESSION_OPEN = np.array([False, True, True, False])
+
+
+@jax.jit
+def open_prices(prices):
+    idx = jnp.nonzero(SESSION_OPEN)[0]  # expect: JX402
+    return prices[idx]
+
+
+def run():
+    return open_prices(jnp.arange(4.0))
+""",
+        ),
+        Example(
+            title="nonzero with size and fill_value",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def open_slots(positions):
+    return jnp.nonzero(positions == 0, size=positions.shape[0], fill_value=-1)[0]
+
+
+def run():
+    return open_slots(jnp.array([0, 1, 0]))
+""",
+        ),
+        Example(
+            title="three-argument jnp.where under vmap",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def hits(row):
+    return jnp.where(row > 0.5, 1, 0).sum() + jnp.sum(row, where=row > 0.5)
+
+
+def run():
+    return jax.vmap(hits)(jnp.ones((2, 3)))
+""",
+        ),
+        Example(
+            title="unique and argwhere with size in lax.scan body",
+            valid=True,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(carry, row):
+    distinct = jnp.unique(row, size=3, fill_value=0)
+    first = jnp.argwhere(row > 1, size=1, fill_value=-1)
+    return carry + distinct.sum() + first.sum(), distinct
+
+
+def run():
+    return lax.scan(body, 0, jnp.array([[1, 1, 2], [3, 3, 3]]))
+""",
+        ),
+        Example(
+            title="np.nonzero of a numpy constant",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+SESSION_OPEN = np.array([False, True, True, False])
+
+
+@jax.jit
+def open_prices(prices):
+    idx = np.nonzero(SESSION_OPEN)[0]
+    return prices[idx]
+
+
+def run():
+    return open_prices(jnp.arange(4.0))
+""",
+        ),
+        Example(
+            title="eager call outside any transform",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def active_indices(x):
+    return jnp.nonzero(x)[0]
+
+
+@jax.jit
+def gather(x, idx):
+    return x[idx]
+
+
+def run():
+    x = jnp.array([0.0, 2.0, 3.0])
+    return gather(x, active_indices(x))
+""",
+        ),
+        Example(
+            title="argmax for first match",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def first_breach(prices):
+    hit = prices < prices[0] * 0.9
+    return jnp.where(hit.any(), jnp.argmax(hit), -1)
+
+
+def run():
+    return first_breach(jnp.array([10.0, 9.5, 8.5]))
+""",
+        ),
+    ),
+)
