@@ -9,6 +9,7 @@ free, context-sensitive summary). Rule hooks run on every node evaluated under a
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from jaxlint.analysis.project import Project
 
 MAX_DEPTH = 40
+DEBUG = bool(os.environ.get("JAXLINT_DEBUG"))
 MAX_SIGNATURES = 12
 
 
@@ -140,7 +142,11 @@ class Interpreter:
         module.frame = frame
         module.loading = True
         with self.in_frame(frame):
-            self.exec_block(module.tree.body)
+            try:
+                self.exec_block(module.tree.body)
+            except Exception:
+                if DEBUG:
+                    raise
         module.loading = False
         return frame
 
@@ -192,8 +198,17 @@ class Interpreter:
         with self.in_frame(cframe):
             for stmt in _body(node.body):
                 self.class_stmt(info, stmt)
+        for b in bases:
+            if b.kind is Kind.CLASS:
+                info.is_pytree |= b.ref.is_pytree
+        info.is_pytree |= bool(info.base_quals & K.PYTREE_BASES)
         for d in node.decorators:
             self.ev(d.decorator)
+            expr = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+            qual = self._lookup_qual(expr)
+            info.is_pytree |= qual in K.PYTREE_DECORATORS
+            if qual == "jax.tree_util.register_static":
+                info.static_fields.update(info.fields)
         self.project.record_class(info)
         return Value(kind=Kind.CLASS, ref=info)
 
@@ -258,7 +273,7 @@ class Interpreter:
         elif isinstance(stmt, cst.If):
             self.ev(stmt.test)
             self.hook("If", stmt)
-            self.branches(stmt.body, stmt.orelse)
+            self.branches(stmt.body, stmt.orelse, stmt.test)
         elif isinstance(stmt, cst.For):
             it = self.ev(stmt.iter)
             elem = self.element(it, stmt.iter)
@@ -313,9 +328,26 @@ class Interpreter:
                 self.exec_block(_body(case.body))
             self.merge_into(before)
 
-    def branches(self, body: cst.BaseSuite, orelse: cst.If | cst.Else | None) -> None:
+    def narrow(self, test: cst.BaseExpression) -> None:
+        """Inside ``if isinstance(x, int)`` (or float/bool/str), x is a Python value: static."""
+        if (
+            isinstance(test, cst.Call)
+            and _dotted(test.func) == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+        ):
+            types = test.args[1].value
+            names = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+            if all(_dotted(n) in ("int", "float", "bool", "str", "complex") for n in names):
+                self.frame.env[test.args[0].value.value] = SCALAR
+
+    def branches(
+        self, body: cst.BaseSuite, orelse: cst.If | cst.Else | None, test: cst.BaseExpression | None = None
+    ) -> None:
         f = self.frame
         before = dict(f.env)
+        if test is not None:
+            self.narrow(test)
         self.exec_block(_body(body))
         after_body = f.env
         f.env = dict(before)
@@ -501,6 +533,8 @@ class Interpreter:
         if t is cst.UnaryOperation:
             v = self.ev(node.expression)  # type: ignore[attr-defined]
             if isinstance(node.operator, cst.Not):  # type: ignore[attr-defined]
+                if v.traced and v.kind is not Kind.DEVICE and not v.boolean:
+                    return Value(v.reason, Kind.UNKNOWN)
                 return Value(v.reason, Kind.DEVICE if v.traced else Kind.SCALAR, boolean=True)
             return Value(v.reason, v.kind, v.boolean and isinstance(node.operator, cst.BitInvert))  # type: ignore[attr-defined]
         if t is cst.BooleanOperation:
@@ -510,17 +544,35 @@ class Interpreter:
         if t is cst.Comparison:
             left = self.ev(node.left)  # type: ignore[attr-defined]
             vals = [left]
-            identity = True
+            python_only = False
             for c in node.comparisons:  # type: ignore[attr-defined]
                 vals.append(self.ev(c.comparator))
-                identity &= isinstance(c.operator, cst.Is | cst.IsNot)
-            if identity:
+                # identity and membership tests, and comparisons with str/None literals, give bools
+                python_only |= isinstance(c.operator, cst.Is | cst.IsNot | cst.In | cst.NotIn)
+                python_only |= isinstance(c.comparator, cst.SimpleString | cst.FormattedString)
+                python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
+            python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
+            if python_only:
                 return SCALAR
             r = first_reason(*vals)
-            return Value(r, Kind.DEVICE if r else Kind.SCALAR, boolean=True)
+            if r is None:
+                return Value(kind=Kind.SCALAR, boolean=True)
+            ordering = any(
+                not isinstance(c.operator, cst.Equal | cst.NotEqual)
+                for c in node.comparisons  # type: ignore[attr-defined]
+            )
+            if ordering or any(v.traced and v.kind is Kind.DEVICE for v in vals):
+                return Value(r, Kind.DEVICE, boolean=True)
+            # == between pytrees of unknown structure is Python equality, not an array.
+            return Value(r, Kind.UNKNOWN)
         if t is cst.IfExp:
             self.ev(node.test)  # type: ignore[attr-defined]
-            return join(self.ev(node.body), self.ev(node.orelse))  # type: ignore[attr-defined]
+            saved = f.env
+            f.env = dict(saved)
+            self.narrow(node.test)  # type: ignore[attr-defined]
+            body = self.ev(node.body)  # type: ignore[attr-defined]
+            f.env = saved
+            return join(body, self.ev(node.orelse))  # type: ignore[attr-defined]
         if t in (cst.Integer, cst.Float, cst.Imaginary):
             return SCALAR
         if t in (cst.SimpleString, cst.ConcatenatedString):
@@ -567,7 +619,7 @@ class Interpreter:
                 else:
                     vv = self.ev(e.value)
                     pairs.append((None, vv))
-            return Value(first_reason(*(p[1] for p in pairs)), Kind.DICT, elts=tuple(pairs))
+            return Value(first_reason(*(p[1] for p in pairs)), Kind.DICT, pairs=tuple(pairs))
         if t in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
             return self.comprehension(node)
         if t is cst.Lambda:
@@ -610,17 +662,17 @@ class Interpreter:
                 return Value(elt.reason, Kind.DICT)
             elt = self.ev(node.elt)
             kind = Kind.LIST if isinstance(node, cst.ListComp) else Kind.UNKNOWN
-            return Value(elt.reason, kind, elts=(("iter", elt),) if kind is Kind.UNKNOWN else None)
+            return Value(elt.reason, kind, elem=elt)
         finally:
             f.env = saved
 
     def element(self, v: Value, node: cst.CSTNode | None) -> Value:
         """The value of one element when iterating or unpacking ``v``."""
+        if v.elem is not None:
+            return v.elem
+        if v.kind is Kind.DICT:
+            return Value(kind=Kind.STR)
         if v.elts is not None:
-            if v.elts and isinstance(v.elts[0], tuple) and v.elts[0] and v.elts[0][0] == "iter":
-                return v.elts[0][1]
-            if v.kind is Kind.DICT:
-                return Value(kind=Kind.STR)
             out: Value | None = None
             for e in v.elts:
                 if isinstance(e, Value):
@@ -629,8 +681,7 @@ class Interpreter:
         if v.kind is Kind.HOST:
             return Value(kind=Kind.HOST)
         if v.traced:
-            kind = Kind.DEVICE if v.kind in (Kind.DEVICE, Kind.UNKNOWN) else Kind.UNKNOWN
-            return Value(v.reason, kind)
+            return Value(v.reason, Kind.DEVICE if v.kind is Kind.DEVICE else Kind.UNKNOWN)
         return STATIC
 
     def arith(self, a: Value, b: Value) -> Value:
@@ -669,9 +720,9 @@ class Interpreter:
                     e = base.elts[i]
                     if isinstance(e, Value):
                         return e
-            if base.kind is Kind.DICT and base.elts is not None:
+            if base.kind is Kind.DICT and base.pairs is not None:
                 k = _literal_str(key)
-                for kk, vv in base.elts:
+                for kk, vv in base.pairs:
                     if kk is not None and kk == k:
                         return vv
             if (
@@ -707,7 +758,7 @@ class Interpreter:
                     return Value(kind=Kind.PMODULE, ref=sub)
                 return STATIC
             return v
-        if name in K.STATIC_ATTRS:
+        if name in K.STATIC_ATTRS or (name.startswith("__") and name.endswith("__")) or name == "_fields":
             if name == "shape":
                 return Value(kind=Kind.TUPLE)
             return SCALAR
@@ -730,12 +781,19 @@ class Interpreter:
                 return Value(kind=Kind.FUNC, ref=FuncRef(m, None, bound))
             if info.is_static_field(name) or info.is_linen:
                 return self.project.static_attr_value(info, name)
-            if base.traced:
+            if base.traced and info.is_pytree:
+                ann = info.field_annotations.get(name, "")
                 if (info.is_eqx or info.is_nnx) and self.frame.filtered:
-                    ann = info.field_annotations.get(name, "")
                     if _annotation_kind(ann) in (Kind.SCALAR, Kind.STR) or "Callable" in ann:
                         return STATIC
-                return self.leaf(base, name, node)
+                leaf = self.leaf(base, name, node, Kind.DEVICE)
+                nested = self.annotation_class(ann, info.module)
+                if nested is not None:
+                    return Value(leaf.reason, Kind.OBJECT, ref=nested)
+                kind = _annotation_kind(ann)
+                if kind in (Kind.LIST, Kind.TUPLE):
+                    return Value(leaf.reason, kind, elem=Value(leaf.reason, Kind.UNKNOWN))
+                return leaf
             return self.project.static_attr_value(info, name)
         if name == "at":
             return Value(base.reason, base.kind, base.boolean, ref=("attr", base, name))
@@ -744,22 +802,37 @@ class Interpreter:
         if base.traced:
             if name in ("T", "real", "imag", "mT"):
                 return Value(base.reason, Kind.DEVICE, ref=("attr", base, name))
-            if kind in (Kind.DEVICE,) and name in _ARRAY_METHODS:
-                return Value(base.reason, Kind.DEVICE, ref=("attr", base, name))
+            if name in _ARRAY_METHODS:
+                return Value(base.reason, kind, ref=("attr", base, name))
             if self.project.is_static_field_name(name):
                 return Value(ref=("attr", base, name))
-            return self.leaf(base, name, node)
+            # A leaf only where a pytree class of the project declares such a field; otherwise
+            # the value may be any object inside the pytree (not necessarily an array).
+            leaf_kind = Kind.DEVICE if self.project.is_leaf_field_name(name) else Kind.UNKNOWN
+            return self.leaf(base, name, node, leaf_kind)
         fk = self.project.field_kind(name)
         if fk is not None:
             return Value(kind=fk, ref=("attr", base, name))
         return Value(kind=Kind.UNKNOWN, ref=("attr", base, name))
 
-    def leaf(self, base: Value, name: str, node: cst.CSTNode) -> Value:
+    def leaf(self, base: Value, name: str, node: cst.CSTNode, kind: Kind) -> Value:
         assert base.reason is not None
         text = source_of(node)
         owner = source_of(node.value) if isinstance(node, cst.Attribute) else "it"
         reason = extend(base.reason, (f"`{text}` is a leaf of `{owner}`", None))
-        return Value(reason, Kind.DEVICE, ref=("attr", base, name))
+        return Value(reason, kind, ref=("attr", base, name))
+
+    def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:
+        head = ann.split("[")[0].strip().strip("'\"")
+        if not head or module.frame is None:
+            return None
+        parts = head.split(".")
+        v = module.frame.env.get(parts[0])
+        for part in parts[1:]:
+            if v is None or v.kind is not Kind.PMODULE:
+                return None
+            v = self.load_module(v.ref).env.get(part)
+        return v.ref if v is not None and v.kind is Kind.CLASS else None
 
     # ------------------------------------------------------------------ calls
     def call(self, node: cst.Call) -> Value:
@@ -811,13 +884,16 @@ class Interpreter:
                 if r is None:
                     return Value(kind=owner.kind if owner.kind in (Kind.HOST, Kind.DEVICE) else Kind.UNKNOWN)
                 return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
+            if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
+                return self.element(owner, None) if name == "pop" else owner
             if name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT:
                 return Value(r, Kind.UNKNOWN)
             if name in ("keys", "values", "items") and owner.kind is Kind.DICT:
                 return Value(r, Kind.LIST)
             if r is not None:
                 boolean = name in ("any", "all") or (owner.boolean and name in ("reshape", "T"))
-                return Value(r, Kind.DEVICE, boolean)
+                arrayish = owner.kind is Kind.DEVICE or (owner.traced and name in _ARRAY_METHODS)
+                return Value(r, Kind.DEVICE if arrayish else Kind.UNKNOWN, boolean)
             if owner.kind is Kind.HOST:
                 return Value(kind=Kind.HOST)
             if owner.kind is Kind.DEVICE:
@@ -826,7 +902,7 @@ class Interpreter:
                 return Value(kind=Kind.DEVICE)
             return STATIC
         if r is not None:
-            return Value(r, Kind.DEVICE)
+            return Value(r, Kind.UNKNOWN)
         return STATIC
 
     def call_transformed(self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
@@ -905,7 +981,7 @@ class Interpreter:
                     v = v.with_reason(
                         extend(v.reason, (f"passed as `{p.name}` (argument {i + 1}) to {fn.name}() at {{at}}", at))  # type: ignore[arg-type]
                     )
-            if transformed is not None:
+            if transformed is not None and got is not None:
                 v = self.transformed_param(transformed, fn, i, p, v)
             if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN, Kind.DEVICE):
                 v = self.annotated(p, v)
@@ -969,7 +1045,7 @@ class Interpreter:
         if t.filtered and v.kind in (Kind.SCALAR, Kind.STR, Kind.NONE):
             return v
         reason = extend(self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None))
-        return Value(reason, v.kind if v.kind is Kind.OBJECT else Kind.UNKNOWN, ref=v.ref, elts=None)
+        return deep_trace(v, reason)
 
     def site_reason(self, t: TransformedRef) -> Reason:
         how = t.site[2]
@@ -1002,6 +1078,13 @@ class Interpreter:
                     frame.returns = self.ev(fn.node.body)
                 else:
                     self.exec_block(_body(fn.node.body))
+        except RecursionError:
+            frame.returns = Value(first_reason(*env.values()))
+        except Exception:
+            # An analysis bug must cost one function's precision, never the run.
+            if DEBUG:
+                raise
+            frame.returns = Value(first_reason(*env.values()))
         finally:
             self.depth -= 1
             self.active.discard(key)
@@ -1119,8 +1202,12 @@ class Interpreter:
             for i, p in enumerate(fn.params):
                 got = bound.get(p.name)
                 v = got[0] if got is not None else self.param_default(fn, p)
-                if got is None and p.kind in ("vararg", "varkw"):
-                    v = Value(extend(self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)), v.kind)
+                if got is None and p.default is not None:
+                    # Unpassed defaults are filled in by Python inside the trace: static.
+                    pass
+                elif got is None and p.kind in ("vararg", "varkw"):
+                    r = extend(self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None))
+                    v = Value(r, v.kind, elem=Value(r, Kind.UNKNOWN))
                 else:
                     v = self.transformed_param(t, fn, i, p, v)
                 if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN,):
@@ -1196,6 +1283,21 @@ class Interpreter:
             return self.call_builtin(qual[9:], args, node, reason)
         if qual in ("jax.device_get",):
             return Value(kind=Kind.HOST)
+        if qual == "jax.tree_util.register_static" and args and args[0][0].kind is Kind.CLASS:
+            args[0][0].ref.static_fields.update(args[0][0].ref.fields)
+            self.project.record_class(args[0][0].ref)
+            return args[0][0]
+        if qual in K.PYTREE_REGISTRATIONS and args and args[0][0].kind is Kind.CLASS:
+            args[0][0].ref.is_pytree = True
+            self.project.record_class(args[0][0].ref)
+            return args[0][0]
+        if qual in K.TREE_STATIC or qual in K.JNP_STATIC:
+            return STATIC
+        if qual in K.TREE_LEAVES:
+            leaf = Value(reason, Kind.DEVICE) if reason else STATIC
+            if qual.endswith("flatten"):
+                return Value(reason, Kind.TUPLE, elts=(Value(reason, Kind.LIST, elem=leaf), STATIC))
+            return Value(reason, Kind.LIST, elem=leaf)
         if qual.startswith(("jax.tree_util.tree_map", "jax.tree.map", "jax.tree_map", "jax.tree_util.tree_map_with_path")):
             fvs = [v for v, _ in args[:1] if v.kind is Kind.FUNC]
             others = [v for v, _ in args[1:]]
@@ -1228,7 +1330,7 @@ class Interpreter:
                 return STATIC
             return Value(reason, kind, boolean)
         if reason is not None:
-            return Value(reason, Kind.DEVICE)
+            return Value(reason, Kind.UNKNOWN)
         return STATIC
 
     def function_args(self, spec: K.TransformSpec, args: list[tuple[Value, cst.Arg]]) -> list[Value]:
@@ -1259,18 +1361,18 @@ class Interpreter:
                 return Value(kind=Kind.STR)
             return SCALAR
         if name == "range":
-            return Value(kind=Kind.LIST, elts=(("iter", SCALAR),))
+            return Value(kind=Kind.LIST, elem=SCALAR)
         if name == "enumerate" and vals:
-            return Value(vals[0].reason, Kind.LIST, elts=(("iter", Value(kind=Kind.TUPLE, elts=(SCALAR, self.element(vals[0], None)))),))
+            return Value(vals[0].reason, Kind.LIST, elem=Value(kind=Kind.TUPLE, elts=(SCALAR, self.element(vals[0], None))))
         if name == "zip":
-            return Value(reason, Kind.LIST, elts=(("iter", Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in vals))),))
+            return Value(reason, Kind.LIST, elem=Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in vals)))
         if name in ("list", "tuple", "sorted", "reversed", "set", "frozenset"):
             if not vals:
                 return Value(kind=Kind.LIST)
             v = vals[0]
             kind = Kind.TUPLE if name == "tuple" else Kind.LIST
             if v.kind is Kind.HOST and name in ("list", "tuple"):
-                return Value(kind=kind, elts=(("iter", Value(kind=Kind.HOST)),))
+                return Value(kind=kind, elem=Value(kind=Kind.HOST))
             return Value(v.reason, kind, elts=v.elts if v.kind in (Kind.LIST, Kind.TUPLE) else None)
         if name == "getattr" and len(args) >= 2:
             attr_name = _literal_str(args[1][1].value)
@@ -1287,7 +1389,7 @@ class Interpreter:
             if vals and vals[0].kind is Kind.FUNC:
                 others = [(self.element(v, None), a) for v, a in args[1:]]
                 res = self.call_function(vals[0].ref, others, node)
-                return Value(res.reason, Kind.LIST, elts=(("iter", res),))
+                return Value(res.reason, Kind.LIST, elem=res)
             return Value(reason, Kind.LIST)
         if name in ("any", "all"):
             return Value(reason, Kind.DEVICE if reason else Kind.SCALAR, boolean=True)
@@ -1440,3 +1542,19 @@ Interpreter._lookup_qual = _lookup_qual  # type: ignore[attr-defined]
 
 Callable  # noqa: B018  (re-exported type used by rule hooks)
 Step  # noqa: B018
+
+
+def deep_trace(v: Value, reason: Reason) -> Value:
+    """The value as seen inside a transform: every array leaf of it becomes a tracer."""
+    if v.kind in (Kind.STR, Kind.NONE, Kind.FUNC, Kind.CLASS, Kind.EXT, Kind.PMODULE, Kind.TRANSFORMED):
+        return v
+    if v.kind in (Kind.TUPLE, Kind.LIST):
+        elts = tuple(deep_trace(e, reason) for e in v.elts) if v.elts is not None else None
+        return Value(reason, v.kind, elts=elts, elem=Value(reason, Kind.UNKNOWN) if elts is None else None)
+    if v.kind is Kind.DICT:
+        pairs = tuple((k, deep_trace(e, reason)) for k, e in v.pairs) if v.pairs is not None else None
+        return Value(reason, Kind.DICT, pairs=pairs)
+    if v.kind is Kind.OBJECT:
+        return Value(reason, Kind.OBJECT, ref=v.ref)
+    # arrays, Python numbers and parameters of unknown type: traced arrays
+    return Value(reason, Kind.DEVICE)

@@ -262,13 +262,41 @@ PASSTHROUGH_BUILTINS = frozenset({"abs", "sum", "min", "max", "round", "divmod",
                                   "tuple", "sorted", "reversed", "iter", "next", "dict", "map",
                                   "filter", "all", "any"})
 
-# Names of pytree containers: calling the class builds a pytree whose fields are leaves.
-STRUCT_DECORATORS = frozenset({"flax.struct.dataclass", "chex.dataclass", "dataclasses.dataclass",
-                               "jax.tree_util.register_dataclass", "jax.tree_util.register_pytree_node_class",
-                               "flax.struct.dataclass"})
-STRUCT_BASES = frozenset({"flax.struct.PyTreeNode", "typing.NamedTuple", "equinox.Module",
-                          "flax.linen.Module", "flax.nnx.Module", "flax.nnx.Object", "chex.ArrayTree"})
-MODULE_BASES = frozenset({"flax.linen.Module", "flax.nnx.Module"})
 # Field declarations that make a field static.
 STATIC_FIELD_CALLS = frozenset({"flax.struct.field", "equinox.field", "dataclasses.field",
                                 "flax.struct.static_field", "equinox.static_field"})
+
+# Pytree utilities whose results describe structure (static) or list the leaves.
+TREE_STATIC = frozenset(
+    f"{m}.{n}"
+    for m in ("jax.tree_util", "jax.tree")
+    for n in ("tree_structure structure treedef_is_leaf all_leaves tree_all all "
+              "register_pytree_node register_pytree_node_class register_dataclass").split()
+)
+TREE_LEAVES = frozenset(
+    f"{m}.{n}"
+    for m in ("jax.tree_util", "jax.tree")
+    for n in "tree_leaves leaves tree_flatten flatten tree_flatten_with_path leaves_with_path".split()
+)
+
+# Classes whose instances are pytrees: their non-static fields are leaves under a transform.
+PYTREE_BASES = frozenset(
+    {"flax.struct.PyTreeNode", "typing.NamedTuple", "equinox.Module", "flax.nnx.Module",
+     "flax.nnx.Object", "flax.nnx.Pytree", "chex.ArrayTree"}
+)
+PYTREE_DECORATORS = frozenset(
+    {"flax.struct.dataclass", "chex.dataclass", "jax.tree_util.register_dataclass",
+     "jax.tree_util.register_pytree_node_class",
+     "jax.tree_util.register_pytree_with_keys_class"}
+)
+PYTREE_REGISTRATIONS = frozenset(
+    {"jax.tree_util.register_dataclass", "jax.tree_util.register_pytree_node",
+     "jax.tree_util.register_pytree_with_keys", "jax.tree_util.register_pytree_node_class"}
+)
+
+# jax.numpy functions that return Python values (shapes, dtypes), never tracers.
+JNP_STATIC = frozenset(
+    f"jax.numpy.{n}"
+    for n in ("shape ndim size result_type dtype iinfo finfo issubdtype isdtype promote_types "
+              "can_cast isscalar iscomplexobj isrealobj").split()
+)

@@ -65,6 +65,9 @@ class ClassInfo:
     field_annotations: dict[str, str] = field(default_factory=dict)
     static_fields: set[str] = field(default_factory=set)
     is_linen: bool = False
+    # Registered with JAX as a pytree (flax struct, NamedTuple, chex/registered dataclass, equinox
+    # Module): its non-static fields are leaves. Other objects cannot hold tracers across a jit.
+    is_pytree: bool = False
     is_nnx: bool = False
     is_eqx: bool = False
 

@@ -82,7 +82,7 @@ class Project:
         for name, kind in info.field_kinds.items():
             self._record_kind(name, kind)
         self.static_field_names |= info.static_fields
-        if not info.is_linen:
+        if info.is_pytree and not info.is_linen:
             self.leaf_field_names |= set(info.fields) - info.static_fields
 
     def record_attr(self, cls: ClassInfo | None, name: str, v: Value) -> None:
@@ -111,6 +111,9 @@ class Project:
     def field_kind(self, name: str) -> Kind | None:
         k = self.attr_kinds.get(name)
         return k if k in (Kind.HOST, Kind.LIST, Kind.TUPLE) else None
+
+    def is_leaf_field_name(self, name: str) -> bool:
+        return name in self.leaf_field_names and name not in self.static_field_names
 
     def is_static_field_name(self, name: str) -> bool:
         return name in self.static_field_names and name not in self.leaf_field_names

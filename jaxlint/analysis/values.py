@@ -44,9 +44,12 @@ class Value:
     # TRANSFORMED: TransformedRef; PARTIAL: (qualified name, keywords); other kinds may carry
     # ("attr", owner, name) to remember that the value was read as an attribute (method calls).
     ref: Any = None
-    # Elements of tuple/list literals (for static indexing and unpacking), or (key, value) pairs
-    # of dict literals; ("iter", element) for iterables whose element is known.
-    elts: tuple[Any, ...] | None = None
+    # Elements of tuple/list literals (for static indexing and unpacking).
+    elts: tuple[Value, ...] | None = None
+    # The element of an iterable (range, zip, comprehension) when elements are not listed.
+    elem: Value | None = None
+    # (key, value) pairs of dict literals; key None for ``**spread`` or non-literal keys.
+    pairs: tuple[tuple[str | None, Value], ...] | None = None
 
     @property
     def traced(self) -> bool:
@@ -57,6 +60,9 @@ class Value:
 
 
 STATIC = Value()
+_NEEDS_REF = frozenset(
+    {Kind.EXT, Kind.PMODULE, Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PARTIAL}
+)
 SCALAR = Value(kind=Kind.SCALAR)
 
 
@@ -80,8 +86,12 @@ def join(a: Value, b: Value) -> Value:
         return a
     kind = a.kind if a.kind == b.kind else Kind.UNKNOWN
     ref = a.ref if a.ref is b.ref else None
-    elts = a.elts if a.elts == b.elts else None
-    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts)
+    if ref is None and kind in _NEEDS_REF:
+        kind = Kind.UNKNOWN
+    elts = a.elts if a.elts is b.elts else None
+    elem = a.elem if a.elem is b.elem else None
+    pairs = a.pairs if a.pairs is b.pairs else None
+    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs)
 
 
 def source_of(node: cst.CSTNode, limit: int = 60) -> str:

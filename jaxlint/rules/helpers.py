@@ -16,7 +16,7 @@ def transform_word(ctx: RuleContext) -> str:
 
 
 def is_arraylike_traced(v: Value) -> bool:
-    return v.traced and (v.kind in ARRAYISH or v.boolean)
+    return v.traced and (v.kind is Kind.DEVICE or v.boolean)
 
 
 def index_values(node: cst.Subscript) -> tuple[list[cst.BaseExpression], list[cst.BaseExpression]]:

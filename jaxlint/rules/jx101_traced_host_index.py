@@ -48,11 +48,12 @@ The host data is embedded as a constant of the compiled program and indexed on t
 
 ## Fix safety
 The fix rewrites `TABLE[i]` to `jnp.asarray(TABLE)[i]` and is **safe**: for every index on which
-the original runs eagerly (in range, negative indices included) it returns the same value.
-Out-of-range indices behave differently, but the original raises `IndexError` on them eagerly:
-under `jit`, `jnp.asarray(T)[10]` clamps to the last element, and `jnp.take(T, 10)` (default mode)
-returns NaN for floats. Do not switch to `jnp.take(..., mode="clip")` by hand: it maps `-1` to the
-first element instead of the last.
+the original runs eagerly (in range, negative indices included) it returns the same element
+(converted to JAX's default dtype, float32 unless `jax_enable_x64`, as it would be anyway once
+combined with traced arrays). Out-of-range indices behave differently, but the original raises
+`IndexError` on them eagerly: under `jit`, `jnp.asarray(T)[10]` clamps to the last element, and
+`jnp.take(T, 10)` (default mode) returns NaN for floats. Do not switch to
+`jnp.take(..., mode="clip")` by hand: it maps `-1` to the first element instead of the last.
 """,
     examples=(
         Example(
@@ -230,7 +231,7 @@ def run():
 """,
         ),
         Example(
-            title="flax module applied under jit",
+            title="flax module initialised under jit",
             valid=False,
             code="""import flax.linen as nn
 import jax
@@ -248,9 +249,7 @@ class Head(nn.Module):
 
 def run():
     model = Head()
-    x = jnp.ones(3)
-    params = model.init(jax.random.key(0), x, 1)
-    return jax.jit(model.apply)(params, x, 1)
+    return jax.jit(model.init)(jax.random.key(0), jnp.ones(3), 1)
 """,
         ),
         Example(

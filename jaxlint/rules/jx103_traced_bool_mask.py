@@ -40,11 +40,13 @@ def clear_negatives(x):
 ```
 
 ## Fix safety
-When the masked selection is immediately reduced (`x[m].sum()`, `.max()`, ...) the fix rewrites it
-to the `where=` form (`jnp.sum(x, where=m)`), and `x.at[m].set(v)` with a scalar `v` to
-`jnp.where(m, v, x)`: both are **safe** (same values eagerly, including an all-`False` mask).
-Otherwise the size of the result is data dependent and only advice is given: keep a fixed size and
-a mask (`jnp.where`), or `jnp.nonzero(m, size=N, fill_value=...)` with a known maximum `N`.
+When the masked selection is immediately summed or averaged (`x[m].sum()`, `x[m].mean()`) the fix
+rewrites it to the `where=` form (`jnp.sum(x, where=m)`), and `x.at[m].set(v)` with a scalar `v`
+to `jnp.where(m, v, x)`: both are **safe** (same values eagerly, including an all-`False` mask)
+as long as `v` has the array's dtype (`.at[].set` casts `v` to the array's dtype, `jnp.where`
+promotes). `x[m].max()`/`.min()` need an `initial=` value to be written with `where=` and only get
+advice, as does every other use, whose size is data dependent: keep a fixed size and a mask
+(`jnp.where`), or `jnp.nonzero(m, size=N, fill_value=...)` with a known maximum `N`.
 """,
     examples=(
         Example(

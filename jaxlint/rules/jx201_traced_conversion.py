@@ -46,8 +46,10 @@ Drop `float()`/`.item()` (the value already is an array), use `.astype(...)` for
 `jax.debug.print("{x:.2f}", x=t)` for printing, or make the value static (`static_argnames`).
 
 ## Fix safety
-Rewriting `int(t)` to `t.astype(jnp.int32)` (truncation towards zero, like `int`) and removing
-`float()`/`.item()` around an array is **safe** for values that fit the dtype. `range(t)`,
+Rewriting `int(t)` to `t.astype(jnp.int32)` (truncation towards zero, like `int`) is **safe** for
+values that fit the dtype. Removing `float()`/`.item()` keeps a JAX array where the original had a
+Python float: values are the same, but later arithmetic happens in the array's dtype (float32 by
+default) instead of float64, and the result is no longer usable as a Python number. `range(t)`,
 `bool(t)`, `.tolist()` and formatting have no array equivalent: the fix is advice (make the value
 static, use `lax.fori_loop`, `jnp.where` or `jax.debug.print`).
 """,
@@ -206,7 +208,7 @@ def run():
 """,
         ),
         Example(
-            title="int in flax module applied under jit",
+            title="int in flax module initialised under jit",
             valid=False,
             code="""import flax.linen as nn
 import jax
@@ -222,9 +224,7 @@ class Policy(nn.Module):
 
 def run():
     model = Policy()
-    x = jnp.ones(3)
-    params = model.init(jax.random.key(0), x, 2)
-    return jax.jit(model.apply)(params, x, 2)
+    return jax.jit(model.init)(jax.random.key(0), jnp.ones(3), 2)
 """,
         ),
         Example(

@@ -45,7 +45,9 @@ The rewrites are **safe** on the values where the original works eagerly, with o
 mind by the fix: `a and b` returns one of its operands, not a boolean, so it is rewritten to
 `jnp.logical_and(a, b)` only where both operands are booleans (comparisons, `jnp.isfinite`, ...).
 Both operands are always evaluated (no short-circuit), which is harmless for pure expressions.
-`min(t, c)` -> `jnp.minimum(t, c)` returns an array instead of a Python number.
+`min(t, c)` -> `jnp.minimum(t, c)` returns an array instead of a Python number and propagates NaN,
+whereas the builtin returns whichever argument the comparisons leave (`min(nan, 1.0)` is `nan`,
+`min(1.0, nan)` is `1.0`): the rewrites agree on every input without NaN.
 """,
     examples=(
         Example(

@@ -304,18 +304,19 @@ def run():
 """,
         ),
         Example(
-            title="repeat with static total_repeat_length under vmap",
+            title="repeat with static total_repeat_length",
             valid=True,
             code="""import jax
 import jax.numpy as jnp
 
 
+@jax.jit
 def expand(x, counts):
     return jnp.repeat(x, counts, total_repeat_length=6)
 
 
 def run():
-    return jax.vmap(expand)(jnp.ones((2, 3)), jnp.array([[1, 2, 3], [2, 2, 2]]))
+    return expand(jnp.arange(3.0), jnp.array([1, 2, 3]))
 """,
         ),
     ),

@@ -42,8 +42,9 @@ Or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)
 Adding `size=` and `fill_value=` is **unsafe**: with `size=N` the result is truncated to the first
 `N` matches when there are more, and padded with `fill_value` when there are fewer, so code that
 uses the result's length, or indexes with the padded entries, changes meaning. With
-`size=x.size` (the maximum possible) nothing is truncated, but padding still appears;
-the default padding index is `0`, a valid index, so choose an explicit `fill_value`.
+`size=x.size` (the maximum possible) nothing is truncated, but padding still appears. The
+default padding is a valid value (index `0` for `nonzero`, the smallest element for `unique`),
+indistinguishable from a real match, so choose an explicit `fill_value`.
 """,
     examples=(
         Example(
