@@ -186,8 +186,11 @@ def _is_default_skipped(directory: Path, name: str) -> bool:
     )
 
 
-def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
-    """Python files under ``root`` in a stable (sorted) order; symlinked directories are not followed."""
+def _walk(root: Path, resolver: ConfigResolver) -> Iterator[tuple[Path, Config]]:
+    """Python files under ``root`` with their configs, in a stable (sorted) order.
+
+    Symlinked directories are not followed, so a link cycle cannot hang the walk.
+    """
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -201,20 +204,18 @@ def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
             path = directory / entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file()
+                is_file = not is_dir and entry.is_file()
             except OSError:
                 continue
-            if is_dir:
-                if not _is_default_skipped(directory, entry.name) and not config.exclude.matches(
-                    path
-                ):
+            if is_dir and _is_default_skipped(directory, entry.name):
+                continue
+            if is_file and not entry.name.endswith(PYTHON_SUFFIXES):
+                continue
+            if (is_dir or is_file) and not config.exclude.matches(path):
+                if is_dir:
                     subdirs.append(path)
-            elif (
-                is_file
-                and entry.name.endswith(PYTHON_SUFFIXES)
-                and not config.exclude.matches(path)
-            ):
-                yield path
+                else:
+                    yield path, config
         stack.extend(reversed(subdirs))
 
 
@@ -237,12 +238,8 @@ def discover(paths: Sequence[str], resolver: ConfigResolver, cwd: Path) -> Disco
         if root.is_dir():
             if resolver.for_directory(root).exclude.matches_self_or_parent(root):
                 continue
-            for found in _walk(root, resolver):
-                add(
-                    found,
-                    Path(given, found.relative_to(root)),
-                    resolver.for_directory(found.parent),
-                )
+            for found, config in _walk(root, resolver):
+                add(found, Path(given, found.relative_to(root)), config)
         else:
             config = resolver.for_directory(root.parent)
             if not config.exclude.matches_self_or_parent(root):

@@ -25,7 +25,9 @@ class RunResult:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def lint_source(text: str, path: str = "<string>", settings: Settings | None = None) -> list[Finding]:
+def lint_source(
+    text: str, path: str = "<string>", settings: Settings | None = None
+) -> list[Finding]:
     """Lint one module given as text (no selection applied)."""
     from jaxlint.analysis.project import analyse_sources
 

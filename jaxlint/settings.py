@@ -19,6 +19,8 @@ class Settings:
 
     def is_enabled(self, code: str) -> bool:
         """Ruff-style prefix selection: the longest matching prefix wins, ignore beats select on ties."""
-        best_sel = max((len(p) for p in (*self.select, *self.extend_select) if code.startswith(p)), default=-1)
+        best_sel = max(
+            (len(p) for p in (*self.select, *self.extend_select) if code.startswith(p)), default=-1
+        )
         best_ign = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
         return best_sel >= 0 and best_sel > best_ign

@@ -45,13 +45,17 @@ class RuleContext:
         return source_of(node, limit)
 
     def report(
-        self, rule: Rule, node: cst.CSTNode, message: str, value: Value | Reason | None = None,
-        *, jax_error: str | None = None, fix: Fix | None = None, why: str | None = None,
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        value: Value | Reason | None = None,
+        *,
+        jax_error: str | None = None,
+        fix: Fix | None = None,
+        why: str | None = None,
     ) -> None:
-        if isinstance(value, Value):
-            reason = value.reason
-        else:
-            reason = value
+        reason = value.reason if isinstance(value, Value) else value
         if reason is None:
             reason = self.frame.in_trace or ()
         if why:

@@ -57,6 +57,7 @@ class Frame:
         staged: bool = False,
         filtered: bool = False,
         cls: ClassInfo | None = None,
+        weak: bool = False,
     ) -> None:
         self.module = module
         self.fn = fn
@@ -66,6 +67,8 @@ class Frame:
         self.staged = staged
         self.filtered = filtered
         self.cls = cls
+        # Traced only by grad-like transforms (JVP tracers): bool conversions work here.
+        self.weak = weak
         self.returns: Value | None = None
         self.values: dict[int, Value] = {}
 
@@ -115,7 +118,7 @@ class Interpreter:
         self.depth = 0
         self.untraced_done: set[tuple[int, int]] = set()
         self.pending_untraced: list[FuncRef] = []
-        self.sites: list[tuple[TransformedRef, Reason | None, bool]] = []
+        self.sites: list[tuple[TransformedRef, Reason | None, bool, bool]] = []
         self.functions: dict[int, FunctionInfo] = {}
         self.classes: dict[int, ClassInfo] = {}
         self.frame: Frame = None  # type: ignore[assignment]
@@ -174,7 +177,14 @@ class Interpreter:
                 is_static |= dn == "staticmethod"
                 is_cm |= dn == "classmethod"
         info = FunctionInfo(
-            node, self.frame.module, name, f"{qualprefix}{name}", tuple(params), cls, is_static, is_cm
+            node,
+            self.frame.module,
+            name,
+            f"{qualprefix}{name}",
+            tuple(params),
+            cls,
+            is_static,
+            is_cm,
         )
         self.functions[id(node)] = info
         return info
@@ -245,7 +255,9 @@ class Interpreter:
             value = self.decorate(stmt, value)
             info.attrs[fn.name] = value
             self.pending_untraced.append(FuncRef(fn, self.frame.parent))
-            if info.is_linen and (fn.name == "__call__" or _has_decorator(self, stmt, "flax.linen.compact")):
+            if info.is_linen and (
+                fn.name == "__call__" or _has_decorator(self, stmt, "flax.linen.compact")
+            ):
                 self.add_site(
                     FuncRef(fn, self.frame.parent),
                     "flax.linen.Module",
@@ -342,7 +354,10 @@ class Interpreter:
                 self.frame.env[test.args[0].value.value] = SCALAR
 
     def branches(
-        self, body: cst.BaseSuite, orelse: cst.If | cst.Else | None, test: cst.BaseExpression | None = None
+        self,
+        body: cst.BaseSuite,
+        orelse: cst.If | cst.Else | None,
+        test: cst.BaseExpression | None = None,
     ) -> None:
         f = self.frame
         before = dict(f.env)
@@ -484,7 +499,9 @@ class Interpreter:
     def bind_pattern(self, pattern: cst.CSTNode, subject: Value) -> None:
         if isinstance(pattern, cst.MatchAs) and pattern.name is not None:
             self.frame.env[pattern.name.value] = subject
-        elif isinstance(pattern, cst.MatchSequence | cst.MatchMapping | cst.MatchClass | cst.MatchOr):
+        elif isinstance(
+            pattern, cst.MatchSequence | cst.MatchMapping | cst.MatchClass | cst.MatchOr
+        ):
             for child in _walk_names(pattern):
                 self.frame.env[child] = Value(subject.reason)
 
@@ -694,7 +711,12 @@ class Interpreter:
             return Value(kind=Kind.HOST, boolean=a.boolean and b.boolean)
         if Kind.DEVICE in (a.kind, b.kind):
             return Value(kind=Kind.DEVICE, boolean=a.boolean and b.boolean)
-        if a.kind == b.kind and a.kind in (Kind.TUPLE, Kind.LIST) and a.elts is not None and b.elts is not None:
+        if (
+            a.kind == b.kind
+            and a.kind in (Kind.TUPLE, Kind.LIST)
+            and a.elts is not None
+            and b.elts is not None
+        ):
             return Value(kind=a.kind, elts=a.elts + b.elts)
         if a.kind == b.kind and a.kind in (Kind.SCALAR, Kind.STR, Kind.LIST, Kind.TUPLE):
             return Value(kind=a.kind)
@@ -712,7 +734,11 @@ class Interpreter:
         r = first_reason(base, *idx)
         if base.kind is Kind.EXT or base.kind is Kind.CLASS:
             return Value(kind=Kind.EXT, ref=base.ref) if base.kind is Kind.EXT else base
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) and not idx[0].traced:
+        if (
+            len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+            and not idx[0].traced
+        ):
             key = node.slice[0].slice.value
             if base.elts is not None and base.kind in (Kind.TUPLE, Kind.LIST):
                 i = _literal_int(key)
@@ -758,7 +784,11 @@ class Interpreter:
                     return Value(kind=Kind.PMODULE, ref=sub)
                 return STATIC
             return v
-        if name in K.STATIC_ATTRS or (name.startswith("__") and name.endswith("__")) or name == "_fields":
+        if (
+            name in K.STATIC_ATTRS
+            or (name.startswith("__") and name.endswith("__"))
+            or name == "_fields"
+        ):
             if name == "shape":
                 return Value(kind=Kind.TUPLE)
             return SCALAR
@@ -820,7 +850,8 @@ class Interpreter:
         text = source_of(node)
         owner = source_of(node.value) if isinstance(node, cst.Attribute) else "it"
         reason = extend(base.reason, (f"`{text}` is a leaf of `{owner}`", None))
-        return Value(reason, kind, ref=("attr", base, name))
+        boolean = name in self.project.boolean_fields
+        return Value(reason, kind, boolean, ref=("attr", base, name))
 
     def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:
         head = ann.split("[")[0].strip().strip("'\"")
@@ -863,7 +894,9 @@ class Interpreter:
                 self.project.record_constructor(info, args)
             init = info.lookup_method("__init__")
             if init is not None and (f.traced or any(v.traced for v, _ in args)):
-                self.call_function(FuncRef(init, None, (Value(kind=Kind.OBJECT, ref=info),)), args, node)
+                self.call_function(
+                    FuncRef(init, None, (Value(kind=Kind.OBJECT, ref=info),)), args, node
+                )
             r = first_reason(*(v for v, _ in args))
             return Value(r, Kind.OBJECT, ref=info)
         if kind is Kind.OBJECT and fv.ref is not None:
@@ -879,10 +912,16 @@ class Interpreter:
             if name in K.HOST_METHODS and not owner.traced:
                 return Value(kind=Kind.HOST)
             if name in ("item", "tolist", "__index__", "__int__", "__float__", "__bool__"):
-                return SCALAR if owner.kind is not Kind.HOST or name == "item" else Value(kind=Kind.LIST)
+                return (
+                    SCALAR
+                    if owner.kind is not Kind.HOST or name == "item"
+                    else Value(kind=Kind.LIST)
+                )
             if name in ("copy", "astype", "view", "flatten", "ravel", "squeeze"):
                 if r is None:
-                    return Value(kind=owner.kind if owner.kind in (Kind.HOST, Kind.DEVICE) else Kind.UNKNOWN)
+                    return Value(
+                        kind=owner.kind if owner.kind in (Kind.HOST, Kind.DEVICE) else Kind.UNKNOWN
+                    )
                 return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
             if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
                 return self.element(owner, None) if name == "pop" else owner
@@ -905,7 +944,9 @@ class Interpreter:
             return Value(r, Kind.UNKNOWN)
         return STATIC
 
-    def call_transformed(self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
+    def call_transformed(
+        self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call
+    ) -> Value:
         fn = t.target.fn
         caller = self.frame
         if caller.traced and t.static:
@@ -920,10 +961,16 @@ class Interpreter:
         # Called from Python: the result is a concrete array (or a container of them).
         if result.kind in (Kind.TUPLE, Kind.LIST, Kind.DICT):
             return Value(kind=result.kind)
-        return Value(kind=Kind.DEVICE if result.kind in (Kind.DEVICE, Kind.UNKNOWN) else result.kind, ref=result.ref)
+        return Value(
+            kind=Kind.DEVICE if result.kind in (Kind.DEVICE, Kind.UNKNOWN) else result.kind,
+            ref=result.ref,
+        )
 
     def bind_args(
-        self, fn: FunctionInfo, bound: tuple[Value, ...], bound_kw: tuple[tuple[str, Value], ...],
+        self,
+        fn: FunctionInfo,
+        bound: tuple[Value, ...],
+        bound_kw: tuple[tuple[str, Value], ...],
         args: list[tuple[Value, cst.Arg]],
     ) -> dict[str, tuple[Value, cst.CSTNode | None]]:
         out: dict[str, tuple[Value, cst.CSTNode | None]] = {}
@@ -944,7 +991,10 @@ class Interpreter:
                 out[positional[i].name] = (v, n)
             elif vararg is not None:
                 prev = out.get(vararg.name)
-                out[vararg.name] = (Value(first_reason(v, prev[0]) if prev else v.reason, Kind.TUPLE), n)
+                out[vararg.name] = (
+                    Value(first_reason(v, prev[0]) if prev else v.reason, Kind.TUPLE),
+                    n,
+                )
         names = {p.name for p in fn.params}
         for k, v in bound_kw:
             out[k] = (v, None)
@@ -955,7 +1005,10 @@ class Interpreter:
                     out[k] = (v, a.value)
                 elif varkw is not None:
                     prev = out.get(varkw.name)
-                    out[varkw.name] = (Value(first_reason(v, prev[0]) if prev else v.reason, Kind.DICT), a.value)
+                    out[varkw.name] = (
+                        Value(first_reason(v, prev[0]) if prev else v.reason, Kind.DICT),
+                        a.value,
+                    )
             elif a.star == "**":
                 for p in fn.params:
                     if p.name not in out and p.kind in ("pos", "kwonly"):
@@ -963,7 +1016,10 @@ class Interpreter:
         return out
 
     def call_function(
-        self, ref: FuncRef, args: list[tuple[Value, cst.Arg]], node: cst.Call,
+        self,
+        ref: FuncRef,
+        args: list[tuple[Value, cst.Arg]],
+        node: cst.Call,
         transformed: TransformedRef | None = None,
     ) -> Value:
         fn = ref.fn
@@ -979,7 +1035,13 @@ class Interpreter:
                 v = got[0]
                 if v.traced and got[1] is not None:
                     v = v.with_reason(
-                        extend(v.reason, (f"passed as `{p.name}` (argument {i + 1}) to {fn.name}() at {{at}}", at))  # type: ignore[arg-type]
+                        extend(
+                            v.reason,
+                            (
+                                f"passed as `{p.name}` (argument {i + 1}) to {fn.name}() at {{at}}",
+                                at,
+                            ),
+                        )  # type: ignore[arg-type]
                     )
             if transformed is not None and got is not None:
                 v = self.transformed_param(transformed, fn, i, p, v)
@@ -990,6 +1052,7 @@ class Interpreter:
             reason: Reason | None = self.site_reason(transformed)
             staged = transformed.staged or caller.staged
             filtered = transformed.filtered
+            weak = transformed.differentiated is not None and (caller.weak or not caller.traced)
             if caller.traced:
                 reason = caller.in_trace
         else:
@@ -998,7 +1061,8 @@ class Interpreter:
                 reason = extend(reason, (f"{fn.name}() is called from traced code at {{at}}", at))
             staged = caller.staged
             filtered = caller.filtered
-        return self.evaluate(fn, ref.closure, env, reason, staged, filtered)
+            weak = caller.weak
+        return self.evaluate(fn, ref.closure, env, reason, staged, filtered, weak)
 
     def param_default(self, fn: FunctionInfo, p: Param) -> Value:
         if p.kind == "vararg":
@@ -1033,18 +1097,28 @@ class Interpreter:
                 return self.load_module(base.ref).env.get(node.attr.value)
         return None
 
-    def transformed_param(self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param, v: Value) -> Value:
+    def transformed_param(
+        self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param, v: Value
+    ) -> Value:
+        if t.differentiated is not None and p.name not in t.differentiated and not v.traced:
+            return v
         if p.name in t.static or str(i) in t.static:
             return Value(kind=v.kind, ref=v.ref, elts=v.elts)
         if v.traced or p.name in t.unbatched or str(i) in t.unbatched:
             return v
         if (fn.cls is not None and not fn.is_static and i == 0 and t.target.bound) or v.kind in (
-            Kind.FUNC, Kind.CLASS, Kind.EXT, Kind.TRANSFORMED, Kind.PMODULE
+            Kind.FUNC,
+            Kind.CLASS,
+            Kind.EXT,
+            Kind.TRANSFORMED,
+            Kind.PMODULE,
         ):
             return v
         if t.filtered and v.kind in (Kind.SCALAR, Kind.STR, Kind.NONE):
             return v
-        reason = extend(self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None))
+        reason = extend(
+            self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None)
+        )
         return deep_trace(v, reason)
 
     def site_reason(self, t: TransformedRef) -> Reason:
@@ -1052,11 +1126,20 @@ class Interpreter:
         return ((f"{t.target.fn.name}() is traced: {how} at {{at}}", (t.site[0], t.site[1])),)
 
     def evaluate(
-        self, fn: FunctionInfo, closure: Frame | None, env: dict[str, Value],
-        in_trace: Reason | None, staged: bool, filtered: bool,
+        self,
+        fn: FunctionInfo,
+        closure: Frame | None,
+        env: dict[str, Value],
+        in_trace: Reason | None,
+        staged: bool,
+        filtered: bool,
+        weak: bool = False,
     ) -> Value:
-        sig = tuple((k, v.traced, v.kind, id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0) for k, v in env.items())
-        key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered)
+        sig = tuple(
+            (k, v.traced, v.kind, id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0)
+            for k, v in env.items()
+        )
+        key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak)
         hit = self.memo.get(key)
         if hit is not None:
             return hit
@@ -1070,7 +1153,7 @@ class Interpreter:
         self.signatures[id(fn.node)] = count + 1
         self.active.add(key)
         self.depth += 1
-        frame = Frame(fn.module, fn, closure, in_trace, staged, filtered)
+        frame = Frame(fn.module, fn, closure, in_trace, staged, filtered, weak=weak)
         frame.env.update(env)
         try:
             with self.in_frame(frame):
@@ -1117,7 +1200,11 @@ class Interpreter:
         return None, []
 
     def apply_transform(
-        self, qual: str, fv: Value, kws: list[tuple[Value, cst.Arg]], site: cst.CSTNode,
+        self,
+        qual: str,
+        fv: Value,
+        kws: list[tuple[Value, cst.Arg]],
+        site: cst.CSTNode,
         decorated: bool = False,
     ) -> Value:
         spec = self.project.transform_spec(qual)
@@ -1136,23 +1223,53 @@ class Interpreter:
             return fv
         if spec.wrapper:
             return Value(kind=Kind.FUNC, ref=ref)
+        differentiated: frozenset[str] | None = None
+        if spec.differentiates:
+            if fv.kind is Kind.TRANSFORMED and fv.ref.differentiated is None:
+                return fv  # grad of a jitted function: the jit decides
+            differentiated = self.argnums_params(ref, kws)
         static = static | self.static_params(ref.fn, kws)
         if spec.has_in_axes:
             unbatched = unbatched | self.unbatched_params(ref.fn, kws, ref.bound)
         how = f"decorated with @{_short(qual)}" if decorated else f"passed to {_short(qual)}"
         t = TransformedRef(
-            ref, qual, spec.staged, static, unbatched,
-            qual.startswith(("equinox.filter", "flax.nnx.")), (self.frame.module, site, how),
+            ref,
+            qual,
+            spec.staged,
+            static,
+            unbatched,
+            qual.startswith(("equinox.filter", "flax.nnx.")),
+            (self.frame.module, site, how),
+            differentiated,
         )
-        self.sites.append((t, self.frame.in_trace, self.frame.staged))
+        self.sites.append((t, self.frame.in_trace, self.frame.staged, self.frame.weak))
         return Value(kind=Kind.TRANSFORMED, ref=t)
 
     def add_site(
-        self, ref: FuncRef, qual: str, staged: bool, static: frozenset[str],
-        unbatched: frozenset[str], site: cst.CSTNode, how: str,
+        self,
+        ref: FuncRef,
+        qual: str,
+        staged: bool,
+        static: frozenset[str],
+        unbatched: frozenset[str],
+        site: cst.CSTNode,
+        how: str,
     ) -> None:
-        t = TransformedRef(ref, qual, staged, static, unbatched, False, (self.frame.module, site, how))
-        self.sites.append((t, None, False))
+        t = TransformedRef(
+            ref, qual, staged, static, unbatched, False, (self.frame.module, site, how)
+        )
+        self.sites.append((t, None, False, False))
+
+    def argnums_params(self, ref: FuncRef, kws: list[tuple[Value, cst.Arg]]) -> frozenset[str]:
+        """Parameters a grad-like transform differentiates (``argnums``, default the first)."""
+        positional = ref.fn.positional[len(ref.bound) :]
+        nums = [0]
+        for _, a in kws:
+            if a.keyword is not None and a.keyword.value == "argnums":
+                nums = _int_literals(a.value)
+        return frozenset(
+            positional[i].name for i in nums if -len(positional) <= i < len(positional)
+        )
 
     def static_params(self, fn: FunctionInfo, kws: list[tuple[Value, cst.Arg]]) -> frozenset[str]:
         out: set[str] = set()
@@ -1183,16 +1300,22 @@ class Interpreter:
                 return frozenset(p.name for p in positional)
             if isinstance(v, cst.Tuple | cst.List):
                 for i, el in enumerate(v.elements):
-                    if isinstance(el.value, cst.Name) and el.value.value == "None" and i < len(positional):
+                    if (
+                        isinstance(el.value, cst.Name)
+                        and el.value.value == "None"
+                        and i < len(positional)
+                    ):
                         out.add(positional[i].name)
         return frozenset(out)
 
     def run_sites(self) -> None:
         while self.sites:
-            t, outer, outer_staged = self.sites.pop(0)
-            self.trace_site(t, outer, outer_staged)
+            t, outer, outer_staged, outer_weak = self.sites.pop(0)
+            self.trace_site(t, outer, outer_staged, outer_weak)
 
-    def trace_site(self, t: TransformedRef, outer: Reason | None, outer_staged: bool) -> None:
+    def trace_site(
+        self, t: TransformedRef, outer: Reason | None, outer_staged: bool, outer_weak: bool
+    ) -> None:
         fn = t.target.fn
         saved = self.frame
         frame = Frame(fn.module, None, None, outer, outer_staged)
@@ -1206,7 +1329,9 @@ class Interpreter:
                     # Unpassed defaults are filled in by Python inside the trace: static.
                     pass
                 elif got is None and p.kind in ("vararg", "varkw"):
-                    r = extend(self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None))
+                    r = extend(
+                        self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)
+                    )
                     v = Value(r, v.kind, elem=Value(r, Kind.UNKNOWN))
                 else:
                     v = self.transformed_param(t, fn, i, p, v)
@@ -1214,7 +1339,10 @@ class Interpreter:
                     v = self.annotated(p, v)
                 env[p.name] = v
             reason = outer if outer is not None else self.site_reason(t)
-            self.evaluate(fn, t.target.closure, env, reason, t.staged or outer_staged, t.filtered)
+            weak = t.differentiated is not None and (outer is None or outer_weak)
+            self.evaluate(
+                fn, t.target.closure, env, reason, t.staged or outer_staged, t.filtered, weak
+            )
         self.frame = saved
 
     def run_untraced(self) -> None:
@@ -1238,14 +1366,21 @@ class Interpreter:
             target, _ = args[0]
             rest = args[1:]
             if target.kind is Kind.EXT and project.is_transform(target.ref):
-                if rest and rest[0][1].keyword is None and rest[0][0].kind in (Kind.FUNC, Kind.TRANSFORMED):
+                if (
+                    rest
+                    and rest[0][1].keyword is None
+                    and rest[0][0].kind in (Kind.FUNC, Kind.TRANSFORMED)
+                ):
                     return self.apply_transform(target.ref, rest[0][0], rest[1:], node)
                 return Value(kind=Kind.PARTIAL, ref=(target.ref, tuple(rest)))
             if target.kind is Kind.FUNC:
                 ref: FuncRef = target.ref
                 pos = tuple(v for v, a in rest if a.keyword is None and a.star == "")
                 kw = tuple((a.keyword.value, v) for v, a in rest if a.keyword is not None)
-                return Value(kind=Kind.FUNC, ref=FuncRef(ref.fn, ref.closure, ref.bound + pos, ref.bound_kw + kw))
+                return Value(
+                    kind=Kind.FUNC,
+                    ref=FuncRef(ref.fn, ref.closure, ref.bound + pos, ref.bound_kw + kw),
+                )
             if target.kind is Kind.TRANSFORMED:
                 return target
             return STATIC
@@ -1260,7 +1395,12 @@ class Interpreter:
             for fv in fn_vals:
                 kws = [(v, a) for v, a in args if a.keyword is not None]
                 result = self.apply_transform(qual, fv, kws, node)
-            if len(fn_vals) == 1 and spec.fn_args == (0,) and spec.list_arg is None and not qual.startswith("jax.lax."):
+            if (
+                len(fn_vals) == 1
+                and spec.fn_args == (0,)
+                and spec.list_arg is None
+                and not qual.startswith("jax.lax.")
+            ):
                 return result
             # Control-flow primitives run their functions now: their results are traced values.
             r = first_reason(*(v for v, _ in args))
@@ -1298,34 +1438,53 @@ class Interpreter:
             if qual.endswith("flatten"):
                 return Value(reason, Kind.TUPLE, elts=(Value(reason, Kind.LIST, elem=leaf), STATIC))
             return Value(reason, Kind.LIST, elem=leaf)
-        if qual.startswith(("jax.tree_util.tree_map", "jax.tree.map", "jax.tree_map", "jax.tree_util.tree_map_with_path")):
+        if qual.startswith(
+            (
+                "jax.tree_util.tree_map",
+                "jax.tree.map",
+                "jax.tree_map",
+                "jax.tree_util.tree_map_with_path",
+            )
+        ):
             fvs = [v for v, _ in args[:1] if v.kind is Kind.FUNC]
             others = [v for v, _ in args[1:]]
-            elem = Value(first_reason(*others), Kind.DEVICE if first_reason(*others) else Kind.UNKNOWN)
+            elem = Value(
+                first_reason(*others), Kind.DEVICE if first_reason(*others) else Kind.UNKNOWN
+            )
             for fv in fvs:
                 fake = [(elem, a) for _, a in args[1:] if a.keyword is None]
                 self.call_function(fv.ref, fake, node)
             return Value(first_reason(*others), Kind.UNKNOWN)
         is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")
         # a function argument passed to an unknown higher-order function: called with the other args
-        for v, a in args:
+        for v, _a in args:
             if v.kind is Kind.FUNC and (f.traced or reason is not None):
                 others = [(ov, oa) for ov, oa in args if ov is not v and oa.keyword is None]
                 self.call_function(v.ref, others, node)
         if is_jax:
-            if reason is None and f.traced and f.staged and qual.startswith(K.JAX_ARRAY_MODULES[:6]):
+            if (
+                reason is None
+                and f.traced
+                and f.staged
+                and qual.startswith(K.JAX_ARRAY_MODULES[:6])
+            ):
                 reason = extend(
                     f.in_trace,  # type: ignore[arg-type]
-                    (f"`{source_of(node)}` is computed by JAX under the trace at {{at}}", _anchor(f, node)),
+                    (
+                        f"`{source_of(node)}` is computed by JAX under the trace at {{at}}",
+                        _anchor(f, node),
+                    ),
                 )
             boolean = qual in K.BOOLEAN_RESULTS or (
                 qual in ("jax.numpy.any", "jax.numpy.all") and reason is not None
             )
-            if qual in ("jax.numpy.where", "jax.numpy.asarray", "jax.numpy.array", "jax.lax.select"):
-                boolean = len(args) == 1 and args[0][0].boolean if qual != "jax.numpy.where" else (
-                    len(args) == 3 and args[1][0].boolean and args[2][0].boolean
-                )
-            kind = Kind.DEVICE if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or reason else Kind.UNKNOWN
+            if qual in ("jax.numpy.asarray", "jax.numpy.array") and args:
+                boolean = args[0][0].boolean or _bool_literals(args[0][1].value)
+            elif qual in ("jax.numpy.where", "jax.lax.select") and len(args) == 3:
+                boolean = args[1][0].boolean and args[2][0].boolean
+            kind = (
+                Kind.DEVICE if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or reason else Kind.UNKNOWN
+            )
             if qual.endswith((".shape", ".ndim")):
                 return STATIC
             return Value(reason, kind, boolean)
@@ -1333,16 +1492,26 @@ class Interpreter:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
 
-    def function_args(self, spec: K.TransformSpec, args: list[tuple[Value, cst.Arg]]) -> list[Value]:
+    def function_args(
+        self, spec: K.TransformSpec, args: list[tuple[Value, cst.Arg]]
+    ) -> list[Value]:
         out: list[Value] = []
         positional = [v for v, a in args if a.keyword is None and a.star == ""]
         for i in spec.fn_args:
-            if i < len(positional) and positional[i].kind in (Kind.FUNC, Kind.TRANSFORMED, Kind.CLASS):
+            if i < len(positional) and positional[i].kind in (
+                Kind.FUNC,
+                Kind.TRANSFORMED,
+                Kind.CLASS,
+            ):
                 out.append(positional[i])
         if spec.list_arg is not None and spec.list_arg < len(positional):
             lv = positional[spec.list_arg]
             if lv.elts is not None:
-                out.extend(e for e in lv.elts if isinstance(e, Value) and e.kind in (Kind.FUNC, Kind.TRANSFORMED))
+                out.extend(
+                    e
+                    for e in lv.elts
+                    if isinstance(e, Value) and e.kind in (Kind.FUNC, Kind.TRANSFORMED)
+                )
         for v, a in args:
             if a.keyword is not None and a.keyword.value in spec.fn_kwargs:
                 if v.kind in (Kind.FUNC, Kind.TRANSFORMED):
@@ -1355,17 +1524,40 @@ class Interpreter:
         self, name: str, args: list[tuple[Value, cst.Arg]], node: cst.Call, reason: Reason | None
     ) -> Value:
         vals = [v for v, _ in args]
-        if name in ("int", "float", "bool", "complex", "len", "isinstance", "str", "repr", "hash",
-                    "callable", "hasattr", "id", "type", "print", "format"):
+        if name in (
+            "int",
+            "float",
+            "bool",
+            "complex",
+            "len",
+            "isinstance",
+            "str",
+            "repr",
+            "hash",
+            "callable",
+            "hasattr",
+            "id",
+            "type",
+            "print",
+            "format",
+        ):
             if name == "str" or name == "repr" or name == "format":
                 return Value(kind=Kind.STR)
             return SCALAR
         if name == "range":
             return Value(kind=Kind.LIST, elem=SCALAR)
         if name == "enumerate" and vals:
-            return Value(vals[0].reason, Kind.LIST, elem=Value(kind=Kind.TUPLE, elts=(SCALAR, self.element(vals[0], None))))
+            return Value(
+                vals[0].reason,
+                Kind.LIST,
+                elem=Value(kind=Kind.TUPLE, elts=(SCALAR, self.element(vals[0], None))),
+            )
         if name == "zip":
-            return Value(reason, Kind.LIST, elem=Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in vals)))
+            return Value(
+                reason,
+                Kind.LIST,
+                elem=Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in vals)),
+            )
         if name in ("list", "tuple", "sorted", "reversed", "set", "frozenset"):
             if not vals:
                 return Value(kind=Kind.LIST)
@@ -1410,14 +1602,51 @@ class Interpreter:
 
 
 _ARRAY_METHODS = frozenset(
-    "astype reshape sum mean max min std var any all argmax argmin clip round transpose squeeze "
-    "flatten ravel cumsum cumprod dot item tolist at set add multiply get T prod repeat take".split()
+    [
+        "astype",
+        "reshape",
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "std",
+        "var",
+        "any",
+        "all",
+        "argmax",
+        "argmin",
+        "clip",
+        "round",
+        "transpose",
+        "squeeze",
+        "flatten",
+        "ravel",
+        "cumsum",
+        "cumprod",
+        "dot",
+        "item",
+        "tolist",
+        "at",
+        "set",
+        "add",
+        "multiply",
+        "get",
+        "T",
+        "prod",
+        "repeat",
+        "take",
+    ]
 )
 
 
 def _short(qual: str) -> str:
-    for long, short in (("jax.numpy.", "jnp."), ("jax.lax.", "lax."), ("flax.linen.", "nn."),
-                        ("flax.nnx.", "nnx."), ("equinox.", "eqx.")):
+    for long, short in (
+        ("jax.numpy.", "jnp."),
+        ("jax.lax.", "lax."),
+        ("flax.linen.", "nn."),
+        ("flax.nnx.", "nnx."),
+        ("equinox.", "eqx."),
+    ):
         if qual.startswith(long):
             return short + qual[len(long) :]
     return qual
@@ -1432,6 +1661,15 @@ def _body(suite: Any) -> Sequence[cst.CSTNode]:
     if isinstance(suite, cst.SimpleStatementSuite):
         return (suite,)
     return suite.body
+
+
+def _bool_literals(node: cst.CSTNode) -> bool:
+    """A (nested) list or tuple literal of True/False."""
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False")
+    if isinstance(node, cst.List | cst.Tuple):
+        return bool(node.elements) and all(_bool_literals(e.value) for e in node.elements)
+    return False
 
 
 def _literal_int(node: cst.CSTNode) -> int | None:
@@ -1472,9 +1710,9 @@ def _walk_names(pattern: cst.CSTNode) -> list[str]:
     out: list[str] = []
 
     def visit(n: cst.CSTNode) -> None:
-        if isinstance(n, cst.MatchAs) and n.name is not None:
-            out.append(n.name.value)
-        elif isinstance(n, cst.MatchStar) and n.name is not None:
+        if (isinstance(n, cst.MatchAs) and n.name is not None) or (
+            isinstance(n, cst.MatchStar) and n.name is not None
+        ):
             out.append(n.name.value)
         for c in n.children:
             visit(c)
@@ -1487,8 +1725,20 @@ def _annotation_kind(ann: str) -> Kind | None:
     a = ann.replace(" ", "")
     if a.startswith(("np.ndarray", "numpy.ndarray", "npt.NDArray", "np.typing", "NDArray")):
         return Kind.HOST
-    if a.startswith(("jnp.ndarray", "jax.Array", "chex.Array", "jaxtyping", "Array", "jnp.array",
-                     "jax.numpy.ndarray", "Float[", "Int[", "Bool[")):
+    if a.startswith(
+        (
+            "jnp.ndarray",
+            "jax.Array",
+            "chex.Array",
+            "jaxtyping",
+            "Array",
+            "jnp.array",
+            "jax.numpy.ndarray",
+            "Float[",
+            "Int[",
+            "Bool[",
+        )
+    ):
         return Kind.DEVICE
     if a in ("int", "float", "bool", "complex"):
         return Kind.SCALAR
@@ -1546,13 +1796,25 @@ Step  # noqa: B018
 
 def deep_trace(v: Value, reason: Reason) -> Value:
     """The value as seen inside a transform: every array leaf of it becomes a tracer."""
-    if v.kind in (Kind.STR, Kind.NONE, Kind.FUNC, Kind.CLASS, Kind.EXT, Kind.PMODULE, Kind.TRANSFORMED):
+    if v.kind in (
+        Kind.STR,
+        Kind.NONE,
+        Kind.FUNC,
+        Kind.CLASS,
+        Kind.EXT,
+        Kind.PMODULE,
+        Kind.TRANSFORMED,
+    ):
         return v
     if v.kind in (Kind.TUPLE, Kind.LIST):
         elts = tuple(deep_trace(e, reason) for e in v.elts) if v.elts is not None else None
-        return Value(reason, v.kind, elts=elts, elem=Value(reason, Kind.UNKNOWN) if elts is None else None)
+        return Value(
+            reason, v.kind, elts=elts, elem=Value(reason, Kind.UNKNOWN) if elts is None else None
+        )
     if v.kind is Kind.DICT:
-        pairs = tuple((k, deep_trace(e, reason)) for k, e in v.pairs) if v.pairs is not None else None
+        pairs = (
+            tuple((k, deep_trace(e, reason)) for k, e in v.pairs) if v.pairs is not None else None
+        )
         return Value(reason, Kind.DICT, pairs=pairs)
     if v.kind is Kind.OBJECT:
         return Value(reason, Kind.OBJECT, ref=v.ref)

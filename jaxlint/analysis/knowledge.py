@@ -27,8 +27,11 @@ class TransformSpec:
     has_static: bool = False
     # vmap-style in_axes: parameters with in_axes None are not made traced by this transform.
     has_in_axes: bool = False
-    # Only wraps (grad, value_and_grad, custom_jvp): does not abstract by itself.
+    # Only wraps (custom_jvp, named_call): does not trace by itself.
     wrapper: bool = False
+    # grad-like: without an abstracting transform around it, only the differentiated arguments
+    # are (JVP) tracers: Python control flow works on them, host conversions do not.
+    differentiates: bool = False
 
 
 def _specs(*specs: TransformSpec) -> dict[str, TransformSpec]:
@@ -48,11 +51,11 @@ TRANSFORMS: dict[str, TransformSpec] = _specs(
     TransformSpec("jax.linearize"),
     TransformSpec("jax.jvp", staged=False, wrapper=True),
     TransformSpec("jax.vjp", staged=False, wrapper=True),
-    TransformSpec("jax.hessian", staged=False, wrapper=True),
-    TransformSpec("jax.jacfwd", staged=False, wrapper=True),
-    TransformSpec("jax.jacrev", staged=False, wrapper=True),
-    TransformSpec("jax.grad", staged=False, wrapper=True),
-    TransformSpec("jax.value_and_grad", staged=False, wrapper=True),
+    TransformSpec("jax.hessian", staged=False, differentiates=True),
+    TransformSpec("jax.jacfwd", staged=False, differentiates=True),
+    TransformSpec("jax.jacrev", staged=False, differentiates=True),
+    TransformSpec("jax.grad", staged=False, differentiates=True),
+    TransformSpec("jax.value_and_grad", staged=False, differentiates=True),
     TransformSpec("jax.custom_jvp", staged=False, wrapper=True),
     TransformSpec("jax.custom_vjp", staged=False, wrapper=True),
     TransformSpec("jax.shard_map", fn_kwargs=("f",)),
@@ -78,8 +81,8 @@ TRANSFORMS: dict[str, TransformSpec] = _specs(
     TransformSpec("flax.linen.cond", fn_args=(1, 2)),
     TransformSpec("flax.linen.switch", fn_args=(), list_arg=1),
     TransformSpec("flax.linen.map_variables"),
-    TransformSpec("flax.linen.grad", staged=False, wrapper=True),
-    TransformSpec("flax.linen.value_and_grad", staged=False, wrapper=True),
+    TransformSpec("flax.linen.grad", staged=False, differentiates=True),
+    TransformSpec("flax.linen.value_and_grad", staged=False, differentiates=True),
     # flax nnx
     TransformSpec("flax.nnx.jit", **_JIT),
     TransformSpec("flax.nnx.vmap", staged=False, has_in_axes=True),
@@ -92,16 +95,16 @@ TRANSFORMS: dict[str, TransformSpec] = _specs(
     TransformSpec("flax.nnx.cond", fn_args=(1, 2)),
     TransformSpec("flax.nnx.switch", fn_args=(), list_arg=1),
     TransformSpec("flax.nnx.eval_shape"),
-    TransformSpec("flax.nnx.grad", staged=False, wrapper=True),
-    TransformSpec("flax.nnx.value_and_grad", staged=False, wrapper=True),
+    TransformSpec("flax.nnx.grad", staged=False, differentiates=True),
+    TransformSpec("flax.nnx.value_and_grad", staged=False, differentiates=True),
     # equinox
     TransformSpec("equinox.filter_jit"),
     TransformSpec("equinox.filter_vmap", staged=False),
     TransformSpec("equinox.filter_pmap"),
     TransformSpec("equinox.filter_eval_shape"),
     TransformSpec("equinox.filter_checkpoint"),
-    TransformSpec("equinox.filter_grad", staged=False, wrapper=True),
-    TransformSpec("equinox.filter_value_and_grad", staged=False, wrapper=True),
+    TransformSpec("equinox.filter_grad", staged=False, differentiates=True),
+    TransformSpec("equinox.filter_value_and_grad", staged=False, differentiates=True),
 )
 
 # Canonical spellings for names that JAX re-exports under several paths.
@@ -150,24 +153,48 @@ JAX_ARRAY_MODULES = (
 # Functions that return boolean arrays (masks).
 BOOLEAN_RESULTS = frozenset(
     f"jax.numpy.{n}"
-    for n in (
-        "isnan isinf isfinite isneginf isposinf isclose logical_and logical_or logical_not "
-        "logical_xor greater greater_equal less less_equal equal not_equal signbit isin "
-        "isreal iscomplex"
-    ).split()
+    for n in [
+        "isnan",
+        "isinf",
+        "isfinite",
+        "isneginf",
+        "isposinf",
+        "isclose",
+        "logical_and",
+        "logical_or",
+        "logical_not",
+        "logical_xor",
+        "greater",
+        "greater_equal",
+        "less",
+        "less_equal",
+        "equal",
+        "not_equal",
+        "signbit",
+        "isin",
+        "isreal",
+        "iscomplex",
+    ]
 )
 
-# NumPy functions that dispatch to the argument's own method, so they trace fine on tracers.
+# NumPy functions that dispatch to the argument's own method, so they trace fine on tracers
+# (measured with jax 0.10.2: every other NumPy function converts its argument).
 NUMPY_DISPATCHING = frozenset(
     (
-        "sum prod product max amax min amin any all mean std var cumsum cumprod argmax argmin "
-        "clip round around reshape transpose squeeze take repeat argsort nonzero shape ndim size "
-        "swapaxes trace diagonal choose compress searchsorted result_type dtype iscomplexobj "
-        "isscalar ndim"
+        "sum prod max amax min amin any all mean std var cumsum cumprod argmax argmin round "
+        "around reshape transpose squeeze repeat shape ndim size swapaxes searchsorted"
     ).split()
 )
+# NumPy functions that fail on a tracer with another class than TracerArrayConversionError.
+NUMPY_ERRORS: dict[str, str] = {
+    "take": "NotImplementedError",
+    "argsort": "TypeError",
+    "result_type": "TypeError",
+}
 # NumPy names that are not array functions (types, constants, submodules handled elsewhere).
-NUMPY_NON_CONVERTING = frozenset(("ndarray generic dtype finfo iinfo errstate printoptions").split())
+NUMPY_NON_CONVERTING = frozenset(
+    ["ndarray", "generic", "dtype", "finfo", "iinfo", "errstate", "printoptions"]
+)
 
 # Shape-like arguments: function -> (positions, keyword names). Traced values there are hazards.
 SHAPE_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
@@ -240,8 +267,16 @@ SHAPE_ERROR: dict[str, str] = {
 # Functions whose output shape depends on the data: need size= under a trace.
 DATA_DEPENDENT = frozenset(
     f"jax.numpy.{n}"
-    for n in "nonzero argwhere flatnonzero unique unique_values unique_counts unique_inverse "
-    "unique_all".split()
+    for n in [
+        "nonzero",
+        "argwhere",
+        "flatnonzero",
+        "unique",
+        "unique_values",
+        "unique_counts",
+        "unique_inverse",
+        "unique_all",
+    ]
 )
 
 # Array attributes that are static under any transform.
@@ -252,51 +287,151 @@ HOST_METHODS = frozenset({"to_numpy", "numpy", "__array__", "tolist_numpy"})
 
 # Builtins whose result is static whatever their argument.
 STATIC_BUILTINS = frozenset(
-    {"len", "isinstance", "issubclass", "callable", "hasattr", "type", "id", "repr", "str",
-     "hash", "print", "dir", "vars", "super", "object", "range", "enumerate", "zip", "getattr",
-     "setattr", "NotImplementedError", "ValueError", "TypeError", "RuntimeError", "Exception",
-     "open", "format", "int", "float", "bool", "complex"}
+    {
+        "len",
+        "isinstance",
+        "issubclass",
+        "callable",
+        "hasattr",
+        "type",
+        "id",
+        "repr",
+        "str",
+        "hash",
+        "print",
+        "dir",
+        "vars",
+        "super",
+        "object",
+        "range",
+        "enumerate",
+        "zip",
+        "getattr",
+        "setattr",
+        "NotImplementedError",
+        "ValueError",
+        "TypeError",
+        "RuntimeError",
+        "Exception",
+        "open",
+        "format",
+        "int",
+        "float",
+        "bool",
+        "complex",
+    }
 )
 # Builtins that keep the traced-ness of their arguments.
-PASSTHROUGH_BUILTINS = frozenset({"abs", "sum", "min", "max", "round", "divmod", "pow", "list",
-                                  "tuple", "sorted", "reversed", "iter", "next", "dict", "map",
-                                  "filter", "all", "any"})
+PASSTHROUGH_BUILTINS = frozenset(
+    {
+        "abs",
+        "sum",
+        "min",
+        "max",
+        "round",
+        "divmod",
+        "pow",
+        "list",
+        "tuple",
+        "sorted",
+        "reversed",
+        "iter",
+        "next",
+        "dict",
+        "map",
+        "filter",
+        "all",
+        "any",
+    }
+)
 
 # Field declarations that make a field static.
-STATIC_FIELD_CALLS = frozenset({"flax.struct.field", "equinox.field", "dataclasses.field",
-                                "flax.struct.static_field", "equinox.static_field"})
+STATIC_FIELD_CALLS = frozenset(
+    {
+        "flax.struct.field",
+        "equinox.field",
+        "dataclasses.field",
+        "flax.struct.static_field",
+        "equinox.static_field",
+    }
+)
 
 # Pytree utilities whose results describe structure (static) or list the leaves.
 TREE_STATIC = frozenset(
     f"{m}.{n}"
     for m in ("jax.tree_util", "jax.tree")
-    for n in ("tree_structure structure treedef_is_leaf all_leaves tree_all all "
-              "register_pytree_node register_pytree_node_class register_dataclass").split()
+    for n in [
+        "tree_structure",
+        "structure",
+        "treedef_is_leaf",
+        "all_leaves",
+        "tree_all",
+        "all",
+        "register_pytree_node",
+        "register_pytree_node_class",
+        "register_dataclass",
+    ]
 )
 TREE_LEAVES = frozenset(
     f"{m}.{n}"
     for m in ("jax.tree_util", "jax.tree")
-    for n in "tree_leaves leaves tree_flatten flatten tree_flatten_with_path leaves_with_path".split()
+    for n in [
+        "tree_leaves",
+        "leaves",
+        "tree_flatten",
+        "flatten",
+        "tree_flatten_with_path",
+        "leaves_with_path",
+    ]
 )
 
 # Classes whose instances are pytrees: their non-static fields are leaves under a transform.
 PYTREE_BASES = frozenset(
-    {"flax.struct.PyTreeNode", "typing.NamedTuple", "equinox.Module", "flax.nnx.Module",
-     "flax.nnx.Object", "flax.nnx.Pytree", "chex.ArrayTree"}
+    {
+        "flax.struct.PyTreeNode",
+        "typing.NamedTuple",
+        "equinox.Module",
+        "flax.nnx.Module",
+        "flax.nnx.Object",
+        "flax.nnx.Pytree",
+        "chex.ArrayTree",
+    }
 )
 PYTREE_DECORATORS = frozenset(
-    {"flax.struct.dataclass", "chex.dataclass", "jax.tree_util.register_dataclass",
-     "jax.tree_util.register_pytree_node_class",
-     "jax.tree_util.register_pytree_with_keys_class"}
+    {
+        "flax.struct.dataclass",
+        "chex.dataclass",
+        "jax.tree_util.register_dataclass",
+        "jax.tree_util.register_pytree_node_class",
+        "jax.tree_util.register_pytree_with_keys_class",
+    }
 )
 PYTREE_REGISTRATIONS = frozenset(
-    {"jax.tree_util.register_dataclass", "jax.tree_util.register_pytree_node",
-     "jax.tree_util.register_pytree_with_keys", "jax.tree_util.register_pytree_node_class"}
+    {
+        "jax.tree_util.register_dataclass",
+        "jax.tree_util.register_pytree_node",
+        "jax.tree_util.register_pytree_with_keys",
+        "jax.tree_util.register_pytree_node_class",
+    }
 )
 
 # jax.numpy functions that return Python values (shapes, dtypes), never tracers.
 JNP_STATIC = frozenset(
     f"jax.numpy.{n}"
-    for n in ("shape ndim size result_type dtype iinfo finfo issubdtype isdtype promote_types "
-              "can_cast isscalar iscomplexobj isrealobj").split()
+    for n in [
+        "shape",
+        "ndim",
+        "size",
+        "result_type",
+        "dtype",
+        "iinfo",
+        "finfo",
+        "issubdtype",
+        "isdtype",
+        "promote_types",
+        "can_cast",
+        "isscalar",
+        "iscomplexobj",
+        "isrealobj",
+    ]
 )

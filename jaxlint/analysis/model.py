@@ -115,4 +115,6 @@ class TransformedRef:
     static: frozenset[str]
     unbatched: frozenset[str]  # vmap in_axes=None
     filtered: bool  # equinox filter_* / nnx: non-array leaves are static
-    site: Any  # (ModuleInfo, node) of the transform application
+    site: Any  # (ModuleInfo, node, how) of the transform application
+    # grad-like without an abstracting transform: only these parameters are (JVP) traced.
+    differentiated: frozenset[str] | None = None

@@ -16,7 +16,9 @@ Span = tuple[int, int, int, int]  # line, column, end_line, end_column (1-based,
 
 class _PositionState(CodegenState):
     def __init__(self, targets: set[int], module: cst.Module) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
         self.line = 1
         self.col = 0
         self.targets = targets

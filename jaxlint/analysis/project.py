@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
+import pickle
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -16,7 +17,7 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.interpreter import Frame, Interpreter
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
-from jaxlint.analysis.values import Kind, Reason, Value
+from jaxlint.analysis.values import Kind, Reason, Value, join
 from jaxlint.findings import Finding, Fix
 from jaxlint.rules.base import Rule
 from jaxlint.settings import Settings
@@ -48,6 +49,8 @@ class Project:
         self.attr_kinds: dict[str, Kind | None] = {}
         self.static_field_names: set[str] = set()
         self.leaf_field_names: set[str] = set()
+        # Fields given boolean arrays (masks) somewhere in the project.
+        self.boolean_fields: set[str] = set()
         self.pending: dict[tuple[int, str], _Pending] = {}
         self.interp = Interpreter(self)
         self.ctx = RuleContext(self)
@@ -73,7 +76,11 @@ class Project:
 
     # ------------------------------------------------------------------ knowledge across modules
     def is_transform(self, qual: str) -> bool:
-        return qual in K.TRANSFORMS or qual in self.extra_transforms or qual.rsplit(".", 1)[-1] in self.extra_transforms
+        return (
+            qual in K.TRANSFORMS
+            or qual in self.extra_transforms
+            or qual.rsplit(".", 1)[-1] in self.extra_transforms
+        )
 
     def transform_spec(self, qual: str) -> K.TransformSpec:
         return K.TRANSFORMS.get(qual) or K.TRANSFORMS["jax.jit"]
@@ -89,7 +96,17 @@ class Project:
         if v.traced:
             return
         self._record_kind(name, v.kind)
-        if cls is not None and name not in cls.field_kinds and v.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE):
+        if v.boolean:
+            self.boolean_fields.add(name)
+        if cls is not None and v.kind in (Kind.FUNC, Kind.TRANSFORMED, Kind.HOST, Kind.OBJECT):
+            # self.step = jax.jit(self._step) in __init__: later self.step(...) calls it
+            old = cls.attrs.get(name)
+            cls.attrs[name] = v if old is None else join(old, v)
+        if (
+            cls is not None
+            and name not in cls.field_kinds
+            and v.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE)
+        ):
             cls.field_kinds[name] = v.kind
 
     def record_constructor(self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]) -> None:
@@ -134,12 +151,20 @@ class Project:
         """Rule hooks ran during evaluation; nothing to keep per frame."""
 
     def report(
-        self, rule: Rule, module: ModuleInfo, node: cst.CSTNode, message: str, reason: Reason,
-        jax_error: str | None = None, fix: Fix | None = None,
+        self,
+        rule: Rule,
+        module: ModuleInfo,
+        node: cst.CSTNode,
+        message: str,
+        reason: Reason,
+        jax_error: str | None = None,
+        fix: Fix | None = None,
     ) -> None:
         key = (id(node), rule.code)
         if key not in self.pending:
-            self.pending[key] = _Pending(rule, module, node, message, reason, jax_error or rule.jax_error, fix)
+            self.pending[key] = _Pending(
+                rule, module, node, message, reason, jax_error or rule.jax_error, fix
+            )
 
     # ------------------------------------------------------------------ running
     def run(self, modules: Iterable[ModuleInfo]) -> None:
@@ -174,8 +199,16 @@ class Project:
                 continue
             trace = tuple(_render(text, anchor, spans) for text, anchor in p.reason)
             out.append(
-                Finding(p.rule.code, p.rule.name, p.jax_error, p.message, p.module.path, *span,
-                        trace=trace, fix=p.fix)
+                Finding(
+                    p.rule.code,
+                    p.rule.name,
+                    p.jax_error,
+                    p.message,
+                    p.module.path,
+                    *span,
+                    trace=trace,
+                    fix=p.fix,
+                )
             )
         return out
 
@@ -212,7 +245,9 @@ def _syntax_error(path: str, text: str) -> Finding | None:
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1
-        return Finding(JX000.code, JX000.name, None, f"SyntaxError: {exc.msg}", path, line, col, line, col + 1)
+        return Finding(
+            JX000.code, JX000.name, None, f"SyntaxError: {exc.msg}", path, line, col, line, col + 1
+        )
     except (ValueError, RecursionError, MemoryError) as exc:
         return Finding(JX000.code, JX000.name, None, f"cannot parse: {exc}", path, 1, 1, 1, 1)
     return None
@@ -230,25 +265,55 @@ def analyse_sources(texts: dict[str, str], settings: Settings, jobs: int = 1) ->
     extra = "|".join(re.escape(n.rsplit(".", 1)[-1]) for n in settings.extend_transforms)
     if extra:
         markers = re.compile(rf"{markers.pattern}|\b({extra})\b")
+    to_parse: list[str] = []
     for path, text in texts.items():
-        if not markers.search(text):
-            err = _syntax_error(path, text)
+        if markers.search(text):
+            to_parse.append(path)
+            continue
+        err = _syntax_error(path, text)
+        if err is not None:
+            out.append(err)
+        else:
+            project.add_module(path, None, text)
+    for path, tree in _parse_all([(p, texts[p]) for p in to_parse], jobs):
+        if tree is None:
+            err = _syntax_error(path, texts[path])
             if err is not None:
                 out.append(err)
-            else:
-                project.add_module(path, None, text)
             continue
-        try:
-            tree = cst.parse_module(text)
-        except cst.ParserSyntaxError:
-            err = _syntax_error(path, text)
-            if err is not None:
-                out.append(err)
-            continue
-        except Exception:
-            continue
-        roots.append(project.add_module(path, tree, text))
+        roots.append(project.add_module(path, tree, texts[path]))
     project.run(roots)
     out.extend(project.findings())
-    _ = defaultdict
     return out
+
+
+def _parse(text: str) -> cst.Module | None:
+    try:
+        return cst.parse_module(text)
+    except Exception:  # ParserSyntaxError, or a LibCST limitation on valid code
+        return None
+
+
+def _parse_pickled(item: tuple[str, str]) -> tuple[str, bytes | None]:
+    tree = _parse(item[1])
+    return item[0], pickle.dumps(
+        tree, protocol=pickle.HIGHEST_PROTOCOL
+    ) if tree is not None else None
+
+
+def _parse_all(items: list[tuple[str, str]], jobs: int) -> Iterator[tuple[str, cst.Module | None]]:
+    """Parse modules, in ``jobs`` processes when asked: parsing is most of the cost of a check.
+
+    Workers send pickled trees; unpickling costs about two thirds of a parse, so the main process
+    is freed of a third of the parse work and the workers' share runs in parallel.
+    """
+    if jobs <= 1 or len(items) < 4:
+        for path, text in items:
+            yield path, _parse(text)
+        return
+    ctx = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    with ctx.Pool(jobs) as pool:
+        for path, blob in pool.imap_unordered(_parse_pickled, items, chunksize=4):
+            yield path, pickle.loads(blob) if blob is not None else None

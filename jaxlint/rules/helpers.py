@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
-from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.context import RuleContext
 from jaxlint.analysis.values import Kind, Value
 
-ARRAYISH = (Kind.DEVICE, Kind.UNKNOWN)
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 
 def transform_word(ctx: RuleContext) -> str:
@@ -16,7 +17,15 @@ def transform_word(ctx: RuleContext) -> str:
 
 
 def is_arraylike_traced(v: Value) -> bool:
+    """Traced and known to be an array (not a pytree that may hold static metadata)."""
     return v.traced and (v.kind is Kind.DEVICE or v.boolean)
+
+
+def holds_traced_array(v: Value) -> bool:
+    """A traced array, or a tuple/list literal with one among its elements (a shape, a row)."""
+    if is_arraylike_traced(v):
+        return True
+    return v.elts is not None and any(holds_traced_array(e) for e in v.elts)
 
 
 def index_values(node: cst.Subscript) -> tuple[list[cst.BaseExpression], list[cst.BaseExpression]]:

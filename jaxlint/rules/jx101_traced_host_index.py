@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import index_values, is_arraylike_traced, transform_word
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX101",
@@ -417,3 +426,32 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    if isinstance(node.value, cst.Attribute) and node.value.attr.value == "at":
+        return
+    base = ctx.value(node.value)
+    if base.kind not in (Kind.HOST, Kind.LIST, Kind.TUPLE):
+        return
+    idx, _ = index_values(node)
+    for expr in idx:
+        v = ctx.value(expr)
+        if is_arraylike_traced(v):
+            host = base.kind is Kind.HOST
+            error = "TracerArrayConversionError" if host else "TracerIntegerConversionError"
+            what = "NumPy array" if host else f"Python {base.kind.value}"
+            fix = "jnp.take(...)" if host else "jnp.asarray(...)[...] or lax.switch"
+            ctx.report(
+                RULE,
+                node,
+                f"`{ctx.source(node.value)}` is a {what} indexed with the traced value "
+                f"`{ctx.source(expr)}`: JAX raises {error} {transform_word(ctx)}; index a JAX "
+                f"array instead ({fix})",
+                v,
+                jax_error=error,
+            )
+            return

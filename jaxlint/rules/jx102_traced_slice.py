@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import index_values, is_arraylike_traced
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX102",
@@ -344,3 +353,26 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    _, bounds = index_values(node)
+    for expr in bounds:
+        v = ctx.value(expr)
+        if is_arraylike_traced(v):
+            base = ctx.value(node.value)
+            host = base.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE)
+            error = "TracerIntegerConversionError" if host else "IndexError"
+            ctx.report(
+                RULE,
+                node,
+                f"slice bound `{ctx.source(expr)}` of `{ctx.source(node.value)}` is traced: "
+                f"slice shapes must be static, JAX raises {error}; use "
+                f"lax.dynamic_slice_in_dim(x, start, size) with a static size",
+                v,
+                jax_error=error,
+            )
+            return

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import index_values
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX103",
@@ -276,3 +285,26 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    base = ctx.value(node.value)
+    if base.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE, Kind.DICT):
+        return
+    idx, _ = index_values(node)
+    for expr in idx:
+        v = ctx.value(expr)
+        if v.traced and v.boolean:
+            ctx.report(
+                RULE,
+                node,
+                f"`{ctx.source(node.value)}` is indexed with the traced boolean mask "
+                f"`{ctx.source(expr)}`: the result's shape depends on the data, JAX raises "
+                "NonConcreteBooleanIndexError; use jnp.where(mask, x, fill) or a reduction "
+                "with where=",
+                v,
+            )
+            return

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import is_arraylike_traced
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX201",
@@ -359,3 +368,69 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+_CONVERSIONS = {
+    "builtins.int": "ConcretizationTypeError",
+    "builtins.float": "ConcretizationTypeError",
+    "builtins.complex": "ConcretizationTypeError",
+    "builtins.bool": "TracerBoolConversionError",
+    "builtins.range": "TracerIntegerConversionError",
+    "operator.index": "TracerIntegerConversionError",
+}
+_METHODS = {"item": "ConcretizationTypeError", "tolist": "ConcretizationTypeError"}
+# What still fails under jax.grad alone (JVP tracers): float(), .tolist() and format specs.
+_WEAK = {"builtins.float", "builtins.complex", "tolist"}
+
+
+def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    qual = ctx.qual(node.func)
+    if qual in _CONVERSIONS and (qual in _WEAK or not ctx.frame.weak):
+        positional = [a for a in node.args if a.keyword is None]
+        args = positional if qual == "builtins.range" else positional[:1]
+        for a in args:
+            v = ctx.value(a.value)
+            if is_arraylike_traced(v):
+                name = qual.rsplit(".", 1)[-1]
+                error = _CONVERSIONS[qual]
+                ctx.report(
+                    RULE,
+                    node,
+                    f"`{name}()` of the traced value `{ctx.source(a.value)}` needs a concrete "
+                    f"value: JAX raises {error}; keep it an array (`.astype(...)`) or make it "
+                    "static",
+                    v,
+                    jax_error=error,
+                )
+                return
+        return
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _METHODS:
+        if ctx.frame.weak and func.attr.value not in _WEAK:
+            return
+        owner = ctx.value(func.value)
+        if owner.traced and owner.kind in (Kind.DEVICE, Kind.UNKNOWN):
+            ctx.report(
+                RULE,
+                node,
+                f"`.{func.attr.value}()` of the traced value `{ctx.source(func.value)}` needs a "
+                "concrete value: JAX raises ConcretizationTypeError; keep it an array",
+                owner,
+                jax_error=_METHODS[func.attr.value],
+            )
+
+
+def on_FormattedStringExpression(ctx: RuleContext, node: cst.FormattedStringExpression) -> None:
+    if not node.format_spec:
+        return
+    v = ctx.value(node.expression)
+    if is_arraylike_traced(v):
+        ctx.report(
+            RULE,
+            node,
+            f"formatting the traced value `{ctx.source(node.expression)}` with a format spec "
+            "needs a concrete value: JAX raises TypeError; use jax.debug.print",
+            v,
+            jax_error="TypeError",
+        )

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import holds_traced_array
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX202",
@@ -318,3 +327,32 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    qual = ctx.qual(node.func)
+    if qual is None:
+        return
+    if qual.startswith("numpy."):
+        name = qual[len("numpy.") :]
+        if name in K.NUMPY_DISPATCHING or name.startswith(("random.", "testing.", "typing.")):
+            return
+        error, twin = K.NUMPY_ERRORS.get(name, "TracerArrayConversionError"), f"jnp.{name}"
+    elif qual.startswith("math."):
+        name = qual[len("math.") :]
+        error, twin = "ConcretizationTypeError", f"jnp.{name}"
+    else:
+        return
+    for a in node.args:
+        v = ctx.value(a.value)
+        if holds_traced_array(v):
+            ctx.report(
+                RULE,
+                node,
+                f"`{ctx.source(node.func)}` converts the traced value `{ctx.source(a.value)}` "
+                f"to a host value: JAX raises {error}; use `{twin}`",
+                v,
+                jax_error=error,
+            )
+            return

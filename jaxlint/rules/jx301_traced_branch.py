@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import is_arraylike_traced
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX301",
@@ -407,3 +415,40 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def _check(ctx: RuleContext, test: cst.BaseExpression, what: str, advice: str) -> None:
+    v = ctx.value(test)
+    if is_arraylike_traced(v):
+        ctx.report(
+            RULE,
+            test,
+            f"{what} on the traced condition `{ctx.source(test)}`: Python needs a concrete "
+            f"bool, JAX raises TracerBoolConversionError; {advice}",
+            v,
+        )
+
+
+def on_If(ctx: RuleContext, node: cst.If) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    _check(ctx, node.test, "`if`", "use jnp.where / lax.select for values or lax.cond for branches")
+
+
+def on_While(ctx: RuleContext, node: cst.While) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    _check(ctx, node.test, "`while`", "use lax.while_loop")
+
+
+def on_Assert(ctx: RuleContext, node: cst.Assert) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    _check(ctx, node.test, "`assert`", "use checkify or remove the assert under the trace")
+
+
+def on_IfExp(ctx: RuleContext, node: cst.IfExp) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    _check(ctx, node.test, "conditional expression", "use jnp.where(cond, a, b)")

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import is_arraylike_traced
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX302",
@@ -291,3 +299,77 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_BooleanOperation(ctx: RuleContext, node: cst.BooleanOperation) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    v = ctx.value(node.left)
+    if is_arraylike_traced(v):
+        op = "and" if isinstance(node.operator, cst.And) else "or"
+        twin = "jnp.logical_and" if op == "and" else "jnp.logical_or"
+        ctx.report(
+            RULE,
+            node,
+            f"`{op}` converts the traced value `{ctx.source(node.left)}` to a Python bool: JAX "
+            f"raises TracerBoolConversionError; use `{twin}` (or `&`/`|`)",
+            v,
+        )
+
+
+def on_UnaryOperation(ctx: RuleContext, node: cst.UnaryOperation) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    if not isinstance(node.operator, cst.Not):
+        return
+    v = ctx.value(node.expression)
+    if is_arraylike_traced(v):
+        ctx.report(
+            RULE,
+            node,
+            f"`not` converts the traced value `{ctx.source(node.expression)}` to a Python bool: "
+            "JAX raises TracerBoolConversionError; use `jnp.logical_not` (or `~`)",
+            v,
+        )
+
+
+def on_Comparison(ctx: RuleContext, node: cst.Comparison) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    if len(node.comparisons) < 2:
+        return
+    operands = [node.left, *(c.comparator for c in node.comparisons[:-1])]
+    for expr in operands:
+        v = ctx.value(expr)
+        if is_arraylike_traced(v):
+            ctx.report(
+                RULE,
+                node,
+                f"the chained comparison `{ctx.source(node)}` converts a traced comparison to a "
+                "Python bool: JAX raises TracerBoolConversionError; use "
+                "`jnp.logical_and(a < b, b < c)`",
+                v,
+            )
+            return
+
+
+def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    qual = ctx.qual(node.func)
+    if qual not in ("builtins.min", "builtins.max"):
+        return
+    for a in node.args:
+        v = ctx.value(a.value)
+        if is_arraylike_traced(v):
+            name = qual.rsplit(".", 1)[-1]
+            twin = "jnp.minimum" if name == "min" else "jnp.maximum"
+            ctx.report(
+                RULE,
+                node,
+                f"builtin `{name}()` compares the traced value `{ctx.source(a.value)}` in Python: "
+                f"JAX raises TracerBoolConversionError; use `{twin}`",
+                v,
+            )
+            return

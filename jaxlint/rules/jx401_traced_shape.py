@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import holds_traced_array
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX401",
@@ -321,3 +331,64 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def _shape_args(
+    ctx: RuleContext, node: cst.Call, positions: tuple[int, ...], keywords: tuple[str, ...]
+) -> list[cst.BaseExpression]:
+    positional = [a.value for a in node.args if a.keyword is None and not a.star]
+    out = [positional[i] for i in positions if i < len(positional)]
+    out += [a.value for a in node.args if a.keyword is not None and a.keyword.value in keywords]
+    return out
+
+
+def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    qual = ctx.qual(node.func)
+    exprs: list[cst.BaseExpression] = []
+    error = "TypeError"
+    name = ""
+    if qual is not None and qual in K.SHAPE_ARGS:
+        exprs = _shape_args(ctx, node, *K.SHAPE_ARGS[qual])
+        error = K.SHAPE_ERROR.get(qual, "TypeError")
+        name = qual
+    elif qual is not None and qual.startswith("jax.random.") and qual[11:] in K.RANDOM_SHAPE_ARGS:
+        pos = K.RANDOM_SHAPE_ARGS[qual[11:]]
+        exprs = _shape_args(ctx, node, (pos,) if pos >= 0 else (), ("shape",))
+        name = qual
+    elif isinstance(node.func, cst.Attribute) and node.func.attr.value in K.SHAPE_METHODS:
+        owner = ctx.value(node.func.value)
+        if owner.kind not in (Kind.DEVICE, Kind.UNKNOWN, Kind.HOST) or (
+            owner.ref is not None and owner.kind is Kind.UNKNOWN and not owner.traced
+        ):
+            return
+        method = node.func.attr.value
+        exprs = [
+            a.value
+            for a in node.args
+            if a.keyword is None or a.keyword.value in ("shape", "repeats", "new_shape")
+        ]
+        if method == "repeat":
+            exprs = exprs[:1]
+            error = "ConcretizationTypeError"
+        name = f".{method}"
+    for expr in exprs:
+        v = ctx.value(expr)
+        if holds_traced_array(v):
+            if name.endswith("repeat") and any(
+                a.keyword is not None and a.keyword.value == "total_repeat_length"
+                for a in node.args
+            ):
+                return
+            ctx.report(
+                RULE,
+                node,
+                f"the shape argument `{ctx.source(expr)}` of `{ctx.source(node.func)}` is traced: "
+                f"array shapes must be static, JAX raises {error}; derive it from `.shape` or "
+                "make it a static argument (static_argnames)",
+                v,
+                jax_error=error,
+            )
+            return

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import is_arraylike_traced
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX402",
@@ -257,3 +266,31 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    qual = ctx.qual(node.func)
+    if qual is None:
+        return
+    positional = [a for a in node.args if a.keyword is None]
+    one_arg_where = qual == "jax.numpy.where" and len(positional) == 1
+    if qual not in K.DATA_DEPENDENT and not one_arg_where:
+        return
+    if any(a.keyword is not None and a.keyword.value == "size" for a in node.args):
+        return
+    if not positional:
+        return
+    v = ctx.value(positional[0].value)
+    # Under jit even a constant argument is traced (jnp calls stage out); under vmap alone only
+    # a traced argument has an unknown number of non-zero entries.
+    if is_arraylike_traced(v) or ctx.staged:
+        ctx.report(
+            RULE,
+            node,
+            f"`{ctx.source(node.func)}` without `size=` returns a shape that depends on the "
+            "traced data: JAX raises ConcretizationTypeError; pass size= (and fill_value=)",
+            v,
+        )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.helpers import is_arraylike_traced
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
 
 RULE = Rule(
     code="JX501",
@@ -265,3 +273,29 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    if ctx.qual(node.func) != "jax.random.split":
+        return
+    positional = [a.value for a in node.args if a.keyword is None]
+    counts = positional[1:2] + [
+        a.value for a in node.args if a.keyword is not None and a.keyword.value == "num"
+    ]
+    for expr in counts:
+        v = ctx.value(expr)
+        if is_arraylike_traced(v):
+            error = "TypeError" if ctx.staged else "ConcretizationTypeError"
+            ctx.report(
+                RULE,
+                node,
+                f"the split count `{ctx.source(expr)}` is traced: the number of keys is a shape, "
+                f"JAX raises {error}; split outside the trace and pass the keys in, or use a "
+                "static count",
+                v,
+                jax_error=error,
+            )
+            return

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis.values import Value
 from jaxlint.rules.base import Example, Rule
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
+    from jaxlint.analysis.model import Param, TransformedRef
 
 RULE = Rule(
     code="JX601",
@@ -310,3 +319,19 @@ def run():
         ),
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------- check
+def on_static_arg(
+    ctx: RuleContext, node: cst.CSTNode, param: Param, value: Value, t: TransformedRef
+) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    ctx.report(
+        RULE,
+        node,
+        f"the traced value `{ctx.source(node)}` is passed to `{param.name}`, which "
+        f"{t.target.fn.name}() declares static: static arguments must be hashable Python values, "
+        "JAX raises ValueError; pass a static value or make the parameter non-static",
+        value,
+    )

@@ -1,0 +1,458 @@
+"""The runner behind ``jaxstress train``: settings, env/data, chunked jitted training, outputs.
+
+Training runs in chunks of ``chunk_updates`` PPO updates; each chunk is one compiled device
+call (``make_train_chunk``) with the runner state carried between chunks, so the host can show
+progress, append ``metrics.jsonl`` and write a checkpoint between chunks while the inner loop
+stays fully under jit. Compilation is done ahead of time and timed apart from running, so
+``steps_per_sec`` never includes compile time.
+
+Settings precedence (later wins): defaults < ``--config`` file < ``--profile`` recommendation <
+explicit command-line flags. On ``--resume`` the run's saved ``run.json`` replaces the first
+three; only ``--total-steps``, ``--data`` and ``--out`` may change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from jaxstress.ppo.config import ConfigError, PPOConfig
+
+ENVS = ("phase1", "dummy")
+METRICS_FILE = "metrics.jsonl"
+CURVE_FILE = "learning_curve.png"
+CHECKPOINT_FILE = "checkpoint.msgpack"
+RUN_FILE = "run.json"
+SUMMARY_FILE = "summary.json"
+PROFILE_KEYS = ("num_envs", "num_minibatches", "num_steps")
+METRIC_KEYS = (
+    "mean_reward",
+    "total_loss",
+    "policy_loss",
+    "value_loss",
+    "entropy",
+    "approx_kl",
+    "clip_frac",
+    "lr",
+)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or run directory that cannot be resumed (one-line message)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    """Everything that defines a training run besides the output directory."""
+
+    ppo: PPOConfig = dataclasses.field(default_factory=PPOConfig)
+    env: str = "phase1"
+    data: str | None = None
+    window: int = 32
+    drift: float | None = None
+    chunk_updates: int = 0  # 0: about 25 chunks per run
+    env_params: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. max_steps, fee
+    dummy_obs_size: int = 16
+    dummy_episode_length: int = 64
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVS:
+            raise ConfigError(f"env must be one of {', '.join(ENVS)}, got {self.env!r}")
+        for name in ("window", "dummy_obs_size", "dummy_episode_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.data is not None and not isinstance(self.data, str):
+            raise ConfigError(f"data must be a path string, got {self.data!r}")
+        if self.drift is not None and not isinstance(self.drift, float):
+            raise ConfigError(f"drift must be a number, got {self.drift!r}")
+        if not isinstance(self.env_params, dict):
+            raise ConfigError("env_params must be a table of environment parameters")
+        if not isinstance(self.chunk_updates, int) or self.chunk_updates < 0:
+            raise ConfigError(f"chunk_updates must be an integer >= 0, got {self.chunk_updates!r}")
+
+    @property
+    def chunk_size(self) -> int:
+        if self.chunk_updates:
+            return min(self.chunk_updates, self.ppo.num_updates)
+        return max(1, math.ceil(self.ppo.num_updates / 25))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "ppo"}
+        out["ppo"] = self.ppo.to_dict()
+        return out
+
+    def merged(self, values: Mapping[str, Any]) -> TrainSettings:
+        """New settings with ``values`` applied; PPO keys may be flat or under ``ppo``."""
+        values = dict(values)
+        ppo_values = self.ppo.to_dict()
+        nested = values.pop("ppo", {})
+        if not isinstance(nested, Mapping):
+            raise ConfigError("'ppo' must be a table of PPO settings")
+        ppo_values.update(nested)
+        run_names = {f.name for f in dataclasses.fields(self)} - {"ppo"}
+        run_values: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in run_names:
+                run_values[key] = value
+            elif key in PPOConfig.field_names():
+                ppo_values[key] = value
+            elif key not in ("versions", "device_kind"):  # informational keys of run.json
+                known = sorted(run_names | PPOConfig.field_names())
+                raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(known)}")
+        if isinstance(run_values.get("drift"), int):
+            run_values["drift"] = float(run_values["drift"])
+        try:
+            return dataclasses.replace(self, ppo=PPOConfig.from_dict(ppo_values), **run_values)
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from exc
+
+
+def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON or TOML config file (by suffix; JSON otherwise) into a dict."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            values: Any = tomllib.loads(text)
+        else:
+            values = json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"invalid config file {path}: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a table/object of settings")
+    return values
+
+
+def _read_profile(path: Path) -> dict[str, Any]:
+    try:
+        profile = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read profile {path}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"invalid profile JSON {path}: {exc}") from exc
+    if not isinstance(profile, dict):
+        raise ConfigError(f"profile {path} must be a JSON object")
+    return profile
+
+
+def profile_recommendation(
+    spec: str, device_kind: str, profiles_dir: str | os.PathLike[str] = "profiles"
+) -> tuple[dict[str, int], str]:
+    """PPO overrides from a hardware profile, and a one-line note on where they came from.
+
+    ``spec`` is a path, or ``auto``: the newest ``profiles_dir/*.json`` whose ``device_kind``
+    equals this device's. No match under ``auto`` is normal (defaults are kept); a missing or
+    malformed explicit file is a ConfigError.
+    """
+    if spec == "auto":
+        candidates = []
+        for path in sorted(Path(profiles_dir).glob("*.json")):
+            try:
+                profile = _read_profile(path)
+            except ConfigError:
+                continue
+            if profile.get("device_kind") == device_kind:
+                candidates.append((path.stat().st_mtime, path, profile))
+        if not candidates:
+            return {}, f"no hardware profile for device kind {device_kind!r} in {profiles_dir}/"
+        _, path, profile = max(candidates, key=lambda c: c[0])
+    else:
+        path = Path(spec)
+        profile = _read_profile(path)
+    recommended = profile.get("recommended")
+    if not isinstance(recommended, Mapping):
+        raise ConfigError(f"profile {path} has no 'recommended' object")
+    chosen: dict[str, int] = {}
+    for key in PROFILE_KEYS:
+        if key in recommended:
+            value = recommended[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"profile {path}: recommended.{key} must be a positive integer")
+            chosen[key] = value
+    shown = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "nothing"
+    return chosen, f"hardware profile {path}: {shown}"
+
+
+def load_market(settings: TrainSettings) -> Any:
+    """The market for the settings: ``--data`` bars or the embedded default (DataError if bad)."""
+    from jaxstress.data import default_market, load_bars, prepare
+
+    if settings.data is not None:
+        return prepare(load_bars(settings.data), window=settings.window, source=settings.data)
+    if settings.drift is not None:
+        return default_market(window=settings.window, drift=settings.drift)
+    return default_market(window=settings.window)
+
+
+def build_env(settings: TrainSettings) -> tuple[Any, Any, Any]:
+    """(env, env_params, data) for the settings.
+
+    ``--data`` is loaded and validated for every env, so a bad file is reported the same way
+    everywhere; the dummy env runs without data (its steps would ignore it anyway).
+    """
+    if settings.env == "dummy":
+        from jaxstress.envs.dummy import DummyEnv
+
+        if settings.data is not None:
+            load_market(settings)
+        env = DummyEnv(
+            obs_size=settings.dummy_obs_size, episode_length=settings.dummy_episode_length
+        )
+        return env, _env_params(env.default_params(), {}, settings), None
+    data = load_market(settings)
+    try:
+        from jaxstress.envs.phase1 import Phase1Env
+    except ImportError as exc:  # pragma: no cover - only while the phase-1 env is missing
+        raise ConfigError(f"the phase1 env is not available: {exc}") from exc
+    env = Phase1Env()
+    return env, _env_params(env.default_params(), {"window": settings.window}, settings), data
+
+
+def _env_params(params: Any, base: dict[str, Any], settings: TrainSettings) -> Any:
+    """Env params with the settings' overrides, checked against the params' own fields."""
+    values = {**base, **settings.env_params}
+    names = {f.name for f in dataclasses.fields(params)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"unknown env_params {unknown}; known: {sorted(names)}")
+    for key, value in values.items():
+        want = type(getattr(params, key))
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want) or isinstance(value, bool) != (want is bool):
+            raise ConfigError(f"env_params.{key} must be {want.__name__}, got {value!r}")
+        values[key] = value
+    return params.replace(**values)
+
+
+def _json_value(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plot_learning_curve(records: Sequence[Mapping[str, Any]], path: str | os.PathLike[str]) -> None:
+    """Episode return and policy entropy against env steps, as a PNG.
+
+    Uses a bare ``Figure`` (Agg canvas), not pyplot: no display needed and no global backend
+    switch in a process that may already use matplotlib.
+    """
+    from matplotlib.figure import Figure
+
+    def column(name: str) -> list[float]:
+        return [math.nan if r.get(name) is None else float(r[name]) for r in records]
+
+    steps = column("env_steps")
+    # Updates in which no episode finished have no return: skip them instead of breaking the line.
+    finished = [(s, r) for s, r in zip(steps, column("mean_episode_return"), strict=True) if r == r]
+    fig = Figure(figsize=(8, 6))
+    ax_ret, ax_ent = fig.subplots(2, 1, sharex=True)
+    ax_ret.plot([s for s, _ in finished], [r for _, r in finished], marker=".")
+    ax_ret.set_ylabel("mean episode return")
+    ax_ret.grid(alpha=0.3)
+    ax_ent.plot(steps, column("entropy"))
+    ax_ent.set_ylabel("policy entropy")
+    ax_ent.set_xlabel("env steps")
+    ax_ent.grid(alpha=0.3)
+    fig.suptitle("jaxstress PPO learning curve")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(out: Path, runner: Any) -> None:
+    """The whole runner state (params, optimizer, envs, rng, update count) as msgpack.
+
+    Saving env states and the rng too (they are small) makes a resumed run continue exactly
+    where the interrupted one stopped, not merely from the same weights.
+    """
+    from flax import serialization
+
+    _atomic_write(out / CHECKPOINT_FILE, serialization.to_bytes(runner))
+
+
+def load_checkpoint(run_dir: Path, template: Any) -> Any:
+    """Restore a runner state saved by ``save_checkpoint``; shapes must match ``template``."""
+    import jax
+    from flax import serialization
+
+    path = run_dir / CHECKPOINT_FILE
+    try:
+        payload = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from exc
+    try:
+        restored = serialization.from_bytes(template, payload)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not match this run: {exc}") from exc
+    want = jax.tree_util.tree_map(lambda x: (tuple(x.shape), str(x.dtype)), template)
+    got = jax.tree_util.tree_map(lambda x: (tuple(x.shape), str(x.dtype)), restored)
+    if want != got:
+        raise CheckpointError(f"checkpoint {path} has different shapes than this run's config")
+    return jax.device_put(restored)
+
+
+def load_run_settings(run_dir: Path) -> TrainSettings:
+    path = run_dir / RUN_FILE
+    if not path.exists():
+        raise CheckpointError(f"{run_dir} is not a jaxstress run directory (no {RUN_FILE})")
+    return TrainSettings().merged(load_config_file(path))
+
+
+def _versions() -> dict[str, str]:
+    import flax
+    import jax
+    import optax
+
+    return {"jax": jax.__version__, "flax": flax.__version__, "optax": optax.__version__}
+
+
+def run_training(
+    settings: TrainSettings,
+    out: Path,
+    resume_from: Path | None = None,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """Train into ``out`` (continuing the checkpoint in ``resume_from``); returns the summary."""
+    import jax
+    import numpy as np
+
+    from jaxstress.ppo.train import make_init, make_train_chunk
+
+    console = console or Console()
+    cfg = settings.ppo
+    env, env_params, data = build_env(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    device_kind = jax.devices()[0].device_kind
+
+    init = jax.jit(make_init(cfg, env, env_params))
+    rng = jax.random.PRNGKey(cfg.seed)
+    if resume_from is None:
+        runner = init(rng, data)
+    else:
+        runner = load_checkpoint(resume_from, jax.eval_shape(init, rng, data))
+    (out / RUN_FILE).write_text(
+        json.dumps(
+            {**settings.to_dict(), "versions": _versions(), "device_kind": device_kind}, indent=2
+        )
+        + "\n"
+    )
+
+    done = int(runner.update_step)
+    total = cfg.num_updates
+    batch = cfg.batch_size
+    console.print(
+        f"[bold]jaxstress train[/] env={settings.env} device={device_kind} "
+        f"num_envs={cfg.num_envs} num_steps={cfg.num_steps} minibatches={cfg.num_minibatches} "
+        f"updates={total} ({total * batch:,} env steps) out={out}"
+    )
+    if done >= total:
+        console.print(f"already at update {done} of {total}; nothing to do")
+        return {"updates": done, "env_steps": done * batch, "out": str(out)}
+
+    metrics_path = out / METRICS_FILE
+    if resume_from is not None:
+        # Drop records past the checkpoint (a run killed between a chunk's metrics and its
+        # checkpoint) so update numbers stay unique and in order.
+        kept = [r for r in read_metrics(metrics_path) if r["update"] <= done]
+        metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        console.print(f"resuming from {resume_from} at update {done}")
+
+    first = done
+    chunk = settings.chunk_size
+    t0 = time.perf_counter()
+    chunk_fn = make_train_chunk(cfg, env, env_params, chunk)
+    compiled = chunk_fn.lower(runner, data, np.int32(chunk)).compile()
+    compile_s = time.perf_counter() - t0
+    console.print(f"compiled a {chunk}-update chunk in {compile_s:.1f}s")
+
+    run_s = 0.0
+    last_return: float | None = None
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress, metrics_path.open("a") as sink:
+        task = progress.add_task("updates", total=total, completed=done, info="")
+        while done < total:
+            n = min(chunk, total - done)
+            start = time.perf_counter()
+            runner, metrics = compiled(runner, data, np.int32(n))
+            metrics = jax.tree_util.tree_map(np.asarray, metrics)  # waits for the device
+            elapsed = time.perf_counter() - start
+            run_s += elapsed
+            sps = n * batch / elapsed
+            for i in range(n):
+                update = int(metrics["update"][i])
+                record = {
+                    "update": update,
+                    "env_steps": update * batch,
+                    "mean_episode_return": _json_value(metrics["mean_episode_return"][i]),
+                    "episodes": int(metrics["episodes"][i]),
+                    **{k: _json_value(metrics[k][i]) for k in METRIC_KEYS},
+                    "steps_per_sec": sps,
+                }
+                sink.write(json.dumps(record) + "\n")
+                if record["mean_episode_return"] is not None:
+                    last_return = record["mean_episode_return"]
+            sink.flush()
+            done += n
+            save_checkpoint(out, runner)
+            shown = "n/a" if last_return is None else f"{last_return:.4g}"
+            progress.update(task, completed=done, info=f"return {shown}  {sps:,.0f} steps/s")
+
+    plot_learning_curve(read_metrics(metrics_path), out / CURVE_FILE)
+    summary = {
+        "updates": done,
+        "env_steps": done * batch,
+        "final_mean_episode_return": last_return,
+        "compile_s": compile_s,
+        "run_s": run_s,
+        "steps_per_sec": (done - first) * batch / run_s if run_s > 0 else None,
+        "device_kind": device_kind,
+        "out": str(out),
+    }
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    console.print(
+        f"done: {done} updates, {done * batch:,} env steps, return {last_return}, "
+        f"{run_s:.1f}s run + {compile_s:.1f}s compile -> {out}"
+    )
+    return summary

@@ -1,0 +1,200 @@
+"""``jaxstress train``: outputs, resume, hardware profiles and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jaxstress.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL_CONFIG = """\
+env = "dummy"
+num_envs = 8
+num_steps = 16
+num_minibatches = 2
+update_epochs = 1
+hidden_sizes = [16]
+chunk_updates = 3
+dummy_episode_length = 8
+anneal_lr = false  # the resumed run then compiles the same program: a compile-cache hit
+"""
+
+
+def jaxstress(*args: str, cwd: Path, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    pythonpath = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": pythonpath, "JAX_PLATFORMS": "cpu"}
+    if cache is not None:  # a persistent XLA cache shared by the runs of one test
+        env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
+    return subprocess.run(
+        [sys.executable, "-m", "jaxstress", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def records(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    work = tmp_path_factory.mktemp("train")
+    (work / "small.toml").write_text(SMALL_CONFIG)
+    # 512 steps = 4 updates of 8 envs x 16 steps, in chunks of 3 + 1 (one compilation).
+    proc = jaxstress(
+        "train",
+        "--config",
+        "small.toml",
+        "--total-steps",
+        "512",
+        "--out",
+        "run",
+        cwd=work,
+        cache=work / "xla-cache",
+    )
+    return work, proc
+
+
+@pytest.mark.slow
+def test_train_writes_metrics_curve_and_checkpoint(first_run) -> None:
+    work, proc = first_run
+    assert proc.returncode == 0, proc.stderr
+    run = work / "run"
+    lines = records(run)
+    assert [r["update"] for r in lines] == [1, 2, 3, 4]
+    assert [r["env_steps"] for r in lines] == [128, 256, 384, 512]
+    for key in ("mean_episode_return", "policy_loss", "value_loss", "entropy", "steps_per_sec"):
+        assert all(isinstance(r[key], float) for r in lines), key
+    assert (run / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (run / "checkpoint.msgpack").stat().st_size > 0
+    saved = json.loads((run / "run.json").read_text())
+    assert saved["env"] == "dummy" and saved["ppo"]["num_envs"] == 8
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["updates"] == 4 and summary["compile_s"] > 0
+
+
+@pytest.mark.slow
+def test_resume_continues_the_step_count(first_run) -> None:
+    work, first = first_run
+    assert first.returncode == 0, first.stderr
+    proc = jaxstress(
+        "train", "--resume", "run", "--total-steps", "1024", cwd=work, cache=work / "xla-cache"
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = records(work / "run")
+    assert [r["update"] for r in lines] == list(range(1, 9))
+    assert lines[-1]["env_steps"] == 1024
+    assert json.loads((work / "run" / "run.json").read_text())["ppo"]["total_timesteps"] == 1024
+    # Training into an existing run without --resume is refused rather than mixed up.
+    again = jaxstress("train", "--config", "small.toml", "--out", "run", cwd=work)
+    assert again.returncode == 2
+    assert again.stderr.count("\n") == 1 and "--resume" in again.stderr
+
+
+def test_bad_data_path_is_one_line_exit_2(tmp_path: Path) -> None:
+    proc = jaxstress("train", "--data", "missing.csv", "--out", "run", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "missing.csv" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "expected"),
+    [
+        ("num_env = 4\n", ".toml", "unknown config key 'num_env'"),
+        ("num_envs = 'many'\n", ".toml", "num_envs must be int"),
+        ("num_envs = [\n", ".toml", "invalid config file"),
+        ('{"num_envs": 3, "num_minibatches": 2, "num_steps": 1}', ".json", "divisible"),
+        ('{"env": "atari"}', ".json", "env must be one of"),
+        ('{"env_params": {"fee": "x"}}', ".json", "env_params.fee must be float"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, suffix: str, expected: str
+) -> None:
+    config = tmp_path / f"cfg{suffix}"
+    config.write_text(content)
+    code = main(["train", "--config", str(config), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and expected in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--config", "missing.toml"], "cannot read config file"),
+        (["--profile", "missing.json"], "cannot read profile"),
+        (["--resume", "."], "not a jaxstress run directory"),
+        (["--resume", ".", "--env", "dummy"], "cannot be combined with --resume"),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args,
+    expected,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err, err
+
+
+def test_no_subcommand_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "train" in capsys.readouterr().err
+
+
+def resolve(*argv: str):
+    from jaxstress.cli import _train_settings
+
+    return _train_settings(build_parser().parse_args(["train", *argv]))
+
+
+def test_settings_precedence_config_then_profile_then_flags(tmp_path: Path) -> None:
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"num_envs": 8, "num_steps": 16, "seed": 1, "env": "dummy"}))
+    profile = tmp_path / "gpu.json"
+    profile.write_text(json.dumps({"device_kind": "x", "recommended": {"num_envs": 32}}))
+    settings, out, resume = resolve(
+        "--config", str(config), "--profile", str(profile), "--seed", "7", "--out", "o"
+    )
+    assert (settings.ppo.num_envs, settings.ppo.num_steps, settings.ppo.seed) == (32, 16, 7)
+    assert settings.env == "dummy" and out == Path("o") and resume is None
+
+
+def test_profile_auto_matches_the_device_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import jax
+
+    monkeypatch.chdir(tmp_path)
+    settings, out, _ = resolve("--profile", "auto")
+    assert "no hardware profile" in capsys.readouterr().err
+    assert settings.ppo.num_envs == 64 and out.parent == Path("runs")
+
+    (tmp_path / "profiles").mkdir()
+    kind = jax.devices()[0].device_kind
+    recommended = {"num_envs": 128, "num_minibatches": 8, "num_steps": 64}
+    (tmp_path / "profiles" / "other.json").write_text(
+        json.dumps({"device_kind": "not-this-one", "recommended": {"num_envs": 4}})
+    )
+    (tmp_path / "profiles" / "here.json").write_text(
+        json.dumps({"device_kind": kind, "recommended": recommended})
+    )
+    settings, _, _ = resolve("--profile", "auto")
+    assert "here.json" in capsys.readouterr().err
+    ppo = settings.ppo
+    assert (ppo.num_envs, ppo.num_minibatches, ppo.num_steps) == (128, 8, 64)
