@@ -130,15 +130,16 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
-    try:
         if path.suffix.lower() == ".toml":
             values: Any = tomllib.loads(text)
         else:
             values = json.loads(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"invalid config file {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from exc
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a table/object of settings")
     return values
@@ -151,6 +152,8 @@ def _read_profile(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read profile {path}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid profile JSON {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"profile {path} is not UTF-8 text") from exc
     if not isinstance(profile, dict):
         raise ConfigError(f"profile {path} must be a JSON object")
     return profile
@@ -219,18 +222,32 @@ def build_env(settings: TrainSettings) -> tuple[Any, Any, Any]:
         env = DummyEnv(
             obs_size=settings.dummy_obs_size, episode_length=settings.dummy_episode_length
         )
-        return env, _env_params(env.default_params(), {}, settings), None
+        return env, _checked(env, _env_params(env.default_params(), {}, settings), None), None
     data = load_market(settings)
     try:
         from jaxstress.envs.phase1 import Phase1Env
     except ImportError as exc:  # pragma: no cover - only while the phase-1 env is missing
         raise ConfigError(f"the phase1 env is not available: {exc}") from exc
     env = Phase1Env()
-    return env, _env_params(env.default_params(), {"window": settings.window}, settings), data
+    params = _env_params(env.default_params(), {"window": settings.window}, settings)
+    return env, _checked(env, params, data), data
+
+
+def _checked(env: Any, params: Any, data: Any) -> Any:
+    """Trace one reset (nothing runs) so the env's own static checks report bad settings."""
+    import jax
+
+    try:
+        jax.eval_shape(env.reset, jax.random.PRNGKey(0), params, data)
+    except ValueError as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from exc
+    return params
 
 
 def _env_params(params: Any, base: dict[str, Any], settings: TrainSettings) -> Any:
     """Env params with the settings' overrides, checked against the params' own fields."""
+    if "window" in settings.env_params:
+        raise ConfigError("set the observation window with the top-level 'window' setting")
     values = {**base, **settings.env_params}
     names = {f.name for f in dataclasses.fields(params)}
     unknown = sorted(set(values) - names)
@@ -318,7 +335,9 @@ def load_checkpoint(run_dir: Path, template: Any) -> Any:
     try:
         restored = serialization.from_bytes(template, payload)
     except (ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"checkpoint {path} does not match this run: {exc}") from exc
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or from another config: {exc}"
+        ) from exc
     want = jax.tree_util.tree_map(lambda x: (tuple(x.shape), str(x.dtype)), template)
     got = jax.tree_util.tree_map(lambda x: (tuple(x.shape), str(x.dtype)), restored)
     if want != got:

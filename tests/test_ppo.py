@@ -125,7 +125,9 @@ def test_ppo_loss_combines_terms() -> None:
         advantage=jnp.array([1.0, -1.0, 0.5, 2.0]),
         target=jnp.array([2.0, 1.0, 1.5, 1.0]),
     )
-    total, aux = ppo_loss(params, apply_fn, batch, 0.2, 0.5, 0.01)
+    total, aux = jax.jit(ppo_loss, static_argnums=(1, 3, 4, 5))(
+        params, apply_fn, batch, 0.2, 0.5, 0.01
+    )
     new_lp = jnp.log(probs)[batch.action]
     pg = policy_loss(new_lp, batch.old_log_prob, normalize(batch.advantage), 0.2)
     vf = value_loss(jnp.full(4, 1.5), batch.old_value, batch.target, 0.2)
@@ -285,7 +287,9 @@ def test_rollout_memory_estimate_from_shapes() -> None:
 
 @pytest.mark.slow
 def test_rollout_memory_measured_by_xla() -> None:
-    cfg = PPOConfig(num_steps=16, num_minibatches=2, hidden_sizes=(8,), obs_buffer="obs")
+    cfg = PPOConfig(
+        num_steps=16, update_epochs=1, num_minibatches=1, hidden_sizes=(8,), obs_buffer="obs"
+    )
     env = DummyEnv(obs_size=64, episode_length=5)
     mem = rollout_memory(cfg, env, env.default_params(), None, envs=(64, 128))
     if mem.measured_temp_bytes is None:

@@ -117,6 +117,7 @@ def test_bad_data_path_is_one_line_exit_2(tmp_path: Path) -> None:
         ('{"num_envs": 3, "num_minibatches": 2, "num_steps": 1}', ".json", "divisible"),
         ('{"env": "atari"}', ".json", "env must be one of"),
         ('{"env_params": {"fee": "x"}}', ".json", "env_params.fee must be float"),
+        ('{"env_params": {"max_steps": 0}}', ".json", "max_steps must be >= 1"),
     ],
 )
 def test_bad_config_is_one_line_exit_2(

@@ -134,11 +134,9 @@ class FuturesEnvPhase1:
         # 2. stop-loss / take-profit against this bar's range
         if position > 0:
             hit_stop, hit_target = l <= stop_price, h >= target_price
-        elif position < 0:
-            hit_stop, hit_target = h >= stop_price, l <= target_price
         else:
-            hit_stop = hit_target = False
-        exited = hit_stop or hit_target
+            hit_stop, hit_target = h >= stop_price, l <= target_price
+        exited = position != 0 and (hit_stop or hit_target)
         if exited:
             exit_price = stop_price if hit_stop else target_price
             pnl = pnl + (exit_price - entry_price) * position * contracts * point_value
@@ -146,7 +144,7 @@ class FuturesEnvPhase1:
             position = 0
 
         # 3. end of the episode: flatten at this bar's close
-        done = bool(t >= state.end)
+        done = t >= state.end
         if done:
             pnl = pnl + (c - entry_price) * position * contracts * point_value
             fees = fees + abs(position) * contracts * params.fee_per_contract
@@ -168,4 +166,4 @@ class FuturesEnvPhase1:
             n_trades=state.n_trades + (traded != 0),
         )
         info = {"trade_pnl": pnl, "episode_return": new_state.realized, "exited": exited}
-        return self._get_obs(new_state, params), new_state, reward, done, info
+        return self._get_obs(new_state, params), new_state, reward, bool(done), info

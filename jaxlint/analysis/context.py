@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from jaxlint.analysis.values import STATIC, Kind, Reason, Value, extend, source_of
-from jaxlint.findings import Fix
+from jaxlint.fixes.spec import CONVENTIONAL, NodeFix
 from jaxlint.rules.base import Rule
 
 if TYPE_CHECKING:
@@ -44,6 +44,24 @@ class RuleContext:
     def source(self, node: cst.CSTNode, limit: int = 60) -> str:
         return source_of(node, limit)
 
+    def alias(self, qual: str) -> tuple[str, tuple[str, ...]]:
+        """How this module spells ``qual`` (``jax.numpy`` -> ``jnp``), and the import to add if
+        the module does not import it yet (its own alias is reused when it has one)."""
+        module_frame = self.frame.module.frame
+        if module_frame is not None:
+            name = _alias_in(module_frame, qual)
+            if name is not None:
+                return name, ()
+            parent, _, last = qual.rpartition(".")
+            if parent and (base := _alias_in(module_frame, parent)) is not None:
+                return f"{base}.{last}", ()
+        name, imp = CONVENTIONAL.get(qual, (qual, f"import {qual}"))
+        return name, (imp,)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """Exact source of a node (with its own parentheses), for building replacement text."""
+        return cst.Module([]).code_for_node(node)
+
     def report(
         self,
         rule: Rule,
@@ -52,7 +70,7 @@ class RuleContext:
         value: Value | Reason | None = None,
         *,
         jax_error: str | None = None,
-        fix: Fix | None = None,
+        fix: NodeFix | None = None,
         why: str | None = None,
     ) -> None:
         reason = value.reason if isinstance(value, Value) else value
@@ -61,6 +79,13 @@ class RuleContext:
         if why:
             reason = extend(reason, (why, None))
         self.project.report(rule, self.frame.module, node, message, reason, jax_error, fix)
+
+
+def _alias_in(frame: Frame, qual: str) -> str | None:
+    for name, v in frame.env.items():
+        if v.kind is Kind.EXT and v.ref == qual and "." not in name:
+            return name
+    return None
 
 
 def build_hooks() -> dict[str, list[Callable[..., Any]]]:

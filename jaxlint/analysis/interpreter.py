@@ -1543,7 +1543,7 @@ class Interpreter:
         ):
             if name == "str" or name == "repr" or name == "format":
                 return Value(kind=Kind.STR)
-            return SCALAR
+            return Value(kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr"))
         if name == "range":
             return Value(kind=Kind.LIST, elem=SCALAR)
         if name == "enumerate" and vals:

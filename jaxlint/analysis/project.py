@@ -18,7 +18,8 @@ from jaxlint.analysis.interpreter import Frame, Interpreter
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
 from jaxlint.analysis.values import Kind, Reason, Value, join
-from jaxlint.findings import Finding, Fix
+from jaxlint.findings import Edit, Finding, Fix
+from jaxlint.fixes.spec import NodeFix, header_end
 from jaxlint.rules.base import Rule
 from jaxlint.settings import Settings
 
@@ -34,7 +35,7 @@ class _Pending:
     message: str
     reason: Reason
     jax_error: str | None
-    fix: Fix | None
+    fix: NodeFix | None
 
 
 class Project:
@@ -158,7 +159,7 @@ class Project:
         message: str,
         reason: Reason,
         jax_error: str | None = None,
-        fix: Fix | None = None,
+        fix: NodeFix | None = None,
     ) -> None:
         key = (id(node), rule.code)
         if key not in self.pending:
@@ -184,11 +185,19 @@ class Project:
         def want(mod: ModuleInfo, node: cst.CSTNode) -> None:
             wanted.setdefault(id(mod), (mod, []))[1].append(node)
 
+        headers: dict[int, cst.BaseSmallStatement | None] = {}
         for p in self.pending.values():
             want(p.module, p.node)
             for _, anchor in p.reason:
                 if anchor is not None:
                     want(anchor[0], anchor[1])
+            if p.fix is not None:
+                for node, _ in p.fix.replacements:
+                    want(p.module, node)
+                if p.fix.imports and id(p.module) not in headers:
+                    headers[id(p.module)] = head = header_end(p.module.tree)
+                    if head is not None:
+                        want(p.module, head)
         spans: dict[int, tuple[int, int, int, int]] = {}
         for mod, nodes in wanted.values():
             spans.update(resolve_spans(mod.tree, nodes))
@@ -198,6 +207,7 @@ class Project:
             if span is None:
                 continue
             trace = tuple(_render(text, anchor, spans) for text, anchor in p.reason)
+            fix = _resolve_fix(p.fix, spans, headers.get(id(p.module))) if p.fix else None
             out.append(
                 Finding(
                     p.rule.code,
@@ -207,10 +217,26 @@ class Project:
                     p.module.path,
                     *span,
                     trace=trace,
-                    fix=p.fix,
+                    fix=fix,
                 )
             )
         return out
+
+
+def _resolve_fix(
+    fix: NodeFix, spans: dict[int, tuple[int, int, int, int]], header: cst.CSTNode | None
+) -> Fix | None:
+    edits: list[Edit] = []
+    if fix.imports:
+        line = spans[id(header)][2] + 1 if header is not None and id(header) in spans else 1
+        text = "".join(f"{imp}\n" for imp in fix.imports)
+        edits.append(Edit(line, 1, line, 1, text))
+    for node, text in fix.replacements:
+        span = spans.get(id(node))
+        if span is None:
+            return None
+        edits.append(Edit(*span, text))
+    return Fix(fix.applicability, fix.message, tuple(edits))
 
 
 def _render(text: str, anchor: Any, spans: dict[int, tuple[int, int, int, int]]) -> str:

@@ -84,6 +84,10 @@ def join(a: Value, b: Value) -> Value:
     """The value that may be either ``a`` or ``b`` (after branches or loop iterations)."""
     if a is b:
         return a
+    if a.traced != b.traced:
+        # Only the traced side can raise at trace time; the other is a plain Python value.
+        t = a if a.traced else b
+        return Value(t.reason, t.kind, t.boolean, t.ref, t.elts, t.elem, t.pairs)
     kind = a.kind if a.kind == b.kind else Kind.UNKNOWN
     ref = a.ref if a.ref is b.ref else None
     if ref is None and kind in _NEEDS_REF:

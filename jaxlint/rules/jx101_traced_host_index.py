@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis.values import Kind
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.helpers import index_values, is_arraylike_traced, transform_word
 
@@ -445,6 +446,15 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
             error = "TracerArrayConversionError" if host else "TracerIntegerConversionError"
             what = "NumPy array" if host else f"Python {base.kind.value}"
             fix = "jnp.take(...)" if host else "jnp.asarray(...)[...] or lax.switch"
+            jnp, imports = ctx.alias("jax.numpy")
+            fix = NodeFix(
+                # NumPy raises on out-of-range indices where jnp clamps: equal wherever the
+                # original runs. A list or tuple converts only when its items are same-shaped.
+                "safe" if host else "unsafe",
+                f"index a JAX array: `{jnp}.asarray({ctx.source(node.value, 30)})[...]`",
+                ((node.value, f"{jnp}.asarray({ctx.code(node.value)})"),),
+                imports,
+            )
             ctx.report(
                 RULE,
                 node,
@@ -453,5 +463,6 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 f"array instead ({fix})",
                 v,
                 jax_error=error,
+                fix=fix,
             )
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -297,7 +298,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     idx, _ = index_values(node)
     for expr in idx:
         v = ctx.value(expr)
-        if v.traced and v.boolean:
+        if v.traced and v.kind is Kind.DEVICE and (v.boolean or _named_like_mask(expr)):
             ctx.report(
                 RULE,
                 node,
@@ -308,3 +309,16 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 v,
             )
             return
+
+
+# Names that hold boolean arrays by convention (`mask`, `valid_mask`, `done`, `is_open`, ...): an
+# index whose dtype the analysis cannot see is taken as a mask only when it is named like one.
+_MASK_NAME = re.compile(r"(^|_)(mask|done|dones|finished|terminated|truncated|valid)$|^(is|has)_")
+
+
+def _named_like_mask(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name):
+        return bool(_MASK_NAME.search(expr.value))
+    if isinstance(expr, cst.Attribute):
+        return bool(_MASK_NAME.search(expr.attr.value))
+    return False

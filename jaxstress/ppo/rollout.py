@@ -13,7 +13,11 @@ from jaxstress.ppo.network import log_prob
 
 
 class Env(Protocol):
-    """The functional env API shared by Phase1Env and DummyEnv (gymnax-style, auto-reset)."""
+    """The functional env API shared by Phase1Env and DummyEnv (gymnax-style, auto-reset).
+
+    Optional: ``get_obs(state, params, data) -> obs``, the observation as a pure function of the
+    state; with it the rollout buffer can store states instead of observations.
+    """
 
     num_actions: int
 

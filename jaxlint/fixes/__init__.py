@@ -1,0 +1,1 @@
+"""Fixes: rules describe rewrites on syntax nodes; the fixer applies them as text edits."""
