@@ -43,12 +43,24 @@ HAZARDS_PATH = EXAMPLE_DIR / "hazards.json"
 HAZARDS = json.loads(HAZARDS_PATH.read_text())
 MODULES = ("data_loader", "env_phase1_jax", "train_ppo_jax_fixed", "stress_hardware_jax")
 # small enough to run eagerly; every env finishes an episode within one rollout
-ARGV = ("--num-envs", "2", "--num-steps", "8", "--updates", "1", "--episode-bars", "6",
-        "--window", "8", "--days", "3")
+ARGV = (
+    "--num-envs=2",
+    "--num-steps=8",
+    "--updates=1",
+    "--episode-bars=6",
+    "--window=8",
+    "--days=3",
+)
 RULES = ("JX101", "JX102", "JX103", "JX201", "JX202", "JX301", "JX302", "JX401", "JX402", "JX501")
 # functions of the example traced by a transform, and which one (for the "transform" field)
-TRANSFORM_OF = {"collect_rollouts": "jit via collect_rollouts", "step_fn": "scan", "reset": "vmap",
-                "step": "vmap", "update": "jit via update", "loss_fn": "value_and_grad"}
+TRANSFORM_OF = {
+    "collect_rollouts": "jit via collect_rollouts",
+    "step_fn": "scan",
+    "reset": "vmap",
+    "step": "vmap",
+    "update": "jit via update",
+    "loss_fn": "value_and_grad",
+}
 
 
 # --------------------------------------------------------------------------- eager harness
@@ -222,7 +234,9 @@ def test_original_fails_at_trace_time_on_first_hazard():
     assert results is None, "the original must not run under jit"
     first = HAZARDS[0]
     assert (failure["jax_error"], failure["file"], failure["line"]) == (
-        first["jax_error"], first["file"], first["line"]
+        first["jax_error"],
+        first["file"],
+        first["line"],
     ), failure
     assert failure["transform"] == first["transform"]
 
@@ -253,7 +267,7 @@ def rebuild(table, dest_json=HAZARDS_PATH):
     original = {f: (EXAMPLE_DIR / f).read_text().splitlines() for f in {t["file"] for t in table}}
     todo, out = list(table), []
     while True:
-        results, failure = run_traced(work)
+        _, failure = run_traced(work)
         if failure is None:
             break
         text = (work / failure["file"]).read_text()
@@ -268,11 +282,18 @@ def rebuild(table, dest_json=HAZARDS_PATH):
             raise SystemExit(f"no single neutralisation for {failure}")
         t = matches[0]
         todo.remove(t)
-        entry = {"file": t["file"], "line": failure["line"], "code": t["code"],
-                 "jax_error": failure["jax_error"], "first": not out,
-                 "snippet": original[t["file"]][failure["line"] - 1].strip(),
-                 "transform": failure["transform"], "call_chain": failure["call_chain"],
-                 "message": failure["message"], "neutralise": t["neutralise"]}
+        entry = {
+            "file": t["file"],
+            "line": failure["line"],
+            "code": t["code"],
+            "jax_error": failure["jax_error"],
+            "first": not out,
+            "snippet": original[t["file"]][failure["line"] - 1].strip(),
+            "transform": failure["transform"],
+            "call_chain": failure["call_chain"],
+            "message": failure["message"],
+            "neutralise": t["neutralise"],
+        }
         out.append(entry)
         print(f"{len(out):2d} {entry['file']}:{entry['line']} {entry['code']} {entry['jax_error']}")
         neutralise(work, entry)

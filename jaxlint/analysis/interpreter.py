@@ -813,9 +813,17 @@ class Interpreter:
                 return self.project.static_attr_value(info, name)
             if base.traced and info.is_pytree:
                 ann = info.field_annotations.get(name, "")
-                if (info.is_eqx or info.is_nnx) and self.frame.filtered:
-                    if _annotation_kind(ann) in (Kind.SCALAR, Kind.STR) or "Callable" in ann:
-                        return STATIC
+                # equinox filter_* and nnx split non-array attributes off as static
+                if (
+                    (info.is_eqx or info.is_nnx)
+                    and self.frame.filtered
+                    and (
+                        _annotation_kind(ann) in (Kind.SCALAR, Kind.STR)
+                        or "Callable" in ann
+                        or info.assigned_kinds.get(name) in _PYTHON_KINDS
+                    )
+                ):
+                    return STATIC
                 leaf = self.leaf(base, name, node, Kind.DEVICE)
                 nested = self.annotation_class(ann, info.module)
                 if nested is not None:
@@ -1086,6 +1094,11 @@ class Interpreter:
                 a = self._lookup_quiet(target)
                 if a is not None and a.kind is Kind.CLASS:
                     return Value(v.reason, Kind.OBJECT, ref=a.ref)
+        if not v.traced:
+            # `n: int` on a value nobody traced: a Python scalar (static), not an array.
+            kind = _annotation_kind(cst.Module([]).code_for_node(ann))
+            if kind in (Kind.SCALAR, Kind.STR):
+                return Value(kind=kind)
         return v
 
     def _lookup_quiet(self, node: cst.BaseExpression) -> Value | None:
@@ -1543,7 +1556,9 @@ class Interpreter:
         ):
             if name == "str" or name == "repr" or name == "format":
                 return Value(kind=Kind.STR)
-            return Value(kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr"))
+            return Value(
+                kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr")
+            )
         if name == "range":
             return Value(kind=Kind.LIST, elem=SCALAR)
         if name == "enumerate" and vals:
@@ -1600,6 +1615,9 @@ class Interpreter:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
 
+
+# Kinds of plain Python values: never leaves under filtered transforms.
+_PYTHON_KINDS = frozenset({Kind.SCALAR, Kind.STR, Kind.NONE, Kind.FUNC, Kind.TRANSFORMED, Kind.EXT})
 
 _ARRAY_METHODS = frozenset(
     [

@@ -64,6 +64,8 @@ class ClassInfo:
     field_kinds: dict[str, Kind] = field(default_factory=dict)
     field_annotations: dict[str, str] = field(default_factory=dict)
     static_fields: set[str] = field(default_factory=set)
+    # Kinds of what methods assign to self.<name> (None when they disagree).
+    assigned_kinds: dict[str, Kind | None] = field(default_factory=dict)
     is_linen: bool = False
     # Registered with JAX as a pytree (flax struct, NamedTuple, chex/registered dataclass, equinox
     # Module): its non-static fields are leaves. Other objects cannot hold tracers across a jit.

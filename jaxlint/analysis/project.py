@@ -96,6 +96,9 @@ class Project:
     def record_attr(self, cls: ClassInfo | None, name: str, v: Value) -> None:
         if v.traced:
             return
+        if cls is not None:
+            seen = cls.assigned_kinds.get(name, v.kind)
+            cls.assigned_kinds[name] = v.kind if seen is v.kind else None
         self._record_kind(name, v.kind)
         if v.boolean:
             self.boolean_fields.add(name)

@@ -69,7 +69,7 @@ SCALAR = Value(kind=Kind.SCALAR)
 def extend(reason: Reason, *steps: Step) -> Reason:
     out = reason + steps
     if len(out) > MAX_CHAIN:
-        out = (*out[:2], ("...", None), *out[-(MAX_CHAIN - 3):])
+        out = (*out[:2], ("...", None), *out[-(MAX_CHAIN - 3) :])
     return out
 
 

@@ -44,7 +44,10 @@ def header_end(module: cst.Module) -> cst.BaseSmallStatement | None:
             break
         if not all(
             isinstance(s, cst.Import | cst.ImportFrom)
-            or (isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString | cst.ConcatenatedString))
+            or (
+                isinstance(s, cst.Expr)
+                and isinstance(s.value, cst.SimpleString | cst.ConcatenatedString)
+            )
             for s in stmt.body
         ):
             break
