@@ -475,11 +475,15 @@ class Interpreter:
         elif isinstance(target, cst.Tuple | cst.List):
             elems = [e.value for e in target.elements]
             starred = [isinstance(e, cst.StarredElement) for e in target.elements]
-            if v.elts is not None and v.kind in (Kind.TUPLE, Kind.LIST) and not any(starred):
-                if len(v.elts) == len(elems):
-                    for t, ev_ in zip(elems, v.elts, strict=True):
-                        self.bind(t, ev_)
-                    return
+            if (
+                v.elts is not None
+                and v.kind in (Kind.TUPLE, Kind.LIST)
+                and not any(starred)
+                and len(v.elts) == len(elems)
+            ):
+                for t, ev_ in zip(elems, v.elts, strict=True):
+                    self.bind(t, ev_)
+                return
             part = self.element(v, value_node)
             for t, st in zip(elems, starred, strict=True):
                 self.bind(t, Value(part.reason, Kind.LIST) if st else part)

@@ -180,10 +180,34 @@ BOOLEAN_RESULTS = frozenset(
 # NumPy functions that dispatch to the argument's own method, so they trace fine on tracers
 # (measured with jax 0.10.2: every other NumPy function converts its argument).
 NUMPY_DISPATCHING = frozenset(
-    (
-        "sum prod max amax min amin any all mean std var cumsum cumprod argmax argmin round "
-        "around reshape transpose squeeze repeat shape ndim size swapaxes searchsorted"
-    ).split()
+    [
+        "sum",
+        "prod",
+        "max",
+        "amax",
+        "min",
+        "amin",
+        "any",
+        "all",
+        "mean",
+        "std",
+        "var",
+        "cumsum",
+        "cumprod",
+        "argmax",
+        "argmin",
+        "round",
+        "around",
+        "reshape",
+        "transpose",
+        "squeeze",
+        "repeat",
+        "shape",
+        "ndim",
+        "size",
+        "swapaxes",
+        "searchsorted",
+    ]
 )
 # NumPy functions that fail on a tracer with another class than TracerArrayConversionError.
 NUMPY_ERRORS: dict[str, str] = {
