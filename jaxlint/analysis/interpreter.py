@@ -191,7 +191,7 @@ class Interpreter:
 
     def class_def(self, node: cst.ClassDef) -> Value:
         frame = self.frame
-        bases = tuple(self.ev(a.value) for a in node.bases if a.keyword is None)
+        bases = tuple(self.resolve(self.ev(a.value)) for a in node.bases if a.keyword is None)
         quals = frozenset(b.ref for b in bases if b.kind is Kind.EXT)
         info = ClassInfo(node, frame.module, node.name.value, bases, quals)
         for b in bases:
@@ -425,6 +425,8 @@ class Interpreter:
 
     # ------------------------------------------------------------------ imports
     def import_value(self, name: str) -> Value:
+        if self.project.deferred(name):
+            return Value(kind=Kind.LAZY, ref=(name, ""))
         mod = self.project.find_module(name)
         if mod is not None:
             return Value(kind=Kind.PMODULE, ref=mod)
@@ -445,12 +447,15 @@ class Interpreter:
                 mframe = self.load_module(mod)
                 f.env.update({k: v for k, v in mframe.env.items() if not k.startswith("_")})
             return
-        mod = self.project.find_module(base) if base else None
+        lazy = bool(base) and self.project.deferred(base)
+        mod = self.project.find_module(base) if base and not lazy else None
         for alias in s.names:
             name = _dotted(alias.name) or ""
             local = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
             v: Value | None = None
-            if mod is not None:
+            if lazy or (base and self.project.deferred(f"{base}.{name}")):
+                v = Value(kind=Kind.LAZY, ref=(base, name))
+            elif mod is not None:
                 sub = self.project.find_module(f"{base}.{name}")
                 if sub is not None:
                     v = Value(kind=Kind.PMODULE, ref=sub)
@@ -466,6 +471,25 @@ class Interpreter:
             if v is None:
                 v = Value(kind=Kind.EXT, ref=_canonical(f"{base}.{name}" if base else name))
             f.env[local] = v
+
+    def resolve(self, v: Value) -> Value:
+        """The value behind a lazy import: parse and load its module now."""
+        if v.kind is not Kind.LAZY:
+            return v
+        modname, path = v.ref
+        parts = path.split(".") if path else []
+        for k in range(len(parts), -1, -1):
+            candidate = ".".join([modname, *parts[:k]])
+            mod = self.project.find_module(candidate)
+            if mod is None:
+                continue
+            out = Value(kind=Kind.PMODULE, ref=mod)
+            for part in parts[k:]:
+                if out.kind is not Kind.PMODULE:
+                    return STATIC
+                out = self.load_module(out.ref).env.get(part, STATIC)
+            return out
+        return STATIC
 
     # ------------------------------------------------------------------ binding
     def bind(self, target: cst.CSTNode, v: Value, value_node: cst.CSTNode | None = None) -> None:
@@ -532,6 +556,8 @@ class Interpreter:
                 if name == "None":
                     return Value(kind=Kind.NONE)
                 return Value(kind=Kind.EXT, ref=f"builtins.{name}")
+            if v.kind is Kind.LAZY and f.traced:
+                v = self.resolve(v)
             if name in self.project.static_names and v.traced:
                 return Value(kind=v.kind, ref=v.ref, elts=v.elts)
             return v
@@ -776,6 +802,12 @@ class Interpreter:
     # ------------------------------------------------------------------ attributes
     def attr(self, base: Value, name: str, node: cst.CSTNode) -> Value:
         kind = base.kind
+        if kind is Kind.LAZY:
+            if not self.frame.traced:
+                modname, path = base.ref
+                return Value(kind=Kind.LAZY, ref=(modname, f"{path}.{name}" if path else name))
+            base = self.resolve(base)
+            kind = base.kind
         if kind is Kind.EXT:
             qual = _canonical(f"{base.ref}.{name}")
             return Value(kind=Kind.EXT, ref=qual)
@@ -888,6 +920,9 @@ class Interpreter:
 
     def call_value(self, fv: Value, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
         f = self.frame
+        if any(v.kind is Kind.LAZY for v, _ in args) and (f.traced or fv.kind is Kind.EXT):
+            # functions handed to transforms or called from traced code must be analysed
+            args = [(self.resolve(v), a) for v, a in args]
         kind = fv.kind
         if kind is Kind.EXT:
             return self.call_external(fv.ref, args, node)
@@ -1208,6 +1243,7 @@ class Interpreter:
         return value
 
     def transform_of(self, dv: Value) -> tuple[str | None, list[tuple[Value, cst.Arg]]]:
+        dv = self.resolve(dv)
         if dv.kind is Kind.FUNC and self.project.is_transform(dv.ref.fn.name):
             return dv.ref.fn.name, []
         if dv.kind is Kind.EXT and self.project.is_transform(dv.ref):

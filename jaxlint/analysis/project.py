@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import multiprocessing
-import pickle
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -47,6 +45,8 @@ class Project:
         self.extra_transforms = frozenset(settings.extend_transforms)
         self.by_name: dict[str, ModuleInfo] = {}
         self.texts: dict[str, str] = {}
+        # Only some modules are this process's to analyse (-j): imports of the others stay lazy.
+        self.lazy = False
         self.attr_kinds: dict[str, Kind | None] = {}
         self.static_field_names: set[str] = set()
         self.leaf_field_names: set[str] = set()
@@ -64,6 +64,11 @@ class Project:
         self.texts[path] = text
         self.by_name.setdefault(name, info)
         return info
+
+    def deferred(self, name: str) -> bool:
+        """A project module that is not parsed yet and may stay so (only with ``lazy``)."""
+        mod = self.by_name.get(name)
+        return self.lazy and mod is not None and mod.tree is None
 
     def find_module(self, name: str) -> ModuleInfo | None:
         mod = self.by_name.get(name)
@@ -284,65 +289,45 @@ def _syntax_error(path: str, text: str) -> Finding | None:
 
 def analyse_sources(texts: dict[str, str], settings: Settings, jobs: int = 1) -> list[Finding]:
     """Analyse modules together; returns raw findings (no selection, no suppression)."""
+    if jobs > 1:
+        from jaxlint.analysis.parallel import analyse_in_parallel
+
+        return analyse_in_parallel(texts, settings, jobs)
+    return analyse_group(texts, settings, texts.keys())
+
+
+def analyse_group(texts: dict[str, str], settings: Settings, roots: Iterable[str]) -> list[Finding]:
+    """Analyse the modules ``roots``; the other texts are there to be imported (parsed lazily)."""
     import sys
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     project = Project(settings)
     out: list[Finding] = []
-    roots: list[ModuleInfo] = []
+    parsed: list[ModuleInfo] = []
     markers = _JAX_MARKERS
     extra = "|".join(re.escape(n.rsplit(".", 1)[-1]) for n in settings.extend_transforms)
     if extra:
         markers = re.compile(rf"{markers.pattern}|\b({extra})\b")
-    to_parse: list[str] = []
+    root_set = set(roots)
+    project.lazy = len(root_set) < len(texts)
     for path, text in texts.items():
-        if markers.search(text):
-            to_parse.append(path)
-            continue
-        err = _syntax_error(path, text)
-        if err is not None:
-            out.append(err)
-        else:
+        if path not in root_set:
             project.add_module(path, None, text)
-    for path, tree in _parse_all([(p, texts[p]) for p in to_parse], jobs):
-        if tree is None:
-            err = _syntax_error(path, texts[path])
+        elif not markers.search(text):
+            err = _syntax_error(path, text)
             if err is not None:
                 out.append(err)
-            continue
-        roots.append(project.add_module(path, tree, texts[path]))
-    project.run(roots)
+            else:
+                project.add_module(path, None, text)
+        else:
+            try:
+                tree = cst.parse_module(text)
+            except Exception:  # ParserSyntaxError, or a LibCST limitation on valid code
+                err = _syntax_error(path, text)
+                if err is not None:
+                    out.append(err)
+                continue
+            parsed.append(project.add_module(path, tree, text))
+    project.run(parsed)
     out.extend(project.findings())
     return out
-
-
-def _parse(text: str) -> cst.Module | None:
-    try:
-        return cst.parse_module(text)
-    except Exception:  # ParserSyntaxError, or a LibCST limitation on valid code
-        return None
-
-
-def _parse_pickled(item: tuple[str, str]) -> tuple[str, bytes | None]:
-    tree = _parse(item[1])
-    return item[0], pickle.dumps(
-        tree, protocol=pickle.HIGHEST_PROTOCOL
-    ) if tree is not None else None
-
-
-def _parse_all(items: list[tuple[str, str]], jobs: int) -> Iterator[tuple[str, cst.Module | None]]:
-    """Parse modules, in ``jobs`` processes when asked: parsing is most of the cost of a check.
-
-    Workers send pickled trees; unpickling costs about two thirds of a parse, so the main process
-    is freed of a third of the parse work and the workers' share runs in parallel.
-    """
-    if jobs <= 1 or len(items) < 4:
-        for path, text in items:
-            yield path, _parse(text)
-        return
-    ctx = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    with ctx.Pool(jobs) as pool:
-        for path, blob in pool.imap_unordered(_parse_pickled, items, chunksize=4):
-            yield path, pickle.loads(blob) if blob is not None else None

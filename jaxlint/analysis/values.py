@@ -33,6 +33,9 @@ class Kind(Enum):
     OBJECT = "object"
     TRANSFORMED = "transformed function"
     PARTIAL = "partial transform"
+    # A name imported from a project module that this process has not parsed (``-j``): resolved
+    # (parsed and loaded) only where traced code, a transform, a decorator or a base class uses it.
+    LAZY = "lazy import"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ class Value:
 
 STATIC = Value()
 _NEEDS_REF = frozenset(
-    {Kind.EXT, Kind.PMODULE, Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PARTIAL}
+    {Kind.EXT, Kind.PMODULE, Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PARTIAL, Kind.LAZY}
 )
 SCALAR = Value(kind=Kind.SCALAR)
 

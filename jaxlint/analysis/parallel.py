@@ -1,0 +1,107 @@
+"""``-j N``: analyse groups of modules that import each other in separate processes.
+
+Parsing is most of a check's cost and LibCST trees are as slow to pickle as to parse, so workers
+do not share trees: each parses and analyses whole groups of modules that import each other
+(found by scanning import statements, no parse). A group is analysed exactly as in one process,
+so findings do not depend on ``-j``; a tree that is one import group gains nothing. Imports of
+modules outside a worker's groups (which the scan missed) stay lazy: parsed only where traced
+code, a transform, a decorator or a base class reaches them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+
+from jaxlint.analysis.project import analyse_group, module_name
+from jaxlint.findings import Finding
+from jaxlint.settings import Settings
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w., \t]+)|import[ \t]+([\w., \t]+))",
+    re.M,
+)
+
+# Inherited by forked workers, so the texts are not pickled per task.
+_TEXTS: dict[str, str] = {}
+_SETTINGS = Settings()
+
+
+def import_groups(texts: dict[str, str]) -> list[list[str]]:
+    """Connected components of the project's import graph (by import statements in the text)."""
+    names: dict[str, str] = {}
+    packages: dict[str, str] = {}
+    for path in texts:
+        name, package = module_name(path)
+        names.setdefault(name, path)
+        packages[path] = package
+    parent = {p: p for p in texts}
+
+    def find(p: str) -> str:
+        while parent[p] != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    for path, text in texts.items():
+        for dots, base, what, plain in _IMPORT.findall(text):
+            targets: list[str] = []
+            if plain:
+                targets = [t.split()[0] for t in plain.split(",") if t.strip()]
+            else:
+                if dots:
+                    pkg = packages[path].split(".") if packages[path] else []
+                    pkg = pkg[: len(pkg) - (len(dots) - 1)] if len(dots) > 1 else pkg
+                    base = ".".join([*pkg, base] if base else pkg)
+                targets = [base] + [f"{base}.{w.split()[0]}" for w in what.split(",") if w.strip()]
+            for t in targets:
+                while t:
+                    other = names.get(t)
+                    if other is not None:
+                        parent[find(path)] = find(other)
+                        break
+                    t = t.rpartition(".")[0]
+    groups: dict[str, list[str]] = {}
+    for p in texts:
+        groups.setdefault(find(p), []).append(p)
+    return sorted(groups.values(), key=lambda g: -sum(len(texts[p]) for p in g))
+
+
+def _work(roots: list[str]) -> list[Finding]:
+    return analyse_group(_TEXTS, _SETTINGS, roots)
+
+
+def analyse_in_parallel(texts: dict[str, str], settings: Settings, jobs: int) -> list[Finding]:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return analyse_group(texts, settings, texts.keys())
+    # Whole import groups only: a group is analysed exactly as in one process, so findings do
+    # not depend on -j (splitting a group would leave cross-module provenance to chance).
+    units = import_groups(texts)
+    if len(units) < 2:
+        return analyse_group(texts, settings, texts.keys())
+    units.sort(key=lambda u: -sum(len(texts[p]) for p in u))
+    bins: list[list[str]] = [[] for _ in range(min(jobs, len(units)))]
+    sizes = [0] * len(bins)
+    for u in units:
+        i = sizes.index(min(sizes))
+        bins[i].extend(u)
+        sizes[i] += sum(len(texts[p]) for p in u)
+    global _TEXTS, _SETTINGS
+    _TEXTS, _SETTINGS = texts, settings
+    try:
+        with multiprocessing.get_context("fork").Pool(len(bins)) as pool:
+            results = pool.map(_work, bins)
+    finally:
+        _TEXTS, _SETTINGS = {}, Settings()
+    seen: set[tuple[str, int, int, str]] = set()
+    out: list[Finding] = []
+    for findings in results:
+        for f in findings:
+            key = (f.path, f.line, f.column, f.code)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+__all__ = ["analyse_in_parallel", "import_groups"]
