@@ -28,6 +28,7 @@ import os
 import statistics
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -220,7 +221,9 @@ class Monitor:
     def _try_nvml(self, nvml: Any, devices: Sequence[int]) -> _NvmlBackend | None:
         if nvml is None:
             try:
-                import pynvml as nvml  # type: ignore[import-not-found, no-redef]
+                with warnings.catch_warnings():  # the old "pynvml" wrapper warns on import
+                    warnings.simplefilter("ignore", FutureWarning)
+                    import pynvml as nvml  # type: ignore[import-not-found, no-redef]
             except ImportError:
                 self.note = "pynvml is not installed: CPU monitoring"
                 return None

@@ -78,7 +78,8 @@ class RuleContext:
             reason = self.frame.in_trace or ()
         if why:
             reason = extend(reason, (why, None))
-        self.project.report(rule, self.frame.module, node, message, reason, jax_error, fix)
+        frame = self.frame
+        self.project.report(rule, frame.module, node, message, reason, jax_error, fix, frame.staged)
 
 
 def _alias_in(frame: Frame, qual: str) -> str | None:

@@ -119,6 +119,7 @@ class Interpreter:
         self.untraced_done: set[tuple[int, int]] = set()
         self.pending_untraced: list[FuncRef] = []
         self.sites: list[tuple[TransformedRef, Reason | None, bool, bool]] = []
+        self.later_sites: list[tuple[TransformedRef, Reason | None, bool, bool]] = []
         self.functions: dict[int, FunctionInfo] = {}
         self.classes: dict[int, ClassInfo] = {}
         self.frame: Frame = None  # type: ignore[assignment]
@@ -390,6 +391,10 @@ class Interpreter:
             self.ev(s.value)
         elif isinstance(s, cst.Assign):
             v = self.ev(s.value)
+            if v.traced and f.traced and not isinstance(s.value, cst.Name):
+                targets = " = ".join(source_of(t.target, 30) for t in s.targets)
+                step = (f"`{targets}` is computed from it at {{at}}", _anchor(f, s.value))
+                v = v.with_reason(extend(v.reason, step))  # type: ignore[arg-type]
             for t in s.targets:
                 self.bind(t.target, v, s.value)
         elif isinstance(s, cst.AnnAssign):
@@ -1100,8 +1105,6 @@ class Interpreter:
             staged = transformed.staged or caller.staged
             filtered = transformed.filtered
             weak = transformed.differentiated is not None and (caller.weak or not caller.traced)
-            if caller.traced:
-                reason = caller.in_trace
         else:
             reason = caller.in_trace
             if reason is not None:
@@ -1174,8 +1177,10 @@ class Interpreter:
         return deep_trace(v, reason)
 
     def site_reason(self, t: TransformedRef) -> Reason:
-        how = t.site[2]
-        return ((f"{t.target.fn.name}() is traced: {how} at {{at}}", (t.site[0], t.site[1])),)
+        """Why the transformed function runs traced: the enclosing trace, if any, then the site."""
+        step = (f"{t.target.fn.name}() is traced: {t.site[2]} at {{at}}", (t.site[0], t.site[1]))
+        outer = self.frame.in_trace if self.frame is not None else None
+        return extend(outer, step) if outer else (step,)
 
     def evaluate(
         self,
@@ -1295,7 +1300,13 @@ class Interpreter:
             (self.frame.module, site, how),
             differentiated,
         )
-        self.sites.append((t, self.frame.in_trace, self.frame.staged, self.frame.weak))
+        site = (t, self.frame.in_trace, self.frame.staged, self.frame.weak)
+        if self.frame.fn is not None and not self.frame.traced:
+            # Inside a function body evaluated untraced: the function may itself be traced, and
+            # then the same site, met under that trace, explains more. Run these last.
+            self.later_sites.append(site)
+        else:
+            self.sites.append(site)
         return Value(kind=Kind.TRANSFORMED, ref=t)
 
     def add_site(
@@ -1362,8 +1373,9 @@ class Interpreter:
         return frozenset(out)
 
     def run_sites(self) -> None:
-        while self.sites:
-            t, outer, outer_staged, outer_weak = self.sites.pop(0)
+        while self.sites or self.later_sites:
+            queue = self.sites or self.later_sites
+            t, outer, outer_staged, outer_weak = queue.pop(0)
             self.trace_site(t, outer, outer_staged, outer_weak)
 
     def trace_site(
@@ -1391,7 +1403,7 @@ class Interpreter:
                 if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN,):
                     v = self.annotated(p, v)
                 env[p.name] = v
-            reason = outer if outer is not None else self.site_reason(t)
+            reason = self.site_reason(t)
             weak = t.differentiated is not None and (outer is None or outer_weak)
             self.evaluate(
                 fn, t.target.closure, env, reason, t.staged or outer_staged, t.filtered, weak

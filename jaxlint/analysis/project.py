@@ -34,6 +34,7 @@ class _Pending:
     reason: Reason
     jax_error: str | None
     fix: NodeFix | None
+    staged: bool
 
 
 class Project:
@@ -168,11 +169,15 @@ class Project:
         reason: Reason,
         jax_error: str | None = None,
         fix: NodeFix | None = None,
+        staged: bool = False,
     ) -> None:
+        """Keep one finding per node and rule: the first seen, unless a jit-like context (where
+        the error class is the one JAX raises under jit) comes after a vmap-only one."""
         key = (id(node), rule.code)
-        if key not in self.pending:
+        old = self.pending.get(key)
+        if old is None or (staged and not old.staged):
             self.pending[key] = _Pending(
-                rule, module, node, message, reason, jax_error or rule.jax_error, fix
+                rule, module, node, message, reason, jax_error or rule.jax_error, fix, staged
             )
 
     # ------------------------------------------------------------------ running
@@ -183,7 +188,7 @@ class Project:
         interp.run_untraced()
         interp.run_sites()
         # Sites found while tracing can add untraced work (nested defs); run both to a fixed point.
-        while interp.pending_untraced or interp.sites:
+        while interp.pending_untraced or interp.sites or interp.later_sites:
             interp.run_untraced()
             interp.run_sites()
 

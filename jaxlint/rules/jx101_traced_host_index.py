@@ -445,7 +445,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
             host = base.kind is Kind.HOST
             error = "TracerArrayConversionError" if host else "TracerIntegerConversionError"
             what = "NumPy array" if host else f"Python {base.kind.value}"
-            fix = "jnp.take(...)" if host else "jnp.asarray(...)[...] or lax.switch"
+            advice = "jnp.take(...)" if host else "jnp.asarray(...)[...] or lax.switch"
             jnp, imports = ctx.alias("jax.numpy")
             fix = NodeFix(
                 # NumPy raises on out-of-range indices where jnp clamps: equal wherever the
@@ -460,7 +460,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 node,
                 f"`{ctx.source(node.value)}` is a {what} indexed with the traced value "
                 f"`{ctx.source(expr)}`: JAX raises {error} {transform_word(ctx)}; index a JAX "
-                f"array instead ({fix})",
+                f"array instead ({advice})",
                 v,
                 jax_error=error,
                 fix=fix,

@@ -1,0 +1,148 @@
+"""Hardware profiles: the JSON a sweep writes, how it is named, found and what it recommends.
+
+A profile holds the device kind and count, software versions, the date, the sweep settings,
+the measured memory bandwidth, every grid point with every measurement, and
+``recommended: {num_envs, num_minibatches, num_steps, ...}``: the configuration with the
+highest median env steps/s whose predicted *and* measured peak memory stay within
+``HEADROOM`` (80%) of the device's memory. ``jaxstress train --profile auto|PATH`` reads the
+three keys (see `jaxstress.training.profile_recommendation`).
+
+File name: ``<device kind as a slug>.json`` (``cpu.json``, ``nvidia-h100-80gb-hbm3.json``), with
+``-x<N>`` for N > 1 devices. A sweep with nothing to recommend (every point failed, or it was
+interrupted before one finished) is written as ``<name>.json.failed`` instead, so that it
+neither replaces the last good profile nor is picked up by ``--profile auto``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "jaxstress-profile/1"
+HEADROOM = 0.8
+DEFAULT_DIR = "profiles"
+FAILED_SUFFIX = ".failed"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be read or shown (one-line message)."""
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "device"
+
+
+def profile_filename(device_kind: str, device_count: int = 1) -> str:
+    suffix = f"-x{device_count}" if device_count > 1 else ""
+    return f"{slug(device_kind)}{suffix}.json"
+
+
+def _memory_ok(point: Mapping[str, Any], headroom: float) -> tuple[bool, float | None]:
+    """Whether the point's predicted and measured peaks fit ``headroom`` of the limit."""
+    memory = point.get("memory") or {}
+    limit = memory.get("limit_bytes")
+    if not limit:
+        return True, None
+    peaks = []
+    predicted = memory.get("predicted") or {}
+    if predicted.get("peak_bytes") is not None:
+        peaks.append(predicted["peak_bytes"])
+    measured = memory.get("measured") or {}
+    # Host RSS on CPU is the whole process (runtime, compiler): still what must fit in RAM.
+    if measured.get("bytes") is not None:
+        peaks.append(measured["bytes"])
+    worst = max(peaks) if peaks else 0
+    return worst <= headroom * limit, worst / limit
+
+
+def recommend(points: Iterable[Mapping[str, Any]], headroom: float = HEADROOM) -> dict | None:
+    """Highest median steps/s among ``ok`` points within the memory headroom (None: none)."""
+    best: tuple[float, Mapping[str, Any], float | None] | None = None
+    for point in points:
+        if point.get("outcome") != "ok":
+            continue
+        sps = (point.get("steps_per_sec") or {}).get("median")
+        if sps is None or not math.isfinite(sps):
+            continue
+        fits, fraction = _memory_ok(point, headroom)
+        if fits and (best is None or sps > best[0]):
+            best = (sps, point, fraction)
+    if best is None:
+        return None
+    sps, point, fraction = best
+    return {
+        "num_envs": int(point["num_envs"]),
+        "num_minibatches": int(point["num_minibatches"]),
+        "num_steps": int(point["num_steps"]),
+        "steps_per_sec": sps,
+        "updates_per_sec": (point.get("updates_per_sec") or {}).get("median"),
+        "memory_fraction": fraction,
+        "headroom": headroom,
+        "rule": f"highest median env steps/s with predicted and measured peak memory "
+        f"<= {headroom:.0%} of the device memory",
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def profile_path(profile: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:
+    name = profile_filename(profile["device_kind"], int(profile.get("device_count", 1)))
+    if not profile.get("recommended"):
+        name += FAILED_SUFFIX
+    return Path(out_dir) / name
+
+
+def write_profile(profile: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``profile`` into ``out_dir`` (created) atomically; returns the path."""
+    path = profile_path(profile, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, json.dumps(_finite(profile), indent=2) + "\n")
+    return path
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def read_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        profile = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"no profile at {path}") from None
+    except OSError as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path} is not a profile JSON file: {exc}") from None
+    if not isinstance(profile, dict) or "device_kind" not in profile:
+        raise ProfileError(f"{path} is not a jaxstress hardware profile (no device_kind)")
+    return profile
+
+
+def find_profile(device_kind: str, out_dir: str | os.PathLike[str] = DEFAULT_DIR) -> Path | None:
+    """The newest profile in ``out_dir`` for ``device_kind`` (None when there is none)."""
+    found = []
+    for path in Path(out_dir).glob("*.json"):
+        try:
+            profile = read_profile(path)
+        except ProfileError:
+            continue
+        if profile.get("device_kind") == device_kind:
+            found.append((path.stat().st_mtime, path))
+    return max(found)[1] if found else None

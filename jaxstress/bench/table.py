@@ -1,0 +1,169 @@
+"""The sweep's rich table: live while the sweep runs, and the summary of a profile."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+OUTCOME_STYLE = {
+    "ok": "green",
+    "oom": "bold red",
+    "error": "red",
+    "skipped": "yellow",
+    "running": "cyan",
+    "pending": "dim",
+}
+
+
+def _bytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "-"  # pragma: no cover
+
+
+def _num(value: float | None, fmt: str = ",.0f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _stat(stats: Mapping[str, Any] | None, fmt: str = ",.0f") -> str:
+    if not stats or stats.get("median") is None:
+        return "-"
+    spread = stats.get("spread")
+    tail = f" ±{spread / 2:.0%}" if spread else ""
+    return format(stats["median"], fmt) + tail
+
+
+def points_table(
+    points: Sequence[Mapping[str, Any]],
+    title: str = "jaxstress bench",
+    recommended: Mapping[str, Any] | None = None,
+) -> Table:
+    """One row per grid point; the recommended one is marked with a star."""
+    table = Table(title=title, header_style="bold", expand=False)
+    for name, justify in (
+        ("envs", "right"),
+        ("mb", "right"),
+        ("steps", "right"),
+        ("outcome", "left"),
+        ("compile s", "right"),
+        ("env steps/s (±half range)", "right"),
+        ("upd/s", "right"),
+        ("util %", "right"),
+        ("mem pred", "right"),
+        ("mem peak", "right"),
+        ("of bw bound", "right"),
+        ("note", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    key = None
+    if recommended:
+        key = (
+            recommended.get("num_envs"),
+            recommended.get("num_minibatches"),
+            recommended.get("num_steps"),
+        )
+    for p in points:
+        outcome = p.get("outcome", "pending")
+        memory = p.get("memory") or {}
+        util = (p.get("utilisation") or {}).get("mean")
+        bound = p.get("bandwidth_bound") or {}
+        mark = (p.get("num_envs"), p.get("num_minibatches"), p.get("num_steps")) == key
+        note = p.get("reason") or p.get("message") or ""
+        if p.get("recompiles"):
+            note = f"{p['recompiles']} recompiles in timed region! {note}"
+        table.add_row(
+            ("* " if mark else "") + str(p.get("num_envs")),
+            str(p.get("num_minibatches")),
+            str(p.get("num_steps")),
+            Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
+            _num(p.get("compile_s"), ".1f"),
+            _stat(p.get("steps_per_sec")),
+            _stat(p.get("updates_per_sec"), ".2f"),
+            _num(util, ".0f"),
+            _bytes((memory.get("predicted") or {}).get("peak_bytes")),
+            _bytes((memory.get("measured") or {}).get("bytes")),
+            _num(bound.get("fraction"), ".2f"),
+            Text(str(note)[:80], style="dim"),
+        )
+    return table
+
+
+class LiveTable:
+    """A rich ``Live`` view of the sweep; ``update(points)`` after every change."""
+
+    def __init__(self, console: Console, title: str) -> None:
+        self.console = console
+        self.title = title
+        self.live: Live | None = None
+
+    def __enter__(self) -> LiveTable:
+        self.live = Live(
+            points_table([], self.title),
+            console=self.console,
+            refresh_per_second=4,
+            transient=False,
+        )
+        self.live.__enter__()
+        return self
+
+    def update(self, points: Sequence[Mapping[str, Any]], status: str = "") -> None:
+        if self.live is None:
+            return
+        table = points_table(points, self.title)
+        self.live.update(Group(table, Text(status, style="cyan")) if status else table)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+            self.live = None
+
+
+def recommendation_text(profile: Mapping[str, Any]) -> str:
+    rec = profile.get("recommended")
+    if not rec:
+        return "no recommendation: no point finished within the memory headroom"
+    return (
+        f"recommended: num_envs={rec['num_envs']} num_minibatches={rec['num_minibatches']} "
+        f"num_steps={rec['num_steps']}  ({rec['steps_per_sec']:,.0f} env steps/s)"
+    )
+
+
+def print_profile(profile: Mapping[str, Any], console: Console, path: Any = None) -> None:
+    """``jaxstress profile show`` and the end of a sweep: header, table, recommendation."""
+    versions = profile.get("versions") or {}
+    bandwidth = profile.get("bandwidth") or {}
+    header = (
+        f"[bold]{profile.get('device_kind')}[/] x{profile.get('device_count', 1)} "
+        f"({profile.get('platform', '?')})  env={profile.get('env')}  "
+        f"date={profile.get('date', '?')}  jax={versions.get('jax')} "
+        f"jaxlib={versions.get('jaxlib')} cuda={versions.get('cuda') or '-'}"
+    )
+    if path is not None:
+        console.print(f"profile [bold]{path}[/]")
+    console.print(header)
+    if bandwidth.get("bytes_per_s"):
+        console.print(
+            f"memory bandwidth {bandwidth['bytes_per_s'] / 1e9:.2f} GB/s (copy benchmark); "
+            f"memory limit {_bytes(profile.get('memory_limit_bytes'))} "
+            f"({profile.get('memory_limit_source', '?')})"
+        )
+    check = profile.get("env_check") or {}
+    if check and not check.get("ok"):
+        console.print(f"[red]env check failed:[/] {check.get('message')}")
+    if profile.get("interrupted"):
+        console.print("[yellow]interrupted: partial results[/]")
+    console.print(
+        points_table(profile.get("points", []), "grid", profile.get("recommended")),
+    )
+    for note in profile.get("notes", []):
+        console.print(f"[dim]note: {note}[/]")
+    console.print(f"[bold]{recommendation_text(profile)}[/]")
