@@ -1,27 +1,36 @@
 """The ``jaxlint`` command: ``check`` (the default), ``rules`` and ``rule CODE``.
 
-Exit codes: 0 no findings left, 1 findings left, 2 usage error, unreadable path or internal error.
-No traceback ever reaches the user: anything unexpected becomes one ``internal error`` line.
+Exit codes: 0 no findings left, 1 findings left (or, with ``--diff``, a diff shown), 2 usage error,
+unreadable path or internal error. No traceback ever reaches the user: anything unexpected becomes
+one ``internal error`` line.
+
+``--fix`` lints, applies the fixes, re-lints and repeats until nothing changes (``fixes.apply``),
+writes the changed files (``fixes.write``) and then reports what is left, like ``ruff --fix``.
+Results are cached per run (``cache``) unless ``--no-cache``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jaxlint import __version__
+from jaxlint.cache import Cache, lint_cached
 from jaxlint.config import Config, ConfigError, ConfigResolver, Overrides
-from jaxlint.discovery import SourceFile, discover
-from jaxlint.engine import lint_files
+from jaxlint.discovery import Discovery, SourceFile, discover
 from jaxlint.findings import Finding
-from jaxlint.reporting import FORMATS
+from jaxlint.reporting import FORMATS, fix_counts, plural
 from jaxlint.rules import RULES, Rule
-from jaxlint.selection import SelectorError, select_findings, split_codes, validate_selectors
+from jaxlint.selection import SelectorError, split_codes, validate_selectors
+from jaxlint.source import SourceError, SourceInfo, read_source_info
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # Files and pipes have no width; the rule table needs more than the usual 80 columns.
@@ -69,6 +78,17 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "paths", nargs="*", metavar="PATHS", help="files or directories (default: .)"
     )
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="also apply fixes marked unsafe (with --fix or --diff)",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff and change nothing (exit 1 if any)",
+    )
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
@@ -108,33 +128,160 @@ def _error(message: str) -> None:
     print(f"jaxlint: error: {message}", file=sys.stderr)
 
 
-def _lint(
-    files: Sequence[SourceFile], jobs: int
-) -> tuple[list[Finding], dict[str, str], list[str]]:
-    """Lint each group of files that share a configuration; return kept findings, sources, errors."""
+@dataclass
+class CheckOutcome:
+    """What a check (or fix) run found, did and could not do."""
+
+    # The selected findings left, in order, and the text of every file checked (after fixing).
+    findings: list[Finding] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    # One line each: files that could not be read or decoded (exit 2).
+    errors: list[str] = field(default_factory=list)
+    # One line each: fixes refused, files not written (reported, the run goes on).
+    warnings: list[str] = field(default_factory=list)
+    # How many findings were fixed (written; with --diff: would be), and the diffs of --diff.
+    fixed: int = 0
+    diffs: list[str] = field(default_factory=list)
+    # Cache lookups of the run (for tests and --verbose-like diagnostics).
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """A unified diff that ``patch -p0`` applies (line endings kept, last-line-without-newline noted)."""
+    out: list[str] = []
+    for line in difflib.unified_diff(
+        _LINES.findall(old), _LINES.findall(new), fromfile=path, tofile=path
+    ):
+        out.append(line)
+        if not line.endswith(("\n", "\r")):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _read(members: Sequence[SourceFile], outcome: CheckOutcome) -> dict[str, SourceInfo]:
+    infos: dict[str, SourceInfo] = {}
+    for member in members:
+        try:
+            infos[member.display] = read_source_info(member.path)
+        except SourceError as exc:
+            outcome.errors.append(f"{member.display}: {exc}")
+    return infos
+
+
+def _fix_group(
+    args: argparse.Namespace,
+    members: Sequence[SourceFile],
+    infos: dict[str, SourceInfo],
+    lint: Callable[[dict[str, str]], list[Finding]],
+    outcome: CheckOutcome,
+) -> None:
+    from jaxlint.fixes.apply import MAX_ROUNDS, fix_texts
+    from jaxlint.fixes.write import WriteError, encode_fixed, write_fixed
+
+    texts = {path: info.text for path, info in infos.items()}
+    run = fix_texts(
+        texts,
+        lint,
+        unsafe=args.unsafe_fixes,
+        newlines={path: info.newline for path, info in infos.items()},
+    )
+    outcome.warnings += [r.describe() for r in run.rejected]
+    outcome.warnings += [
+        f"{path}: the fixes did not settle within {MAX_ROUNDS} rounds (run --fix again to see)"
+        for path in run.unsettled
+    ]
+    where = {m.display: m.path for m in members}
+    final = dict(run.texts)
+    reverted = False
+    for path in sorted(run.changed):
+        try:
+            if args.diff:
+                encode_fixed(infos[path], run.texts[path])
+                outcome.diffs.append(unified_diff(path, infos[path].text, run.texts[path]))
+            else:
+                write_fixed(where[path], infos[path], run.texts[path])
+        except WriteError as exc:
+            outcome.warnings.append(f"{path}: not fixed: {exc}")
+            final[path] = infos[path].text
+            reverted = True
+            continue
+        outcome.fixed += len(run.fixed[path])
+    outcome.findings += lint(final) if reverted else run.remaining
+    outcome.sources.update(final)
+
+
+def check_files(files: Sequence[SourceFile], args: argparse.Namespace) -> CheckOutcome:
+    """Lint (and with ``--fix``/``--diff`` fix) each group of files that share a configuration."""
     groups: dict[int, tuple[Config, list[SourceFile]]] = {}
     for source in files:
         groups.setdefault(id(source.config), (source.config, []))[1].append(source)
-    findings: list[Finding] = []
-    sources: dict[str, str] = {}
-    errors: list[str] = []
+    outcome = CheckOutcome()
+    caches: list[Cache] = []
     for config, members in groups.values():
-        result = lint_files(
-            [m.path for m in members],
-            config.settings,
-            jobs=jobs,
-            display=[m.display for m in members],
-        )
-        findings += select_findings(result.findings, config.settings, result.sources, config.root)
-        sources.update(result.sources)
-        errors += result.errors
-    findings.sort(key=lambda f: f.sort_key)
-    return findings, sources, errors
+        infos = _read(members, outcome)
+        if not infos:
+            continue
+        cache = None if args.no_cache else Cache.for_root(config.root)
+        if cache is not None:
+            caches.append(cache)
+
+        def lint(
+            texts: dict[str, str], config: Config = config, cache: Cache | None = cache
+        ) -> list[Finding]:
+            return lint_cached(texts, config.settings, config.root, jobs=args.jobs, cache=cache)
+
+        if args.fix or args.diff:
+            _fix_group(args, members, infos, lint, outcome)
+        else:
+            texts = {path: info.text for path, info in infos.items()}
+            outcome.findings += lint(texts)
+            outcome.sources.update(texts)
+    outcome.findings.sort(key=lambda f: f.sort_key)
+    outcome.cache_hits = sum(c.hits for c in caches)
+    outcome.cache_misses = sum(c.misses for c in caches)
+    return outcome
+
+
+def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable: int) -> None:
+    """The text format after ``--fix``: what is left, then ruff's "(M fixed, K remaining)" summary."""
+    from jaxlint.reporting.text import code_frame, header, make_console, notes
+    from jaxlint.selection import split_lines
+
+    console = make_console(sys.stdout)
+    split: dict[str, list[str]] = {}
+    for finding in outcome.findings:
+        console.print(header(finding))
+        if args.quiet:
+            continue
+        if finding.path not in split:
+            split[finding.path] = split_lines(outcome.sources.get(finding.path, ""))
+        for line in (*code_frame(finding, split[finding.path]), *notes(finding)):
+            console.print(line)
+        console.print()
+    if args.quiet:
+        return
+    left = len(outcome.findings)
+    if not left and not outcome.fixed and not unreadable:
+        console.print("All checks passed!")
+        return
+    total = plural(left + outcome.fixed, "finding")
+    console.print(f"Found {total} ({outcome.fixed} fixed, {left} remaining).")
+    _, unsafe = fix_counts(outcome.findings)
+    if unsafe and not args.unsafe_fixes:
+        console.print(f"{plural(unsafe, 'more finding')} fixable with --fix --unsafe-fixes.")
+    if unreadable:
+        console.print(f"{plural(unreadable, 'file')} could not be checked (see the errors above).")
 
 
 def _report(
     args: argparse.Namespace, findings: list[Finding], sources: dict[str, str], unreadable: int
 ) -> None:
+    if args.diff:
+        return  # the diff is the output (see run_check)
     if args.statistics:
         from jaxlint.reporting.statistics import (
             render_statistics_json,
@@ -170,30 +317,50 @@ def _report(
         sys.stdout.write(render_markdown(findings))
 
 
-def run_check(argv: list[str]) -> int:
-    args = _check_parser().parse_args(argv)
-    cwd = Path.cwd()
+def discover_for(args: argparse.Namespace, cwd: Path) -> Discovery:
+    """The files that parsed ``check`` arguments name, each with its configuration."""
     overrides = Overrides(
         select=_flatten(args.select),
         ignore=_flatten(args.ignore) or (),
         extend_select=_flatten(args.extend_select) or (),
     )
+    resolver = ConfigResolver(cwd, args.config, overrides)
+    return discover(args.paths, resolver, cwd)
+
+
+def run_check(argv: list[str]) -> int:
+    args = _check_parser().parse_args(argv)
     try:
-        resolver = ConfigResolver(cwd, args.config, overrides)
-        found = discover(args.paths, resolver, cwd)
+        found = discover_for(args, Path.cwd())
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_ERROR
-    findings, sources, errors = _lint(found.files, args.jobs) if found.files else ([], {}, [])
-    errors = found.errors + errors
+    outcome = check_files(found.files, args) if found.files else CheckOutcome()
+    errors = found.errors + outcome.errors
     for line in errors:
         _error(line)
+    for line in outcome.warnings:
+        print(f"jaxlint: warning: {line}", file=sys.stderr)
     if not found.files and not found.errors and not args.quiet:
         print("jaxlint: warning: no Python files found under the given paths", file=sys.stderr)
-    _report(args, findings, sources, len(errors))
+    if args.diff:
+        sys.stdout.write("".join(outcome.diffs))
+        if not args.quiet:
+            if outcome.fixed:
+                message = f"Would fix {plural(outcome.fixed, 'finding')}."
+            else:
+                message = "No findings would be fixed."
+            print(message, file=sys.stderr)
+        if errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if outcome.diffs else EXIT_OK
+    if args.fix and args.format == "text" and not args.statistics:
+        _write_fix_text(args, outcome, len(errors))
+    else:
+        _report(args, outcome.findings, outcome.sources, len(errors))
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
+    return EXIT_FINDINGS if outcome.findings and not args.exit_zero else EXIT_OK
 
 
 def run_rules(argv: list[str]) -> int:

@@ -3,32 +3,84 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 class SourceError(Exception):
     """A file that cannot be read or decoded; the message is one line."""
 
 
-def read_source(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
-    return decode_source(raw)
 
 
-def decode_source(raw: bytes) -> str:
+def read_source(path: Path) -> str:
+    return decode_source(_read_bytes(path))
+
+
+def _encoding(raw: bytes) -> str:
+    """The codec Python would use (PEP 263 cookie, BOM, else UTF-8); ``utf-8-sig`` means a BOM."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
         raise SourceError(f"bad encoding declaration: {exc.msg}") from None
+    return encoding
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    encoding = _encoding(raw)
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
         raise SourceError(f"not valid {encoding} text ({reason})") from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff"), encoding
+
+
+def decode_source(raw: bytes) -> str:
+    return _decode(raw)[0]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A file as read: its text, and what writing it back needs (``jaxlint --fix``).
+
+    ``raw`` is the bytes read, so a writer can tell whether the file changed since; ``encoding`` is the
+    codec that decoded them (``utf-8-sig`` when the file starts with a BOM, which encoding re-adds);
+    ``newline`` is the file's first line ending (``"\\n"`` where it has none).
+    """
+
+    text: str
+    raw: bytes
+    encoding: str
+    newline: str
+
+    @property
+    def bom(self) -> bool:
+        return self.encoding == "utf-8-sig"
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in the file's own encoding (with its BOM); raises UnicodeEncodeError."""
+        return text.encode(self.encoding)
+
+
+def read_source_info(path: Path) -> SourceInfo:
+    """Like ``read_source``, keeping the bytes, the encoding and the line ending."""
+    return source_info(_read_bytes(path))
+
+
+def source_info(raw: bytes) -> SourceInfo:
+    """Decode ``raw`` as ``decode_source`` does, keeping what writing it back needs."""
+    text, encoding = _decode(raw)
+    match = _NEWLINE.search(text)
+    return SourceInfo(text, raw, encoding, match.group() if match else "\n")

@@ -144,8 +144,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_bench_parser(subparsers: Any) -> None:
+    from jaxstress.bench.commands import add_bench_parser as add
+
+    add(subparsers)
+
+
+def add_profile_parser(subparsers: Any) -> None:
+    from jaxstress.bench.commands import add_profile_parser as add
+
+    add(subparsers)
+
+
 # Each adder registers one subcommand; bench and profile append theirs here.
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_train_parser]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_train_parser, add_bench_parser, add_profile_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

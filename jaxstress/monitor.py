@@ -23,6 +23,7 @@ functions), which is how the tests drive the NVML path without a GPU.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import statistics
@@ -170,10 +171,8 @@ class _NvmlBackend:
         return None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # shutting down is best effort
             self.nvml.nvmlShutdown()
-        except Exception:  # shutting down is best effort
-            pass
 
 
 def _visible_indices(local_ids: Sequence[int]) -> list[int]:
@@ -236,10 +235,8 @@ class Monitor:
             return _NvmlBackend(nvml, _visible_indices(devices))
         except Exception as exc:
             self.note = f"NVML device query failed ({type(exc).__name__}: {exc}): CPU monitoring"
-            try:
+            with contextlib.suppress(Exception):
                 nvml.nvmlShutdown()
-            except Exception:
-                pass
             return None
 
     @property
@@ -265,8 +262,9 @@ class Monitor:
         self._stop.clear()
         self._t0 = time.perf_counter()
         self._backend.begin()
-        self._thread = threading.Thread(target=self._run, name="jaxstress-monitor", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="jaxstress-monitor", daemon=True)
+        thread.start()  # RuntimeError when no thread can be created (address-space limit)
+        self._thread = thread
         return self
 
     def stop(self) -> MonitorReport:

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis.values import Kind
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import bare
 from jaxlint.rules.helpers import index_values, is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -374,5 +376,118 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 f"lax.dynamic_slice_in_dim(x, start, size) with a static size",
                 v,
                 jax_error=error,
+                fix=_window_fix(ctx, node, host),
             )
             return
+
+
+# ---------------------------------------------------------------------------------------- fix
+# An index expression as `base + terms`: base is the traced part's source (None: all static),
+# terms are (sign, static node).
+_Affine = tuple[str | None, list[tuple[int, cst.BaseExpression]]]
+
+
+def _affine(ctx: RuleContext, expr: cst.BaseExpression) -> _Affine:
+    if not ctx.value(expr).traced:
+        return None, [(1, expr)]
+    if (
+        isinstance(expr, cst.BinaryOperation)
+        and isinstance(expr.operator, cst.Add | cst.Subtract)
+        and not expr.lpar
+    ):
+        sign = 1 if isinstance(expr.operator, cst.Add) else -1
+        if not ctx.value(expr.right).traced:
+            base, terms = _affine(ctx, expr.left)
+            return base, [*terms, (sign, expr.right)]
+        if sign == 1 and not ctx.value(expr.left).traced:
+            base, terms = _affine(ctx, expr.right)
+            return base, [*terms, (1, expr.left)]
+    return bare(expr), []
+
+
+def _literal_int(expr: cst.BaseExpression) -> int | None:
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if (
+        isinstance(expr, cst.UnaryOperation)
+        and isinstance(expr.operator, cst.Minus)
+        and isinstance(expr.expression, cst.Integer)
+    ):
+        return -int(expr.expression.evaluated_value)
+    return None
+
+
+def _length(terms: list[tuple[int, cst.BaseExpression]]) -> str | None:
+    """Source of the static sum of signed terms (integer literals folded); None when it cannot be
+    positive."""
+    constant = 0
+    symbolic: list[tuple[int, cst.BaseExpression]] = []
+    for sign, t in terms:
+        value = _literal_int(t)
+        if value is None:
+            symbolic.append((sign, t))
+        else:
+            constant += sign * value
+    if not any(sign > 0 for sign, _ in symbolic) and constant <= 0:
+        return None
+    parts: list[str] = []
+    for sign, t in sorted(symbolic, key=lambda st: -st[0]):  # positive terms first
+        text = bare(t)
+        low = isinstance(t, cst.BinaryOperation) and isinstance(t.operator, cst.Add | cst.Subtract)
+        if (not isinstance(t, cst.BinaryOperation | cst.UnaryOperation) and not _atomic(t)) or (
+            sign < 0 and low
+        ):
+            text = f"({text})"
+        if sign > 0:
+            parts.append(f" + {text}" if parts else text)
+        else:
+            parts.append(f" - {text}" if parts else f"-{text}")
+    if constant or not parts:
+        parts.append(f" {'+' if constant > 0 else '-'} {abs(constant)}" if parts else str(constant))
+    return "".join(parts)
+
+
+def _atomic(t: cst.BaseExpression) -> bool:
+    return bool(getattr(t, "lpar", ())) or isinstance(
+        t, cst.Name | cst.Attribute | cst.Call | cst.Subscript | cst.Integer | cst.Float
+    )
+
+
+def _window_fix(ctx: RuleContext, node: cst.Subscript, host: bool) -> NodeFix | None:
+    """`x[s:s + w]` with a static `w` -> `lax.dynamic_slice_in_dim(x, s, w, axis)`."""
+    axis = None
+    for k, el in enumerate(node.slice):
+        s = el.slice
+        if not isinstance(s, cst.Slice):
+            return None
+        if s.lower is None and s.upper is None and s.step is None:
+            continue  # a full `:` keeps its axis
+        if axis is not None or s.step is not None or s.lower is None or s.upper is None:
+            return None
+        axis = k
+    if axis is None:
+        return None
+    window = node.slice[axis].slice
+    assert isinstance(window, cst.Slice) and window.lower is not None and window.upper is not None
+    lo_base, lo_terms = _affine(ctx, window.lower)
+    hi_base, hi_terms = _affine(ctx, window.upper)
+    if lo_base is None or lo_base != hi_base:
+        return None
+    length = _length([*hi_terms, *((-sign, t) for sign, t in lo_terms)])
+    if length is None:
+        return None
+    lax, imports = ctx.alias("jax.lax")
+    operand_text = bare(node.value)
+    if host:
+        jnp, more = ctx.alias("jax.numpy")
+        operand_text = f"{jnp}.asarray({operand_text})"
+        imports = (*imports, *(i for i in more if i not in imports))
+    args = [operand_text, bare(window.lower), length]
+    if axis:
+        args.append(f"axis={axis}")
+    return NodeFix(
+        "unsafe",
+        f"use `{lax}.dynamic_slice_in_dim` (the window is shifted to fit inside the array)",
+        ((node, f"{lax}.dynamic_slice_in_dim({', '.join(args)})"),),
+        imports,
+    )

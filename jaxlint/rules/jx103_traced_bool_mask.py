@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis.values import Kind
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import Tree, bare, code, names_in, operand, pure, qual_of, tree_of
 from jaxlint.rules.helpers import index_values
 
 if TYPE_CHECKING:
@@ -307,8 +309,180 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 "NonConcreteBooleanIndexError; use jnp.where(mask, x, fill) or a reduction "
                 "with where=",
                 v,
+                fix=_mask_fix(ctx, node, expr) if len(node.slice) == 1 else None,
             )
             return
+
+
+# ---------------------------------------------------------------------------------------- fix
+_REDUCTIONS = {"sum": "", "mean": "", "max": "-{jnp}.inf", "min": "{jnp}.inf"}
+_REDUCTION_QUALS = {
+    f"{m}.{name}": name
+    for m in ("jax.numpy", "numpy")
+    for name in ("sum", "mean", "max", "min", "amax", "amin")
+}
+_UPDATES = {
+    "set": "{v}",
+    "add": "{x} + {v}",
+    "multiply": "{x} * {v}",
+    "mul": "{x} * {v}",
+    "min": "{jnp}.minimum({x}, {v})",
+    "max": "{jnp}.maximum({x}, {v})",
+}
+
+
+def _mask_fix(ctx: RuleContext, node: cst.Subscript, mask: cst.BaseExpression) -> NodeFix | None:
+    tree = tree_of(ctx)
+    jnp, imports = ctx.alias("jax.numpy")
+    m = bare(mask)
+    parent = tree.up(node)
+    call = tree.up(parent) if parent is not None else None
+    # x.at[mask].set(v) and friends
+    owner = node.value
+    if isinstance(owner, cst.Attribute) and owner.attr.value == "at":
+        if not (
+            isinstance(parent, cst.Attribute)
+            and parent.attr.value in _UPDATES
+            and isinstance(call, cst.Call)
+            and call.func is parent
+            and len(call.args) == 1
+            and call.args[0].keyword is None
+            and not call.args[0].star
+        ):
+            return None
+        x = owner.value
+        if not pure(ctx, x):
+            return None
+        v = call.args[0].value
+        value = _UPDATES[parent.attr.value].format(
+            x=operand(code(x), x), v=operand(code(v), v), jnp=jnp
+        )
+        if parent.attr.value in ("set", "min", "max"):
+            value = bare(v) if parent.attr.value == "set" else value
+        # `.at[].set` casts v to x's dtype, jnp.where promotes: equal when v is an integer literal
+        # (weakly typed: it takes x's dtype) and the mask has x's shape.
+        safe = _integer_literal(v) and _same_shape(ctx, tree, x, mask)
+        return NodeFix(
+            "safe" if safe else "unsafe",
+            f"select with `{jnp}.where` (mask and value must broadcast like x, value in x's dtype)",
+            ((call, f"{jnp}.where({m}, {value}, {bare(x)})"),),
+            imports,
+        )
+    # x[mask].sum() / .mean() / .max() / .min()
+    x = owner
+    target: cst.CSTNode | None = None
+    name = None
+    if (
+        isinstance(parent, cst.Attribute)
+        and parent.attr.value in _REDUCTIONS
+        and isinstance(call, cst.Call)
+        and call.func is parent
+        and not call.args
+    ):
+        target, name = call, parent.attr.value
+    elif isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
+        outer = tree.up(parent)
+        if isinstance(outer, cst.Call) and len(outer.args) == 1:
+            q = ctx.qual(outer.func)
+            if q in _REDUCTION_QUALS:
+                target, name = outer, _REDUCTION_QUALS[q].removeprefix("a")
+    if target is None or name is None:
+        return None
+    args = [bare(x), f"where={m}"]
+    if _REDUCTIONS[name]:
+        args.append("initial=" + _REDUCTIONS[name].format(jnp=jnp))
+    # Same values when the mask has x's shape (then x[mask] holds exactly the selected elements):
+    # an empty selection sums to 0 and averages to NaN in both; max/min of an empty selection
+    # raise in the original, and +-inf as `initial` is the identity for floats and ints alike.
+    safe = _same_shape(ctx, tree, x, mask)
+    return NodeFix(
+        "safe" if safe else "unsafe",
+        f"reduce with `{jnp}.{name}(x, where=mask)`",
+        ((target, f"{jnp}.{name}({', '.join(args)})"),),
+        imports,
+    )
+
+
+def _integer_literal(v: cst.BaseExpression) -> bool:
+    if isinstance(v, cst.UnaryOperation) and isinstance(v.operator, cst.Minus | cst.Plus):
+        v = v.expression
+    return isinstance(v, cst.Integer)
+
+
+_ELEMENTWISE = frozenset(
+    {"isfinite", "isnan", "isinf", "signbit", "logical_not", "isposinf", "isneginf"}
+)
+
+
+def _same_shape(
+    ctx: RuleContext, tree: Tree, x: cst.BaseExpression, mask: cst.BaseExpression, depth: int = 0
+) -> bool:
+    """The mask has x's shape wherever the original runs: it is computed elementwise from x
+    (a comparison, `&`/`|`/`~` of such, `jnp.isfinite(x)`), directly or through a name assigned
+    once in this function (x itself never reassigned)."""
+    if depth > 4:
+        return False
+    xs = code(x.with_changes(lpar=[], rpar=[])) if getattr(x, "lpar", ()) else code(x)
+
+    def is_x(e: cst.BaseExpression) -> bool:
+        return bare(e) == xs
+
+    if isinstance(mask, cst.Comparison):
+        return any(is_x(e) for e in (mask.left, *(c.comparator for c in mask.comparisons)))
+    if isinstance(mask, cst.UnaryOperation) and isinstance(mask.operator, cst.BitInvert):
+        return _same_shape(ctx, tree, x, mask.expression, depth + 1)
+    if isinstance(mask, cst.BinaryOperation) and isinstance(
+        mask.operator, cst.BitAnd | cst.BitOr | cst.BitXor
+    ):
+        # the original runs only when the broadcast mask has x's shape
+        return _same_shape(ctx, tree, x, mask.left, depth + 1) or _same_shape(
+            ctx, tree, x, mask.right, depth + 1
+        )
+    if isinstance(mask, cst.Call) and mask.args:
+        q = qual_of(ctx, mask.func)
+        return (
+            q is not None
+            and q.startswith("jax.numpy.")
+            and q.rsplit(".", 1)[-1] in _ELEMENTWISE
+            and is_x(mask.args[0].value)
+        )
+    if isinstance(mask, cst.Name) and ctx.frame.fn is not None:
+        assigned = _assignments(ctx.frame.fn.node)
+        values = assigned.get(mask.value, [])
+        if len(values) != 1 or values[0] is None:
+            return False
+        if any(n in assigned for n in names_in(x)):
+            return False
+        return _same_shape(ctx, tree, x, values[0], depth + 1)
+    return False
+
+
+def _assignments(fn: cst.CSTNode) -> dict[str, list[cst.BaseExpression | None]]:
+    """Names bound in a function body: the assigned expression (None: any other binding)."""
+    out: dict[str, list[cst.BaseExpression | None]] = {}
+    stack: list[cst.CSTNode] = [fn.body] if isinstance(fn, cst.FunctionDef) else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Assign):
+            for t in n.targets:
+                if isinstance(t.target, cst.Name):
+                    out.setdefault(t.target.value, []).append(
+                        n.value if len(n.targets) == 1 else None
+                    )
+                else:
+                    for name in names_in(t.target):
+                        out.setdefault(name, []).append(None)
+        elif isinstance(n, cst.AugAssign | cst.AnnAssign) and isinstance(n.target, cst.Name):
+            out.setdefault(n.target.value, []).append(None)
+        elif isinstance(n, cst.For | cst.CompFor):
+            for name in names_in(n.target):
+                out.setdefault(name, []).append(None)
+        elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
+            out.setdefault(n.target.value, []).append(None)
+        if isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        stack.extend(n.children)
+    return out
 
 
 # Names that hold boolean arrays by convention (`mask`, `valid_mask`, `done`, `is_open`, ...): an

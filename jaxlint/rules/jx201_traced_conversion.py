@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis.values import Kind
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import array_context, bare, code, tree_of, uses_in_array_context
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -394,6 +396,11 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             if is_arraylike_traced(v):
                 name = qual.rsplit(".", 1)[-1]
                 error = _CONVERSIONS[qual]
+                fix = None
+                if name in ("int", "float") and len(node.args) == 1 and not a.star:
+                    jnp, imports = ctx.alias("jax.numpy")
+                    text = f"{jnp}.astype({bare(a.value)}, {name})"
+                    fix = _keep_array(ctx, node, text, name, imports)
                 ctx.report(
                     RULE,
                     node,
@@ -402,6 +409,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                     "static",
                     v,
                     jax_error=error,
+                    fix=fix,
                 )
                 return
         return
@@ -411,6 +419,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             return
         owner = ctx.value(func.value)
         if owner.traced and owner.kind in (Kind.DEVICE, Kind.UNKNOWN):
+            fix = None
+            if func.attr.value == "item" and not node.args:
+                fix = _keep_array(ctx, node, code(func.value), "item")
             ctx.report(
                 RULE,
                 node,
@@ -418,7 +429,47 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "concrete value: JAX raises ConcretizationTypeError; keep it an array",
                 owner,
                 jax_error=_METHODS[func.attr.value],
+                fix=fix,
             )
+
+
+def _keep_array(
+    ctx: RuleContext, node: cst.Call, text: str, what: str, imports: tuple[str, ...] = ()
+) -> NodeFix | None:
+    """Keep the value an array where it is used only as one: arithmetic, JAX functions, return
+    values of the traced function. Not where it becomes a shape, an index, a Python condition or
+    an argument of Python code (the fix would only move the error)."""
+    fn = ctx.frame.fn
+    if fn is None or isinstance(fn.node, cst.Lambda):
+        return None
+    tree = tree_of(ctx)
+    if not array_context(ctx, tree, node):
+        return None
+    stmt = tree.statement(node)
+    if isinstance(stmt, cst.Return):
+        # returned to JAX (a transformed function), not to a Python caller that may need a number
+        if len(ctx.frame.in_trace or ()) != 1:
+            return None
+    elif isinstance(stmt, cst.Assign | cst.AugAssign):
+        targets = (
+            [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+        )
+        if not all(isinstance(t, cst.Name) for t in targets):
+            return None
+        names = {t.value for t in targets}  # type: ignore[attr-defined]
+        if not uses_in_array_context(ctx, tree, fn.node, names):
+            return None
+    elif not isinstance(stmt, cst.Expr):
+        return None
+    jnp_free = {
+        # int() truncates towards zero like astype(int) (JAX's int: int32 without x64)
+        "int": ("safe", "keep it an array: `jnp.astype(x, int)` (truncates towards zero)"),
+        # float64 Python float -> JAX's default float (float32 without x64); weak type lost
+        "float": ("unsafe", "keep it an array: `jnp.astype(x, float)` (float32 without x64)"),
+        "item": ("unsafe", "keep it an array: drop `.item()`"),
+    }
+    applicability, message = jnp_free[what]
+    return NodeFix(applicability, message, ((node, text),), imports)  # type: ignore[arg-type]
 
 
 def on_FormattedStringExpression(ctx: RuleContext, node: cst.FormattedStringExpression) -> None:

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import code
 from jaxlint.rules.helpers import holds_traced_array
 
 if TYPE_CHECKING:
@@ -341,7 +343,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         error, twin = K.NUMPY_ERRORS.get(name, "TracerArrayConversionError"), f"jnp.{name}"
     elif qual.startswith("math."):
         name = qual[len("math.") :]
-        error, twin = "ConcretizationTypeError", f"jnp.{name}"
+        error, twin = "ConcretizationTypeError", f"jnp.{MATH_TWINS.get(name, name)}"
     else:
         return
     for a in node.args:
@@ -354,5 +356,175 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 f"to a host value: JAX raises {error}; use `{twin}`",
                 v,
                 jax_error=error,
+                fix=_twin_fix(ctx, node, qual),
             )
             return
+
+
+# NumPy functions whose `jax.numpy` namesake computes the same values (verified against NumPy in
+# tests/test_fix_equivalence.py). Shape-making functions (zeros, arange, ...) and functions with a
+# data-dependent result size (nonzero, unique, one-argument where) are left out: their twin would
+# raise under the trace as well.
+NUMPY_TWINS = frozenset(
+    [
+        "abs",
+        "absolute",
+        "negative",
+        "positive",
+        "sign",
+        "sqrt",
+        "cbrt",
+        "square",
+        "exp",
+        "exp2",
+        "expm1",
+        "log",
+        "log2",
+        "log10",
+        "log1p",
+        "sin",
+        "cos",
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "floor",
+        "ceil",
+        "trunc",
+        "rint",
+        "fix",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "signbit",
+        "deg2rad",
+        "rad2deg",
+        "degrees",
+        "radians",
+        "logical_not",
+        "logical_and",
+        "logical_or",
+        "logical_xor",
+        "add",
+        "subtract",
+        "multiply",
+        "divide",
+        "true_divide",
+        "floor_divide",
+        "power",
+        "mod",
+        "remainder",
+        "fmod",
+        "maximum",
+        "minimum",
+        "fmax",
+        "fmin",
+        "arctan2",
+        "hypot",
+        "copysign",
+        "logaddexp",
+        "logaddexp2",
+        "equal",
+        "not_equal",
+        "less",
+        "less_equal",
+        "greater",
+        "greater_equal",
+        "where",
+        "clip",
+        "dot",
+        "matmul",
+        "inner",
+        "outer",
+        "concatenate",
+        "stack",
+        "hstack",
+        "vstack",
+        "asarray",
+        "array",
+        "nan_to_num",
+    ]
+)
+# Keyword arguments that mean the same in NumPy and jax.numpy (anything else, `dtype=` included,
+# makes the fix unsafe: float64 in NumPy is float32 in JAX without x64).
+_SAME_KEYWORDS = frozenset({"axis"})
+_ARITY = {"where": 3}
+# math function -> jax.numpy twin (the same values, in JAX's float dtype)
+MATH_TWINS = {
+    "sqrt": "sqrt",
+    "cbrt": "cbrt",
+    "exp": "exp",
+    "exp2": "exp2",
+    "expm1": "expm1",
+    "log": "log",
+    "log1p": "log1p",
+    "log2": "log2",
+    "log10": "log10",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "atan2": "arctan2",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+    "fabs": "fabs",
+    "pow": "float_power",
+    "hypot": "hypot",
+    "copysign": "copysign",
+    "fmod": "fmod",
+    "degrees": "degrees",
+    "radians": "radians",
+    "isnan": "isnan",
+    "isinf": "isinf",
+    "isfinite": "isfinite",
+    # math returns an int: the twin is cast back (`jnp.floor(x).astype(int)`)
+    "floor": "floor",
+    "ceil": "ceil",
+    "trunc": "trunc",
+}
+_MATH_ARITY = {"atan2": 2, "hypot": 2, "copysign": 2, "fmod": 2, "pow": 2, "log": 1}
+_MATH_INT = frozenset({"floor", "ceil", "trunc"})
+
+
+def _twin_fix(ctx: RuleContext, node: cst.Call, qual: str) -> NodeFix | None:
+    module, _, name = qual.partition(".")
+    if any(a.star for a in node.args):
+        return None
+    positional = [a for a in node.args if a.keyword is None]
+    jnp, imports = ctx.alias("jax.numpy")
+    if module == "numpy":
+        if name not in NUMPY_TWINS or len(positional) != _ARITY.get(name, len(positional)):
+            return None
+        same = all(a.keyword is None or a.keyword.value in _SAME_KEYWORDS for a in node.args)
+        return NodeFix(
+            "safe" if same else "unsafe",
+            f"use `{jnp}.{name}`" + ("" if same else " (dtype and keyword arguments may differ)"),
+            ((node.func, f"{jnp}.{name}"),),
+            imports,
+        )
+    twin = MATH_TWINS.get(name)
+    if twin is None or any(a.keyword is not None for a in node.args):
+        return None
+    if len(positional) != _MATH_ARITY.get(name, 1):
+        return None
+    if name in _MATH_INT:
+        call = node.with_changes(func=cst.parse_expression(f"{jnp}.{twin}"), lpar=[], rpar=[])
+        return NodeFix(
+            "safe",
+            f"use `{jnp}.{twin}(...).astype(int)`",
+            ((node, f"{code(call)}.astype(int)"),),
+            imports,
+        )
+    return NodeFix("safe", f"use `{jnp}.{twin}`", ((node.func, f"{jnp}.{twin}"),), imports)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import (
+    Tree,
+    bare,
+    code,
+    comments_in,
+    leading_lines,
+    maybe_pytree,
+    names_in,
+    operand,
+    pure,
+    tree_of,
+)
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -418,7 +432,13 @@ def run():
 
 
 # ---------------------------------------------------------------------------------------- check
-def _check(ctx: RuleContext, test: cst.BaseExpression, what: str, advice: str) -> None:
+def _check(
+    ctx: RuleContext,
+    test: cst.BaseExpression,
+    what: str,
+    advice: str,
+    fix: Callable[[], NodeFix | None] | None = None,
+) -> None:
     v = ctx.value(test)
     if is_arraylike_traced(v):
         ctx.report(
@@ -427,13 +447,20 @@ def _check(ctx: RuleContext, test: cst.BaseExpression, what: str, advice: str) -
             f"{what} on the traced condition `{ctx.source(test)}`: Python needs a concrete "
             f"bool, JAX raises TracerBoolConversionError; {advice}",
             v,
+            fix=fix() if fix is not None else None,
         )
 
 
 def on_If(ctx: RuleContext, node: cst.If) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
-    _check(ctx, node.test, "`if`", "use jnp.where / lax.select for values or lax.cond for branches")
+    _check(
+        ctx,
+        node.test,
+        "`if`",
+        "use jnp.where / lax.select for values or lax.cond for branches",
+        lambda: _if_fix(ctx, node),
+    )
 
 
 def on_While(ctx: RuleContext, node: cst.While) -> None:
@@ -451,4 +478,262 @@ def on_Assert(ctx: RuleContext, node: cst.Assert) -> None:
 def on_IfExp(ctx: RuleContext, node: cst.IfExp) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
-    _check(ctx, node.test, "conditional expression", "use jnp.where(cond, a, b)")
+    _check(
+        ctx,
+        node.test,
+        "conditional expression",
+        "use jnp.where(cond, a, b)",
+        lambda: _ifexp_fix(ctx, node),
+    )
+
+
+# ---------------------------------------------------------------------------------------- fix
+# A branch value: its source text and the node it comes from (None: the name's current value).
+_Val = tuple[str, cst.BaseExpression | None]
+
+
+class _Select:
+    """Builds ``jnp.where(c1, a, jnp.where(c2, b, c))`` for a chain of conditions, per element of
+    tuple literals, or with ``jax.tree_util.tree_map`` where a value may be a pytree."""
+
+    def __init__(self, ctx: RuleContext, conds: list[cst.BaseExpression]) -> None:
+        self.ctx = ctx
+        self.conds = conds
+        self.jnp, imports = ctx.alias("jax.numpy")
+        self.imports = list(imports)
+        self.safe = True
+        self.uses = 0  # how many times the conditions are written out
+
+    def value(self, vals: list[_Val]) -> str:
+        ctx = self.ctx
+        nodes = [n for _, n in vals]
+        if all(isinstance(n, cst.Tuple) for n in nodes):
+            tuples: list[cst.Tuple] = nodes  # type: ignore[assignment]
+            width = len(tuples[0].elements)
+            if width and all(
+                len(t.elements) == width
+                and not any(isinstance(e, cst.StarredElement) for e in t.elements)
+                for t in tuples
+            ):
+                parts = [
+                    self.value([(bare(t.elements[i].value), t.elements[i].value) for t in tuples])
+                    for i in range(width)
+                ]
+                return "(" + ", ".join(parts) + ("," if width == 1 else "") + ")"
+        for _, n in vals:
+            if n is not None and not pure(ctx, n):
+                self.safe = False
+        if len({text for text, _ in vals}) == 1:
+            return vals[0][0]
+        tree = any(maybe_pytree(ctx, n if n is not None else cst.Name(text)) for text, n in vals)
+        out = vals[-1][0]
+        for cond, (text, _) in zip(reversed(self.conds), reversed(vals[:-1]), strict=True):
+            c = bare(cond)
+            self.uses += 1
+            if tree:
+                self.safe = False
+                tree_map = self._tree_map()
+                a, b = _lambda_params(names_in(cond))
+                out = f"{tree_map}(lambda {a}, {b}: {self.jnp}.where({c}, {a}, {b}), {text}, {out})"
+            else:
+                out = f"{self.jnp}.where({c}, {text}, {out})"
+        return out
+
+    def _tree_map(self) -> str:
+        name, imports = self.ctx.alias("jax.tree_util")
+        self.imports.extend(i for i in imports if i not in self.imports)
+        return f"{name}.tree_map"
+
+    def check_conditions(self) -> None:
+        """The first condition is evaluated once by the original: it may be written out once
+        without being pure. Later ones (``elif``) are evaluated only when reached."""
+        for i, cond in enumerate(self.conds):
+            if (i > 0 or self.uses > 1) and not pure(self.ctx, cond):
+                self.safe = False
+
+
+def _lambda_params(avoid: set[str]) -> tuple[str, str]:
+    for a, b in (("a", "b"), ("x", "y"), ("u", "v"), ("lhs", "rhs")):
+        if a not in avoid and b not in avoid:
+            return a, b
+    return "_jaxlint_a", "_jaxlint_b"
+
+
+def _ifexp_fix(ctx: RuleContext, node: cst.IfExp) -> NodeFix | None:
+    if isinstance(node.body, cst.StarredElement) or isinstance(node.orelse, cst.StarredElement):
+        return None
+    sel = _Select(ctx, [node.test])
+    text = sel.value([(bare(node.body), node.body), (bare(node.orelse), node.orelse)])
+    sel.check_conditions()
+    return NodeFix(
+        "safe" if sel.safe else "unsafe",
+        f"select with `{sel.jnp}.where` (both values are computed)",
+        ((node, text),),
+        tuple(sel.imports),
+    )
+
+
+def _smalls(suite: cst.BaseSuite) -> list[cst.BaseSmallStatement] | None:
+    if isinstance(suite, cst.SimpleStatementSuite):
+        return list(suite.body)
+    out: list[cst.BaseSmallStatement] = []
+    for stmt in suite.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return None
+        out.extend(stmt.body)
+    return out
+
+
+# A branch: ("return", value) or ("assign", {name: (text, node)}) in assignment order.
+_Branch = tuple[str, object]
+
+
+def _branch(ctx: RuleContext, suite: cst.BaseSuite) -> _Branch | None:
+    smalls = _smalls(suite)
+    if smalls is None:
+        return None
+    smalls = [s for s in smalls if not isinstance(s, cst.Pass)]
+    if len(smalls) == 1 and isinstance(smalls[0], cst.Return):
+        value = smalls[0].value
+        return ("return", value) if value is not None else None
+    assigns: dict[str, _Val] = {}
+    for s in smalls:
+        if (
+            isinstance(s, cst.Assign)
+            and len(s.targets) == 1
+            and isinstance(s.targets[0].target, cst.Name)
+        ):
+            name = s.targets[0].target.value
+            val: _Val = (bare(s.value), s.value)
+        elif (
+            isinstance(s, cst.AugAssign)
+            and isinstance(s.target, cst.Name)
+            and not isinstance(s.value, cst.Tuple | cst.List)
+        ):
+            name = s.target.value
+            op = code(s.operator).strip()[:-1]
+            rhs = operand(code(s.value), s.value)
+            # the combined expression is pure when its operand is (checked on the node)
+            val = (f"{name} {op} {rhs}", s.value)
+        else:
+            return None
+        if name in assigns or isinstance(s.value, cst.NamedExpr):
+            return None
+        assigns[name] = val
+    return ("assign", assigns)
+
+
+def _following_return(tree: Tree, node: cst.If) -> cst.Return | None:
+    block = tree.up(node)
+    body = getattr(block, "body", None)
+    if not isinstance(body, tuple | list):
+        return None
+    for i, stmt in enumerate(body):
+        if stmt is node:
+            nxt = body[i + 1] if i + 1 < len(body) else None
+            if (
+                isinstance(nxt, cst.SimpleStatementLine)
+                and len(nxt.body) == 1
+                and isinstance(nxt.body[0], cst.Return)
+                and nxt.body[0].value is not None
+            ):
+                return nxt.body[0]
+            return None
+    return None
+
+
+def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
+    tree = tree_of(ctx)
+    parent = tree.up(node)
+    is_elif = isinstance(parent, cst.If) and parent.orelse is node
+    indent = tree.indent.get(id(node))
+    if indent is None or ctx.frame.fn is None:
+        return None
+    conds: list[cst.BaseExpression] = []
+    branches: list[_Branch] = []
+    cur: cst.If = node
+    has_else = False
+    while True:
+        b = _branch(ctx, cur.body)
+        if b is None:
+            return None
+        conds.append(cur.test)
+        branches.append(b)
+        orelse = cur.orelse
+        if isinstance(orelse, cst.If):
+            cur = orelse
+            continue
+        if isinstance(orelse, cst.Else):
+            b = _branch(ctx, orelse.body)
+            if b is None:
+                return None
+            branches.append(b)
+            has_else = True
+        break
+    kinds = {k for k, _ in branches}
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    sel = _Select(ctx, conds)
+    copied: list[cst.CSTNode] = list(conds)
+    extra: list[tuple[cst.CSTNode, str]] = []
+    if kind == "return":
+        values: list[cst.BaseExpression] = [v for _, v in branches]  # type: ignore[misc]
+        if not has_else:
+            ret = None if is_elif else _following_return(tree, node)
+            if ret is None or ret.value is None:
+                return None
+            values.append(ret.value)
+        copied += values
+        text = sel.value([(bare(v), v) for v in values])
+        stmts = [f"return {text}"]
+        if not has_else:
+            extra.append((ret, stmts.pop()))
+    else:
+        maps: list[dict[str, _Val]] = [m for _, m in branches]  # type: ignore[misc]
+        if not has_else:
+            maps.append({})
+        order: list[str] = []
+        for m in maps:
+            for name in m:
+                if name not in order:
+                    order.append(name)
+        if not order:
+            return None
+        for m in maps:
+            positions = [order.index(n) for n in m]
+            if positions != sorted(positions):
+                return None
+        cond_names = set().union(*(names_in(c) for c in conds))
+        stmts = []
+        for k, name in enumerate(order):
+            refs = set(cond_names)
+            for m in maps:
+                if name in m:
+                    n = m[name][1]
+                    if n is not None:
+                        refs |= names_in(n)
+                        copied.append(n)
+                elif name not in ctx.frame.env:
+                    return None  # kept by this branch, but unbound before the `if`
+            if refs & set(order[:k]):
+                return None  # reads a name that an earlier assignment of the branch changed
+            vals = [m.get(name, (name, None)) for m in maps]
+            stmts.append(f"{name} = {sel.value(vals)}")
+    sel.check_conditions()
+    comments = comments_in(node, [*copied, *node.leading_lines])
+    if is_elif:
+        inner = tree.block_inner_indent(node.body, indent)
+        lines = [f"{indent}else:"]
+    else:
+        inner = indent
+        lines = []
+    lines += [f"{inner}{c}" for c in comments] + [f"{inner}{s}" for s in stmts]
+    text = leading_lines(node, indent) + "".join(f"{line}\n" for line in lines)
+    how = "`return`" if kind == "return" else "assignment"
+    return NodeFix(
+        "safe" if sel.safe else "unsafe",
+        f"select each {how} with `{sel.jnp}.where` (both branches are computed)",
+        ((node, text), *extra),
+        tuple(sel.imports),
+    )

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import bare, code, pure
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -308,13 +310,24 @@ def on_BooleanOperation(ctx: RuleContext, node: cst.BooleanOperation) -> None:
     v = ctx.value(node.left)
     if is_arraylike_traced(v):
         op = "and" if isinstance(node.operator, cst.And) else "or"
-        twin = "jnp.logical_and" if op == "and" else "jnp.logical_or"
+        jnp, imports = ctx.alias("jax.numpy")
+        twin = f"{jnp}.logical_{op}"
+        # `a and b` is b when a is truthy, else a: the same as logical_and only for booleans;
+        # and b is computed even where `a` decides alone.
+        safe = _boolean(ctx, node.left) and _boolean(ctx, node.right) and pure(ctx, node.right)
+        fix = NodeFix(
+            "safe" if safe else "unsafe",
+            f"use `{twin}` (both operands are computed)",
+            ((node, f"{twin}({bare(node.left)}, {bare(node.right)})"),),
+            imports,
+        )
         ctx.report(
             RULE,
             node,
             f"`{op}` converts the traced value `{ctx.source(node.left)}` to a Python bool: JAX "
-            f"raises TracerBoolConversionError; use `{twin}` (or `&`/`|`)",
+            f"raises TracerBoolConversionError; use `jnp.logical_{op}` (or `&`/`|`)",
             v,
+            fix=fix,
         )
 
 
@@ -325,13 +338,32 @@ def on_UnaryOperation(ctx: RuleContext, node: cst.UnaryOperation) -> None:
         return
     v = ctx.value(node.expression)
     if is_arraylike_traced(v):
+        jnp, imports = ctx.alias("jax.numpy")
+        # `not x` is `x == 0` for every number (NaN is truthy: both give False).
+        fix = NodeFix(
+            "safe",
+            f"use `{jnp}.logical_not`",
+            ((node, f"{jnp}.logical_not({bare(node.expression)})"),),
+            imports,
+        )
         ctx.report(
             RULE,
             node,
             f"`not` converts the traced value `{ctx.source(node.expression)}` to a Python bool: "
             "JAX raises TracerBoolConversionError; use `jnp.logical_not` (or `~`)",
             v,
+            fix=fix,
         )
+
+
+_ORDERING = (
+    cst.LessThan,
+    cst.LessThanEqual,
+    cst.GreaterThan,
+    cst.GreaterThanEqual,
+    cst.Equal,
+    cst.NotEqual,
+)
 
 
 def on_Comparison(ctx: RuleContext, node: cst.Comparison) -> None:
@@ -350,8 +382,33 @@ def on_Comparison(ctx: RuleContext, node: cst.Comparison) -> None:
                 "Python bool: JAX raises TracerBoolConversionError; use "
                 "`jnp.logical_and(a < b, b < c)`",
                 v,
+                fix=_chain_fix(ctx, node),
             )
             return
+
+
+def _chain_fix(ctx: RuleContext, node: cst.Comparison) -> NodeFix | None:
+    if not all(isinstance(c.operator, _ORDERING) for c in node.comparisons):
+        return None
+    jnp, imports = ctx.alias("jax.numpy")
+    left: cst.BaseExpression = node.left
+    parts = []
+    for c in node.comparisons:
+        op = code(c.operator).strip()
+        parts.append(f"{code(left)} {op} {code(c.comparator)}")
+        left = c.comparator
+    text = parts[-1]
+    for part in reversed(parts[:-1]):
+        text = f"{jnp}.logical_and({part}, {text})"
+    # Every operand but the first is computed where Python may have stopped early, and the middle
+    # ones twice.
+    safe = all(pure(ctx, c.comparator) for c in node.comparisons)
+    return NodeFix(
+        "safe" if safe else "unsafe",
+        f"split into comparisons joined with `{jnp}.logical_and`",
+        ((node, text),),
+        imports,
+    )
 
 
 def on_Call(ctx: RuleContext, node: cst.Call) -> None:
@@ -371,5 +428,33 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 f"builtin `{name}()` compares the traced value `{ctx.source(a.value)}` in Python: "
                 f"JAX raises TracerBoolConversionError; use `{twin}`",
                 v,
+                fix=_min_max_fix(ctx, node, name),
             )
             return
+
+
+def _min_max_fix(ctx: RuleContext, node: cst.Call, name: str) -> NodeFix | None:
+    args = node.args
+    if len(args) < 2 or any(a.keyword is not None or a.star for a in args):
+        return None  # min(iterable), key=, default=
+    jnp, imports = ctx.alias("jax.numpy")
+    twin = f"{jnp}.minimum" if name == "min" else f"{jnp}.maximum"
+    text = bare(args[-1].value)
+    for a in reversed(args[:-1]):
+        text = f"{twin}({bare(a.value)}, {text})"
+    # Unsafe because of NaN only: the builtin keeps its first argument when a comparison with NaN
+    # is False (min(1.0, nan) == 1.0), jnp propagates NaN.
+    return NodeFix(
+        "unsafe",
+        f"use `{twin}` (NaN propagates: builtin `{name}` may drop it)",
+        ((node, text),),
+        imports,
+    )
+
+
+def _boolean(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """A boolean value: a comparison, a mask, a `not`, a literal bool."""
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+        return True
+    v = ctx.value(expr)
+    return v.boolean

@@ -9,6 +9,7 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import static_argnames_fix
 from jaxlint.rules.helpers import holds_traced_array
 
 if TYPE_CHECKING:
@@ -390,5 +391,6 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "make it a static argument (static_argnames)",
                 v,
                 jax_error=error,
+                fix=static_argnames_fix(ctx, expr),
             )
             return

@@ -18,7 +18,7 @@ RULE = Rule(
     name="data-dependent-shape",
     jax_error="ConcretizationTypeError",
     summary="`jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`.",
-    fix="unsafe",
+    fix="advice",
     doc="""## What it does
 Finds calls whose result size depends on the data, inside traced code, without a static `size=`:
 `jnp.nonzero(x)`, `jnp.argwhere(x)`, `jnp.flatnonzero(x)`, `jnp.unique(x)` and one-argument
@@ -48,12 +48,13 @@ Or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)
 `jnp.argmax(cond)` for the first match.
 
 ## Fix safety
-Adding `size=` and `fill_value=` is **unsafe**: with `size=N` the result is truncated to the first
-`N` matches when there are more, and padded with `fill_value` when there are fewer, so code that
-uses the result's length, or indexes with the padded entries, changes meaning. With
-`size=x.size` (the maximum possible) nothing is truncated, but padding still appears. The
-default padding is a valid value (index `0` for `nonzero`, the smallest element for `unique`),
-indistinguishable from a real match, so choose an explicit `fill_value`.
+No automatic fix (advice only). The only size that is always right is the maximum (`size=x.size`):
+it never truncates, but it pads the result with `fill_value`, and the default padding is a valid
+value (index `0` for `nonzero`, the smallest element for `unique`), indistinguishable from a real
+match. Code that sums, indexes with or takes the length of the result would then compute other
+values without any error, so the rewrite needs a decision about the padding that only the author
+can make: pick `size=` (a known maximum) and an explicit `fill_value=` that the following code
+ignores, or avoid materialising indices (`jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)`).
 """,
     examples=(
         Example(

@@ -83,7 +83,8 @@ def _import_path(path: Path) -> Any:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        raise EnvLoadError(f"importing env module {path} failed: {type(exc).__name__}: {exc}")
+        message = f"importing env module {path} failed: {type(exc).__name__}: {exc}"
+        raise EnvLoadError(message) from exc
     return module
 
 
@@ -181,9 +182,7 @@ class LegacyEnvAdapter:
         obs, new_state, reward, done, _info = self.env.step(state, action, params)
         obs_reset, state_reset = self.env.reset(key, params)
         done = jnp.asarray(done)
-        new_state = jax.tree.map(
-            lambda r, s: jnp.where(done, r, s), state_reset, new_state
-        )
+        new_state = jax.tree.map(lambda r, s: jnp.where(done, r, s), state_reset, new_state)
         obs = jnp.where(done, jnp.asarray(obs_reset), jnp.asarray(obs))
         return (
             jnp.ravel(obs.astype(jnp.float32)),

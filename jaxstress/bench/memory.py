@@ -188,9 +188,7 @@ def update_traffic(config: Any, env: Any, env_params: Any, data: Any) -> dict[st
             mb = mb.replace(obs=obs)
 
         def loss(p: Any) -> Any:
-            return ppo_loss(
-                p, network.apply, mb, config.clip_eps, config.vf_coef, config.ent_coef
-            )
+            return ppo_loss(p, network.apply, mb, config.clip_eps, config.vf_coef, config.ent_coef)
 
         grads, _ = jax.grad(loss, has_aux=True)(params)
         updates, opt_state = tx.update(grads, opt_state, params)

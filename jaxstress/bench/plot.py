@@ -24,9 +24,7 @@ def plot_profile(profile: Mapping[str, Any], path: str | os.PathLike[str]) -> No
     steps_vary = len({k[1] for k in lines}) > 1
     for (mb, steps), points in sorted(lines.items()):
         label = f"minibatches={mb}" + (f", num_steps={steps}" if steps_vary else "")
-        ok = sorted(
-            (p for p in points if p.get("outcome") == "ok"), key=lambda p: p["num_envs"]
-        )
+        ok = sorted((p for p in points if p.get("outcome") == "ok"), key=lambda p: p["num_envs"])
         xs = [p["num_envs"] for p in ok]
         med = [p["steps_per_sec"]["median"] for p in ok]
         lo = [p["steps_per_sec"]["min"] for p in ok]
@@ -36,9 +34,7 @@ def plot_profile(profile: Mapping[str, Any], path: str | os.PathLike[str]) -> No
             ax_sps.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2)
         util = [(p["num_envs"], (p.get("utilisation") or {}).get("mean")) for p in ok]
         util = [(x, u) for x, u in util if u is not None]
-        ax_util.plot(
-            [x for x, _ in util], [u for _, u in util], marker="o", color=line.get_color()
-        )
+        ax_util.plot([x for x, _ in util], [u for _, u in util], marker="o", color=line.get_color())
         ooms = [p["num_envs"] for p in points if p.get("outcome") == "oom"]
         if ooms:
             ax_sps.plot(ooms, [0] * len(ooms), "x", color=line.get_color(), markersize=10)

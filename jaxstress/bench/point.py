@@ -30,6 +30,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,13 @@ from typing import Any
 RESULT_PREFIX = "JAXSTRESS_RESULT "
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 CACHE_HIT_EVENT = "/jax/compilation_cache/cache_hits"
-OOM_MARKERS = ("RESOURCE_EXHAUSTED", "Out of memory", "out of memory", "std::bad_alloc")
+OOM_MARKERS = (
+    "RESOURCE_EXHAUSTED",
+    "Out of memory",
+    "out of memory",
+    "std::bad_alloc",
+    "can't start new thread",
+)
 
 
 @dataclasses.dataclass
@@ -61,6 +68,7 @@ class PointSpec:
     seed: int = 0
     monitor_interval: float = 0.05
     traffic: bool = True  # estimate bytes per update (two small extra compiles)
+    warmup: bool = True  # one untimed run before the timed repeats
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -308,6 +316,15 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     from jaxstress.ppo import make_init
 
     counter = _CompileCounter()
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = now - mark
+        mark = now
+
     devices = _select_devices(jax, spec.devices)
     settings = _settings(spec)
     loaded = load_env(spec.env, spec.env_module, spec.data, settings)
@@ -319,6 +336,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         seed=spec.seed,
     )
     out: dict[str, Any] = {"devices": len(devices), "device_kind": devices[0].device_kind}
+    out["phases_s"] = phases
     limit, source = device_memory_limit(devices)
     if spec.mem_limit:
         limit, source = int(spec.mem_limit), "--mem-limit"
@@ -332,6 +350,8 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     shapes = jax.eval_shape(init, rng, data)
     runner_sh = _runner_shardings(shapes, config.num_envs, batch, replicated)
     runner = jax.jit(init, out_shardings=runner_sh)(rng, data)
+    jax.block_until_ready(runner)
+    phase("setup")
 
     run = jax.jit(
         make_run(config, loaded.env, loaded.params, spec.updates),
@@ -342,6 +362,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     compiled = run.lower(runner, data).compile()
     out["compile_s"] = time.perf_counter() - start
     out["compile_cache_hit"] = counter.cache_hits > hits
+    phase("compile")
 
     predicted = predicted_peak_bytes(compiled)
     out["memory"]["predicted"] = predicted
@@ -350,6 +371,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
             out["traffic"] = update_traffic(config, loaded.env, loaded.params, loaded.data)
         except Exception as exc:  # an estimate only: never fail the point for it
             out["traffic"] = {"error": f"{type(exc).__name__}: {exc}"}
+        phase("traffic")
     if predicted and limit and predicted["peak_bytes"] > limit:
         out["outcome"] = "skipped"
         out["reason"] = (
@@ -357,12 +379,18 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         )
         return out
 
-    if spec.rlimit_as is not None:
-        _limit_address_space(spec.rlimit_as)
     local = [d.id for d in devices if d.platform == "gpu"] or [0]
     monitor = Monitor(interval=spec.monitor_interval, devices=local)
+    if spec.rlimit_as is not None:
+        # The monitor's sampling thread must not be what fails: a small stack for it.
+        threading.stack_size(256 * 1024)
+        _limit_address_space(spec.rlimit_as)
     compiles_before = counter.compiles
     run_s, reports, final = [], [], None
+    if spec.warmup:  # first execution: page faults, thread pools, transfers; not timed
+        start = time.perf_counter()
+        jax.block_until_ready(compiled(runner, data))
+        out["warmup_s"] = time.perf_counter() - start
     try:
         for _ in range(spec.repeats):
             monitor.start()
@@ -374,6 +402,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     finally:
         monitor.close()
     out["recompiles"] = counter.compiles - compiles_before
+    phase("run")
     steps = spec.updates * config.batch_size
     out["run_s"] = _stats(run_s)
     out["steps_per_sec"] = _stats([steps / t for t in run_s])
@@ -394,6 +423,11 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         else "process CPU share of the usable cores",
     }
     out["memory"]["measured"] = measured_peak(devices)
+    obs_sharding = runner.obs.sharding
+    out["env_batch_sharding"] = {
+        "spec": str(getattr(obs_sharding, "spec", obs_sharding)),
+        "devices": len(obs_sharding.device_set),
+    }
 
     assert final is not None
     final_runner, metrics = final

@@ -4,7 +4,8 @@ A profile holds the device kind and count, software versions, the date, the swee
 the measured memory bandwidth, every grid point with every measurement, and
 ``recommended: {num_envs, num_minibatches, num_steps, ...}``: the configuration with the
 highest median env steps/s whose predicted *and* measured peak memory stay within
-``HEADROOM`` (80%) of the device's memory. ``jaxstress train --profile auto|PATH`` reads the
+``HEADROOM`` (80%) of the device's memory (or ``--mem-limit``). On CPU, where the measured
+peak is the process's RSS (runtime and compiler included), only the prediction is judged. ``jaxstress train --profile auto|PATH`` reads the
 three keys (see `jaxstress.training.profile_recommendation`).
 
 File name: ``<device kind as a slug>.json`` (``cpu.json``, ``nvidia-h100-80gb-hbm3.json``), with
@@ -53,8 +54,9 @@ def _memory_ok(point: Mapping[str, Any], headroom: float) -> tuple[bool, float |
     if predicted.get("peak_bytes") is not None:
         peaks.append(predicted["peak_bytes"])
     measured = memory.get("measured") or {}
-    # Host RSS on CPU is the whole process (runtime, compiler): still what must fit in RAM.
-    if measured.get("bytes") is not None:
+    # Only a device allocator's peak is comparable to the limit; the CPU fallback (process
+    # RSS: interpreter, JAX runtime and compiler included) is reported but not judged.
+    if measured.get("bytes") is not None and str(measured.get("source", "")).startswith("device"):
         peaks.append(measured["bytes"])
     worst = max(peaks) if peaks else 0
     return worst <= headroom * limit, worst / limit

@@ -21,25 +21,44 @@ OUTCOME_STYLE = {
 
 
 def _bytes(value: float | None) -> str:
+    """Compact binary size: 584M, 2.9M, 12K."""
     if value is None:
         return "-"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    for unit in ("", "K", "M", "G", "T"):
+        if abs(value) < 1024 or unit == "T":
+            return f"{value:.0f}{unit}" if abs(value) >= 10 or not unit else f"{value:.1f}{unit}"
         value /= 1024
     return "-"  # pragma: no cover
+
+
+def _si(value: float | None) -> str:
+    """Compact decimal count: 39.2k, 1.05M, 812."""
+    if value is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _num(value: float | None, fmt: str = ",.0f") -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def _stat(stats: Mapping[str, Any] | None, fmt: str = ",.0f") -> str:
+def _median(stats: Mapping[str, Any] | None, si: bool = True) -> str:
     if not stats or stats.get("median") is None:
         return "-"
-    spread = stats.get("spread")
-    tail = f" ±{spread / 2:.0%}" if spread else ""
-    return format(stats["median"], fmt) + tail
+    return _si(stats["median"]) if si else f"{stats['median']:.3g}"
+
+
+def _spread(stats: Mapping[str, Any] | None) -> str:
+    """Half the relative min-max range over the repeats: ``2%``."""
+    spread = (stats or {}).get("spread")
+    return "-" if spread is None else f"{spread / 2:.0%}"
 
 
 def points_table(
@@ -48,19 +67,26 @@ def points_table(
     recommended: Mapping[str, Any] | None = None,
 ) -> Table:
     """One row per grid point; the recommended one is marked with a star."""
-    table = Table(title=title, header_style="bold", expand=False)
+    table = Table(
+        title=title,
+        header_style="bold",
+        expand=False,
+        caption="env steps/s: median over repeats, ±: half its min-max range; T: num_steps; "
+        "of bw: fraction of the bandwidth bound",
+    )
     for name, justify in (
         ("envs", "right"),
         ("mb", "right"),
-        ("steps", "right"),
-        ("outcome", "left"),
+        ("T", "right"),
+        ("result", "left"),
         ("compile s", "right"),
-        ("env steps/s (±half range)", "right"),
+        ("env steps/s", "right"),
+        ("±", "right"),
         ("upd/s", "right"),
-        ("util %", "right"),
+        ("util%", "right"),
         ("mem pred", "right"),
         ("mem peak", "right"),
-        ("of bw bound", "right"),
+        ("of bw", "right"),
         ("note", "left"),
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
@@ -86,13 +112,14 @@ def points_table(
             str(p.get("num_steps")),
             Text(outcome, style=OUTCOME_STYLE.get(outcome, "")),
             _num(p.get("compile_s"), ".1f"),
-            _stat(p.get("steps_per_sec")),
-            _stat(p.get("updates_per_sec"), ".2f"),
+            _median(p.get("steps_per_sec")),
+            _spread(p.get("steps_per_sec")),
+            _median(p.get("updates_per_sec"), si=False),
             _num(util, ".0f"),
             _bytes((memory.get("predicted") or {}).get("peak_bytes")),
             _bytes((memory.get("measured") or {}).get("bytes")),
             _num(bound.get("fraction"), ".2f"),
-            Text(str(note)[:80], style="dim"),
+            Text(_short(str(note)), style="dim"),
         )
     return table
 

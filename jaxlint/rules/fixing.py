@@ -1,0 +1,525 @@
+"""What rule fixes share: where a node sits, which expressions may be evaluated eagerly, how to
+spell an expression in a new place.
+
+Rule hooks see one node at a time; a fix often needs more (the call around a subscript, the block
+around an ``if``, the statement that follows it, the indentation of a line). ``tree_of`` builds a
+parent map and the indentation of every statement of a module, once per module and only for
+modules where a fix asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis.values import Kind, Value
+from jaxlint.fixes.spec import NodeFix
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.context import RuleContext
+
+_EMPTY = cst.Module([])
+
+
+def code(node: cst.CSTNode) -> str:
+    return _EMPTY.code_for_node(node)
+
+
+# ---------------------------------------------------------------------------------------- places
+class Tree:
+    """Parents of every node of a module, and the indentation of every statement."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.parent: dict[int, cst.CSTNode] = {}
+        self.indent: dict[int, str] = {}
+        default = module.default_indent
+        stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
+        while stack:
+            node, indent = stack.pop()
+            if isinstance(node, cst.BaseStatement | cst.BaseSmallStatement | cst.Else):
+                self.indent[id(node)] = indent
+            inner = indent
+            if isinstance(node, cst.IndentedBlock):
+                inner = indent + (node.indent if node.indent is not None else default)
+            for child in node.children:
+                self.parent[id(child)] = node
+                stack.append((child, inner))
+
+    def up(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parent.get(id(node))
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        p = self.up(node)
+        while p is not None:
+            yield p
+            p = self.up(p)
+
+    def statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The small statement (or compound statement) that holds ``node``."""
+        for p in (node, *self.ancestors(node)):
+            if isinstance(p, cst.BaseSmallStatement | cst.BaseCompoundStatement):
+                return p
+        return None
+
+    def block_inner_indent(self, block: cst.BaseSuite, indent: str) -> str:
+        if isinstance(block, cst.IndentedBlock):
+            return indent + (
+                block.indent if block.indent is not None else self.module.default_indent
+            )
+        return indent + self.module.default_indent
+
+
+def tree_of(ctx: RuleContext) -> Tree:
+    module = ctx.frame.module.tree
+    cache: dict[int, Tree] = ctx.project.__dict__.setdefault("_fix_trees", {})
+    tree = cache.get(id(module))
+    if tree is None or tree.module is not module:
+        tree = cache[id(module)] = Tree(module)
+    return tree
+
+
+# ---------------------------------------------------------------------------------------- spelling
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+)
+
+
+def bare(node: cst.BaseExpression) -> str:
+    """Source of an expression for an argument position: its own outer parentheses dropped where
+    they are not needed (a tuple keeps them; so does anything with a comment inside)."""
+    text = code(node)
+    lpar = getattr(node, "lpar", ())
+    if not lpar or "#" in text or isinstance(node, cst.Tuple | cst.GeneratorExp | cst.Yield):
+        return text
+    return code(node.with_changes(lpar=[], rpar=[]))
+
+
+def atom(node: cst.BaseExpression) -> str:
+    """Source of an expression where an attribute or call follows (``(a + b).astype``)."""
+    text = code(node)
+    if getattr(node, "lpar", ()) or isinstance(node, _ATOMS):
+        return text
+    return f"({text})"
+
+
+def operand(text: str, node: cst.BaseExpression | None = None) -> str:
+    """Parenthesise source text used as an operand of a binary operator, unless it is atomic."""
+    if node is not None and (getattr(node, "lpar", ()) or isinstance(node, _ATOMS)):
+        return text
+    if node is not None and isinstance(node, cst.Integer | cst.Float):
+        return text
+    return f"({text})"
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Names read by an expression (attribute names and keyword names are not names)."""
+    out: set[str] = set()
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.add(n.value)
+        elif isinstance(n, cst.Attribute | cst.Arg):
+            stack.append(n.value)
+        else:
+            stack.extend(n.children)
+    return out
+
+
+def comments_in(node: cst.CSTNode, skip: Iterable[cst.CSTNode] = ()) -> list[str]:
+    """Comments inside ``node`` in source order, except inside the nodes of ``skip``."""
+    skipped = {id(s) for s in skip}
+    out: list[str] = []
+
+    def walk(n: cst.CSTNode) -> None:
+        if id(n) in skipped:
+            return
+        if isinstance(n, cst.Comment):
+            out.append(n.value)
+            return
+        for c in n.children:
+            walk(c)
+
+    walk(node)
+    return out
+
+
+def leading_lines(stmt: cst.CSTNode, indent: str) -> str:
+    """The blank and comment lines before a statement, as they are written in the source."""
+    out = []
+    for line in getattr(stmt, "leading_lines", ()):
+        text = (indent if line.indent else "") + line.whitespace.value
+        if line.comment is not None:
+            text += line.comment.value
+        out.append(text + "\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------- meaning
+def qual_of(ctx: RuleContext, expr: cst.BaseExpression) -> str | None:
+    """Qualified name of a dotted external callee, evaluated or not (``jnp.exp`` -> jax.numpy.exp)."""
+    v = ctx.frame.values.get(id(expr))
+    if v is not None:
+        return v.ref if v.kind is Kind.EXT else None
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    base = ctx.frame.lookup(expr.value)
+    if base is None:
+        return f"builtins.{expr.value}" if not parts else None
+    if base.kind is not Kind.EXT:
+        return None
+    return ".".join([base.ref, *reversed(parts)])
+
+
+def value_of(ctx: RuleContext, expr: cst.BaseExpression) -> Value | None:
+    """The analysis value of an expression: evaluated, or a name looked up (None if unknown)."""
+    v = ctx.frame.values.get(id(expr))
+    if v is not None:
+        return v
+    if isinstance(expr, cst.Name):
+        return ctx.frame.lookup(expr.value)
+    return None
+
+
+_JAX_PURE = ("jax.numpy.", "jax.lax.", "jax.nn.", "jax.scipy.special.")
+_IMPURE_QUALS = ("jax.debug.", "jax.experimental.io_callback", "jax.pure_callback")
+_ARRAY_METHODS = frozenset(
+    {"sum", "mean", "prod", "astype", "clip", "round", "cumsum", "any", "all", "conj", "squeeze"}
+)
+_RAISING_OPS = (cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
+
+
+def array_valued(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """A JAX array (traced or not): arithmetic on it never raises (no ZeroDivisionError)."""
+    v = value_of(ctx, expr)
+    if v is not None and (v.traced or v.kind is Kind.DEVICE):
+        return True
+    if isinstance(expr, cst.Attribute | cst.Subscript):
+        return array_valued(ctx, expr.value)
+    if isinstance(expr, cst.BinaryOperation):
+        return array_valued(ctx, expr.left) or array_valued(ctx, expr.right)
+    if isinstance(expr, cst.UnaryOperation):
+        return array_valued(ctx, expr.expression)
+    if isinstance(expr, cst.Call):
+        q = qual_of(ctx, expr.func)
+        if q is not None and q.startswith(_JAX_PURE):
+            return True
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _ARRAY_METHODS:
+            return array_valued(ctx, expr.func.value)
+    return False
+
+
+def pure(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """Evaluating the expression has no side effect and cannot raise where the original ran it
+    only conditionally: names, attributes, literals, arithmetic (division only on arrays),
+    comparisons, calls of ``jnp``/``lax``/``jax.nn`` functions and array methods on pure operands,
+    and array subscripts with computed indices."""
+    if isinstance(expr, cst.Name | cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString):
+        return True
+    if isinstance(expr, cst.Attribute):
+        return pure(ctx, expr.value)
+    if isinstance(expr, cst.UnaryOperation):
+        return pure(ctx, expr.expression)
+    if isinstance(expr, cst.BinaryOperation):
+        if isinstance(expr.operator, cst.MatrixMultiply):
+            return False
+        if isinstance(expr.operator, _RAISING_OPS) and not (
+            array_valued(ctx, expr.left) or array_valued(ctx, expr.right)
+        ):
+            return False
+        return pure(ctx, expr.left) and pure(ctx, expr.right)
+    if isinstance(expr, cst.Comparison):
+        return pure(ctx, expr.left) and all(pure(ctx, c.comparator) for c in expr.comparisons)
+    if isinstance(expr, cst.BooleanOperation):
+        return pure(ctx, expr.left) and pure(ctx, expr.right)
+    if isinstance(expr, cst.Tuple | cst.List):
+        return all(
+            not isinstance(e, cst.StarredElement) and pure(ctx, e.value) for e in expr.elements
+        )
+    if isinstance(expr, cst.Call):
+        if any(a.star for a in expr.args) or not all(pure(ctx, a.value) for a in expr.args):
+            return False
+        q = qual_of(ctx, expr.func)
+        if q is not None:
+            return q.startswith(_JAX_PURE) and not q.startswith(_IMPURE_QUALS)
+        func = expr.func
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _ARRAY_METHODS
+            and array_valued(ctx, func.value)
+            and pure(ctx, func.value)
+        )
+    if isinstance(expr, cst.Subscript):
+        if not (array_valued(ctx, expr.value) and pure(ctx, expr.value)):
+            return False
+        for el in expr.slice:
+            s = el.slice
+            if isinstance(s, cst.Index):
+                if isinstance(s.value, cst.Integer) or not pure(ctx, s.value):
+                    return False
+            else:
+                return False
+        return True
+    return False
+
+
+_PYTREE_KINDS = (Kind.TUPLE, Kind.LIST, Kind.DICT, Kind.OBJECT)
+
+
+def maybe_pytree(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """Whether the value may be a container of arrays (jnp.where would stack it): tuple, list and
+    dict literals, names or calls that the analysis sees as containers or objects, and calls of
+    functions other than JAX's array functions."""
+    if isinstance(expr, cst.Tuple | cst.List | cst.Dict | cst.ListComp | cst.DictComp):
+        return True
+    v = value_of(ctx, expr)
+    if v is not None and v.kind in _PYTREE_KINDS:
+        return True
+    if isinstance(expr, cst.Call):
+        q = qual_of(ctx, expr.func)
+        if q is not None and q.startswith(_JAX_PURE):
+            return False
+        func = expr.func
+        return not (isinstance(func, cst.Attribute) and func.attr.value in _ARRAY_METHODS)
+    if isinstance(expr, cst.IfExp):
+        return maybe_pytree(ctx, expr.body) or maybe_pytree(ctx, expr.orelse)
+    return False
+
+
+# Callees whose arguments must be static Python values (shapes, sizes, counts, Python control).
+SHAPE_CALLEES = frozenset(
+    {
+        "range",
+        "len",
+        "int",
+        "float",
+        "bool",
+        "complex",
+        "index",
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "eye",
+        "identity",
+        "arange",
+        "linspace",
+        "logspace",
+        "geomspace",
+        "reshape",
+        "repeat",
+        "tile",
+        "broadcast_to",
+        "resize",
+        "split",
+        "array_split",
+        "tri",
+        "tril",
+        "triu",
+        "normal",
+        "uniform",
+        "randint",
+        "bernoulli",
+        "categorical",
+        "choice",
+        "permutation",
+        "nonzero",
+        "argwhere",
+        "unique",
+        "dynamic_slice",
+        "dynamic_slice_in_dim",
+        "fori_loop",
+        "scan",
+    }
+)
+
+
+def _callee_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def array_context(ctx: RuleContext, tree: Tree, node: cst.CSTNode) -> bool:
+    """Whether an array may stand where ``node`` stands: no enclosing index, slice, Python control
+    flow test, boolean operator, f-string, or argument of anything but a JAX function or an array
+    method (a shape, a Python helper), up to its statement."""
+    child: cst.CSTNode = node
+    for p in tree.ancestors(node):
+        if isinstance(p, cst.SubscriptElement | cst.Slice | cst.FormattedStringExpression):
+            return False
+        if isinstance(p, cst.BooleanOperation):
+            return False
+        if isinstance(p, cst.UnaryOperation) and isinstance(p.operator, cst.Not):
+            return False
+        if isinstance(p, cst.Comparison) and len(p.comparisons) > 1:
+            return False
+        if isinstance(p, cst.If | cst.While | cst.IfExp | cst.Assert) and child is p.test:
+            return False
+        if isinstance(p, cst.For | cst.CompFor) and child is p.iter:
+            return False
+        if isinstance(p, cst.Call) and child is not p.func:
+            name = _callee_name(p.func)
+            if name is None or name in SHAPE_CALLEES or name in ("min", "max"):
+                return False
+            q = qual_of(ctx, p.func)
+            if q is None:
+                func = p.func
+                if not (isinstance(func, cst.Attribute) and array_valued(ctx, func.value)):
+                    return False
+            elif not q.startswith("jax."):
+                return False
+        if isinstance(p, cst.BaseSmallStatement | cst.BaseCompoundStatement):
+            return True
+        child = p
+    return True
+
+
+def uses_in_array_context(
+    ctx: RuleContext, tree: Tree, scope: cst.CSTNode, names: set[str]
+) -> bool:
+    """Every read of ``names`` inside ``scope`` stands where an array may stand."""
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name) and n.value in names:
+            parent = tree.up(n)
+            if isinstance(parent, cst.AssignTarget | cst.Param) or (
+                isinstance(parent, cst.Attribute) and parent.attr is n
+            ):
+                continue
+            if isinstance(parent, cst.Arg) and parent.keyword is n:
+                continue
+            if not array_context(ctx, tree, n):
+                return False
+            # a copy to another name carries the value out of sight
+            stmt = tree.statement(n)
+            if isinstance(stmt, cst.Assign) and n is stmt.value:
+                return False
+        stack.extend(n.children)
+    return True
+
+
+# ---------------------------------------------------------------------------------------- static
+def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix | None:
+    """A size that is a parameter of a function jitted in this file: add the parameter to the
+    jit's `static_argnames` (on the decorator or the `jax.jit(f, ...)` call)."""
+    fn = ctx.frame.fn
+    if fn is None or isinstance(fn.node, cst.Lambda):
+        return None
+    if isinstance(expr, cst.Tuple | cst.List):
+        parts = [e.value for e in expr.elements if ctx.value(e.value).traced]
+    else:
+        parts = [expr]
+    params = {p.name for p in fn.params if p.kind in ("pos", "kwonly")}
+    names: list[str] = []
+    site = None
+    for part in parts:
+        if not isinstance(part, cst.Name) or part.value not in params:
+            return None
+        reason = ctx.value(part).reason or ()
+        # (transform site, "`n` is argument k of fn()"): the value is the parameter itself
+        if len(reason) != 2 or not (
+            reason[1][0].startswith(f"`{part.value}` is argument ")
+            and reason[1][0].endswith(f" of {fn.name}()")
+        ):
+            return None
+        anchor = reason[0][1]
+        if anchor is None or anchor[0] is not ctx.frame.module:
+            return None
+        if site is not None and anchor[1] is not site:
+            return None
+        site = anchor[1]
+        if part.value not in names:
+            names.append(part.value)
+    if site is None:
+        return None
+    return _add_static(ctx, site, names)
+
+
+def _add_static(ctx: RuleContext, site: cst.CSTNode, names: list[str]) -> NodeFix | None:
+    def spelled(items: list[str]) -> str:
+        return "(" + ", ".join(f'"{n}"' for n in items) + ("," if len(items) == 1 else "") + ")"
+
+    message = (
+        f"make {', '.join(f'`{n}`' for n in names)} static (`static_argnames`): callers must "
+        "pass hashable Python values, and each new value recompiles"
+    )
+    if isinstance(site, cst.Name | cst.Attribute):  # @jax.jit
+        if qual_of(ctx, site) != "jax.jit":
+            return None
+        partial, imports = _partial(ctx)
+        text = f"{partial}({code(site)}, static_argnames={spelled(names)})"
+        return NodeFix("unsafe", message, ((site, text),), imports)
+    if not isinstance(site, cst.Call) or not site.args:
+        return None
+    q = qual_of(ctx, site.func)
+    if q in ("functools.partial", "builtins.partial"):  # @partial(jax.jit, ...)
+        first = site.args[0]
+        if first.keyword is not None or qual_of(ctx, first.value) != "jax.jit":
+            return None
+    elif q != "jax.jit":  # jax.jit(f, ...)
+        return None
+    for a in site.args:
+        if a.keyword is not None and a.keyword.value == "static_argnames":
+            old = _strings(a.value)
+            if old is None:
+                return None
+            return NodeFix("unsafe", message, ((a.value, spelled([*old, *names])),))
+    last = site.args[-1].value
+    return NodeFix("unsafe", message, ((last, f"{code(last)}, static_argnames={spelled(names)}"),))
+
+
+def _strings(node: cst.BaseExpression) -> list[str] | None:
+    """The names of a `static_argnames` literal: a string, or a tuple/list of strings."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return [value] if isinstance(value, str) else None
+    if isinstance(node, cst.Tuple | cst.List):
+        out = []
+        for e in node.elements:
+            if not isinstance(e.value, cst.SimpleString):
+                return None
+            value = e.value.evaluated_value
+            if not isinstance(value, str):
+                return None
+            out.append(value)
+        return out
+    return None
+
+
+def _partial(ctx: RuleContext) -> tuple[str, tuple[str, ...]]:
+    name, imports = ctx.alias("functools.partial")
+    if imports == ("import functools.partial",):  # no such module: import the function
+        module_frame = ctx.frame.module.frame
+        taken = module_frame is not None and "partial" in module_frame.env
+        return (
+            ("functools.partial", ("import functools",))
+            if taken
+            else (
+                "partial",
+                ("from functools import partial",),
+            )
+        )
+    return name, imports

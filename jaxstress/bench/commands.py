@@ -1,0 +1,317 @@
+"""``jaxstress bench`` and ``jaxstress profile show``: parsers and handlers.
+
+Registered in `jaxstress.cli` (``SUBCOMMANDS``). Values are validated here, after parsing, so
+bad input is one line on stderr and exit 2. Exit codes: 0 done (``--check``: passed), 1 the
+sweep failed (env check, tracer error, ``--check`` not met), 2 bad input, 130 interrupted
+(the profile of what was measured is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+SIZE_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+SIZE_UNITS.update({"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40})
+
+
+class BenchInputError(ValueError):
+    pass
+
+
+def _error(command: str, message: object) -> int:
+    text = " ".join(str(message).split())
+    print(f"jaxstress {command}: error: {text}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def parse_int_list(text: str, flag: str) -> tuple[int, ...]:
+    values = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        if not part.isdigit() or int(part) < 1:
+            raise BenchInputError(f"{flag} takes comma-separated positive integers, got {text!r}")
+        values.append(int(part))
+    return tuple(values)
+
+
+def parse_positive(text: str, flag: str) -> int:
+    values = parse_int_list(text, flag)
+    if len(values) != 1:
+        raise BenchInputError(f"{flag} takes one positive integer, got {text!r}")
+    return values[0]
+
+
+def parse_bytes(text: str, flag: str) -> int:
+    """``1000000``, ``512M``, ``2GiB``, ``1.5G`` (decimal k/M/G/T, binary Ki/Mi/Gi/Ti)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]i?)?b?\s*", text.lower())
+    if not match:
+        raise BenchInputError(f"{flag} takes a size in bytes (e.g. 512M, 2GiB), got {text!r}")
+    value = float(match.group(1)) * SIZE_UNITS[match.group(2) or ""]
+    if value < 1:
+        raise BenchInputError(f"{flag} must be at least 1 byte, got {text!r}")
+    return int(value)
+
+
+def parse_devices(text: str) -> str | int:
+    if text == "all":
+        return "all"
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise BenchInputError(f"--devices takes 'all' or a positive integer, got {text!r}")
+
+
+def add_bench_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="stress sweep: PPO throughput over num_envs x minibatches; writes a profile",
+        description=(
+            "Run a short real PPO training per grid point (each in its own process), measuring "
+            "compile and run time apart, env steps/s, updates/s, device utilisation and peak "
+            "memory; OOM is recorded and the sweep goes on. Writes profiles/<device>.json "
+            "(read by 'jaxstress train --profile auto') and a PNG plot."
+        ),
+    )
+    parser.add_argument("--env", choices=("phase1", "dummy"), default="phase1")
+    parser.add_argument(
+        "--env-module",
+        metavar="PATH",
+        help="a Python file with another env (make_env(), or a class with reset/step)",
+    )
+    parser.add_argument("--num-envs", metavar="N,N,...", help="default 256,1024,4096,16384")
+    parser.add_argument("--minibatches", metavar="N,N,...", help="default 4,8")
+    parser.add_argument("--num-steps", metavar="N[,N...]", help="rollout length(s), default 128")
+    parser.add_argument("--updates", metavar="N", help="PPO updates per timed run (50)")
+    parser.add_argument("--repeats", metavar="N", help="timed runs per point (3)")
+    parser.add_argument("--data", metavar="PATH", help="CSV/Parquet OHLCV bars")
+    parser.add_argument("--config", metavar="FILE", help="other PPO/env settings (as train)")
+    parser.add_argument("--out", metavar="DIR", default="profiles", help="(profiles)")
+    parser.add_argument("--devices", metavar="all|N", default="all")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small grid (num_envs 16,64,256 x minibatches 2,4, 32 steps, 5 updates)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run the sweep 3 times; exit 1 unless all complete cleanly",
+    )
+    parser.add_argument(
+        "--min-util",
+        metavar="PCT",
+        default="70",
+        help="--check: utilisation the recommended point must reach (NVML only; 70)",
+    )
+    parser.add_argument(
+        "--mem-limit",
+        metavar="BYTES",
+        help="skip points whose predicted peak exceeds this (default: the device's memory)",
+    )
+    parser.add_argument(
+        "--point-rlimit",
+        metavar="BYTES",
+        help="cap the address space each point may add after compiling (forces real OOMs)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="persistent XLA compilation cache ($JAX_COMPILATION_CACHE_DIR or "
+        "~/.cache/jaxstress/xla; 'none' disables)",
+    )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="multi-host: jax.distributed.initialize() in every point (run on every host)",
+    )
+    parser.add_argument("--point-timeout", metavar="SECONDS", help="kill a point after this")
+    parser.add_argument(
+        "--no-traffic",
+        action="store_true",
+        help="skip the bytes-per-update estimate (two extra compiles per point) and so the "
+        "bandwidth bound",
+    )
+    parser.add_argument("--seed", metavar="N", default="0")
+    parser.set_defaults(handler=cmd_bench)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from jaxstress.bench.sweep import DEFAULTS, QUICK, SweepSettings, default_cache_dir
+
+    base = QUICK if args.quick else DEFAULTS
+    values: dict[str, Any] = {
+        "num_envs": parse_int_list(args.num_envs, "--num-envs")
+        if args.num_envs
+        else base["num_envs"],
+        "minibatches": parse_int_list(args.minibatches, "--minibatches")
+        if args.minibatches
+        else base["minibatches"],
+        "num_steps": parse_int_list(args.num_steps, "--num-steps")
+        if args.num_steps
+        else base["num_steps"],
+        "updates": parse_positive(args.updates, "--updates") if args.updates else base["updates"],
+        "repeats": parse_positive(args.repeats, "--repeats") if args.repeats else base["repeats"],
+    }
+    if args.env_module and not Path(args.env_module).is_file():
+        raise BenchInputError(f"--env-module {args.env_module}: no such file")
+    if args.data and not Path(args.data).is_file():
+        raise BenchInputError(f"--data {args.data}: no such file")
+    config: dict[str, Any] = {}
+    if args.config:
+        from jaxstress.training import load_config_file
+
+        config = load_config_file(args.config)
+        for key in ("num_envs", "num_minibatches", "num_steps", "total_timesteps"):
+            config.pop(key, None)
+            if isinstance(config.get("ppo"), dict):
+                config["ppo"].pop(key, None)
+        from jaxstress.training import TrainSettings
+
+        TrainSettings().merged(config)  # validates (ConfigError: one line, exit 2)
+    cache = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    seed = args.seed.strip()
+    if not seed.isdigit():
+        raise BenchInputError(f"--seed takes a non-negative integer, got {args.seed!r}")
+    timeout = None
+    if args.point_timeout:
+        try:
+            timeout = float(args.point_timeout)
+        except ValueError:
+            timeout = -1.0
+        if not timeout > 0:
+            raise BenchInputError(f"--point-timeout takes seconds > 0, got {args.point_timeout!r}")
+    return SweepSettings(
+        env=args.env,
+        env_module=args.env_module,
+        data=args.data,
+        config=config,
+        out=args.out,
+        devices=parse_devices(args.devices),
+        mem_limit=parse_bytes(args.mem_limit, "--mem-limit") if args.mem_limit else None,
+        point_rlimit=parse_bytes(args.point_rlimit, "--point-rlimit")
+        if args.point_rlimit
+        else None,
+        cache_dir=None if cache.lower() == "none" else cache,
+        distributed=args.distributed,
+        point_timeout=timeout,
+        seed=int(seed),
+        traffic=not args.no_traffic,
+        **values,
+    )
+
+
+def _min_util(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise BenchInputError(f"--min-util takes a percentage in [0, 100], got {text!r}")
+    return value
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from jaxstress.ppo.config import ConfigError
+
+    try:
+        settings = _settings(args)
+        min_util = _min_util(args.min_util)
+    except (BenchInputError, ConfigError, OSError) as exc:
+        return _error("bench", exc)
+    from jaxstress.bench.sweep import BenchFailure, BenchUsageError, run_check, run_sweep
+
+    console = Console()
+    command = sys.argv[2:] if len(sys.argv) > 2 and sys.argv[1] == "bench" else []
+    try:
+        if args.check:
+            passed, verdict = run_check(settings, min_util, console, command)
+            if not passed:
+                print(f"jaxstress bench --check: failed: {verdict}", file=sys.stderr)
+                return EXIT_FAIL
+            console.print(f"[bold green]jaxstress bench --check: {verdict}[/]")
+            return EXIT_OK
+        result = run_sweep(settings, console, command)
+    except BenchUsageError as exc:
+        return _error("bench", exc)
+    except BenchFailure as exc:
+        print(f"jaxstress bench: failed: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print("jaxstress bench: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if result.interrupted:
+        print(
+            f"jaxstress bench: interrupted; partial profile written to {result.path}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    failed = [p for p in result.profile["points"] if p.get("outcome") == "error"]
+    if failed and not any(p.get("outcome") == "ok" for p in result.profile["points"]):
+        print(
+            f"jaxstress bench: failed: every point failed; first: {failed[0].get('message')}",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def add_profile_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "profile",
+        help="show a hardware profile written by 'jaxstress bench'",
+        description="Hardware profiles written by 'jaxstress bench'.",
+    )
+    actions = parser.add_subparsers(dest="profile_command", metavar="ACTION")
+    show = actions.add_parser("show", help="print a profile (default: this device's)")
+    show.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="profile JSON (default: the newest profile for this device in profiles/)",
+    )
+    show.add_argument("--dir", default="profiles", help="where to look without PATH (profiles)")
+    show.add_argument("--json", action="store_true", help="print the raw JSON")
+    show.set_defaults(handler=cmd_profile_show)
+    parser.set_defaults(handler=_profile_usage)
+
+
+def _profile_usage(args: argparse.Namespace) -> int:
+    return _error("profile", "missing action; use 'jaxstress profile show [PATH]'")
+
+
+def cmd_profile_show(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+
+    from jaxstress.bench.profile import ProfileError, find_profile, read_profile
+
+    try:
+        if args.path:
+            path = Path(args.path)
+        else:
+            import jax
+
+            kind = jax.devices()[0].device_kind
+            found = find_profile(kind, args.dir)
+            if found is None:
+                raise ProfileError(
+                    f"no profile for device kind {kind!r} in {args.dir}/; run 'jaxstress bench'"
+                )
+            path = found
+        profile = read_profile(path)
+    except ProfileError as exc:
+        return _error("profile", exc)
+    if args.json:
+        print(json.dumps(profile, indent=2))
+        return EXIT_OK
+    from jaxstress.bench.table import print_profile
+
+    print_profile(profile, Console(), path)
+    return EXIT_OK
