@@ -75,11 +75,28 @@ def machine_lines(argv: list[str]) -> list[str]:
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}; JAX backend `{jax.default_backend()}`, "
-        f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}",
+        f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}, {len(jax.devices())} XLA device(s)",
         f"- load average at start (1/5/15 min): {', '.join(f'{x:.2f}' for x in load)} "
         "(other jobs share these cores)",
         f"- versions: {vers}",
     ]
+
+
+def set_host_devices(n: int) -> None:
+    """Split the CPU into ``n`` XLA host devices; must run before JAX initialises its backend."""
+    if n > 1:
+        flag = f"--xla_force_host_platform_device_count={n}"
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+
+
+def shard_batch(tree: Any, replicated: Any) -> tuple[Any, Any]:
+    """``tree`` split over all local devices on its leading axis, ``replicated`` copied to all."""
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.array(jax.devices()), ("data",))
+    batch = jax.device_put(tree, NamedSharding(mesh, PartitionSpec("data")))
+    rep = jax.device_put(replicated, NamedSharding(mesh, PartitionSpec()))
+    return batch, rep
 
 
 class Timed:
@@ -274,30 +291,38 @@ def bench_jax(
     key = jax.random.PRNGKey(0)
     for n in num_envs_list:
         steps = int(min(4096, max(32, target_steps // n)))
-        variants: dict[str, tuple[StepFn, Any, Any, int]] = {}
+        variants: dict[str, tuple[StepFn, Any, Any, Any, bool]] = {}
         for name, (env, params, data) in envs.items():
-            variants[name] = (env_step(env, params), env, params, data)
-        if profile and n == max(num_envs_list):
+            variants[name] = (env_step(env, params), env, params, data, False)
+        ndev = len(jax.devices())
+        if ndev > 1 and n % ndev == 0 and n >= 1024:
+            for name in ("phase1", "gymnax CartPole-v1"):
+                if name in envs:
+                    env, params, data = envs[name]
+                    label = f"{name}, sharded over {ndev} CPU devices"
+                    variants[label] = (env_step(env, params), env, params, data, True)
+        if profile and n in (min(num_envs_list), max(num_envs_list)):
             env, params, data = envs["phase1"]
             for pname, fn in phase1_probes(env, params).items():
-                variants[f"phase1 probe: {pname}"] = (fn, env, params, data)
+                variants[f"phase1 probe: {pname}"] = (fn, env, params, data, False)
         calls: dict[str, Callable[[], Any]] = {}
         compile_s: dict[str, float] = {}
-        for name, (fn, env, params, data) in variants.items():
+        for name, (fn, env, params, data, sharded) in variants.items():
             reset = jax.jit(jax.vmap(env.reset, in_axes=(0, None, None)))
             _, state = reset(jax.random.split(key, n), params, data)
             if name.endswith("harness only (no env)"):
                 state = jnp.zeros((n,), jnp.int32)
             # the initial observation in the variant's own shape: one step from the reset state
             first = jax.jit(jax.vmap(lambda k, s, a, d, f=fn: f(k, s, a, d), (0, 0, 0, None)))
-            obs, state, _ = first(
-                jax.random.split(key, n), state, jnp.zeros((n,), jnp.int32), data
-            )
+            obs, state, _ = first(jax.random.split(key, n), state, jnp.zeros((n,), jnp.int32), data)
             run = jax.jit(rollout_fn(fn, n, steps, env.num_actions))
+            run_key = key
+            if sharded:
+                (state, obs), (data, run_key) = shard_batch((state, obs), (data, key))
             t0 = time.perf_counter()
-            compiled = run.lower(state, obs, key, data).compile()
+            compiled = run.lower(state, obs, run_key, data).compile()
             compile_s[name] = time.perf_counter() - t0
-            calls[name] = lambda c=compiled, s=state, o=obs, d=data: c(s, o, key, d)
+            calls[name] = lambda c=compiled, s=state, o=obs, d=data, k=run_key: c(s, o, k, d)
         timed = interleaved(calls, repeats)
         for name, t in timed.items():
             rates = [n * steps / w for w in t.wall]
@@ -346,7 +371,9 @@ def bench_reference(repeats: int) -> dict[str, float]:
             actions = rng.integers(0, 3, size=(steps, num_envs)).tolist()
             for t in range(steps):
                 for i in range(num_envs):
-                    _, states[i], _, done, _ = env.step(keys[k % len(keys)], states[i], actions[t][i])
+                    _, states[i], _, done, _ = env.step(
+                        keys[k % len(keys)], states[i], actions[t][i]
+                    )
                     k += done
             counter[0] = k
 
@@ -371,7 +398,7 @@ def bench_original(steps: int = 300) -> dict[str, Any]:
     env = original.FuturesEnvPhase1(data, window=16)
     params = original.EnvParams()
     out: dict[str, Any] = {}
-    obs, state = env.reset(jax.random.PRNGKey(0), params)
+    _, state = env.reset(jax.random.PRNGKey(0), params)
     for name, fn, args in (
         ("reset", env.reset, (jax.random.PRNGKey(0), params)),
         ("step", env.step, (state, 1, params)),
@@ -387,10 +414,10 @@ def bench_original(steps: int = 300) -> dict[str, Any]:
     for _ in range(3):
         t0 = time.perf_counter()
         for _ in range(steps):
-            obs, state, _, done, _ = env.step(state, int(rng.integers(3)), params)
+            _, state, _, done, _ = env.step(state, int(rng.integers(3)), params)
             if done:
                 key, sub = jax.random.split(key)
-                obs, state = env.reset(sub, params)
+                _, state = env.reset(sub, params)
         rates.append(steps / (time.perf_counter() - t0))
     out["eager steps/s"] = statistics.median(rates)
     return out
@@ -406,12 +433,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-profile", action="store_true", help="skip the phase-1 cost probes")
     ap.add_argument("--no-reference", action="store_true", help="skip NumPy and the original")
+    ap.add_argument(
+        "--host-devices",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="XLA CPU host devices (default: one per core); adds sharded rows at >= 1024 envs, "
+        "every other row runs on device 0 only",
+    )
     ap.add_argument("--out", type=Path, help="also write the markdown report here")
     args = ap.parse_args(argv)
+    set_host_devices(args.host_devices)
     num_envs = [int(x) for x in args.num_envs.split(",")]
 
     lines = ["### Env steps per second", "", *machine_lines(sys.argv), ""]
-    rows, probe_rows, med = bench_jax(num_envs, args.repeats, args.target_steps, not args.no_profile)
+    rows, probe_rows, med = bench_jax(
+        num_envs, args.repeats, args.target_steps, not args.no_profile
+    )
     header = [
         "env",
         "num_envs",
@@ -433,14 +470,18 @@ def main(argv: list[str] | None = None) -> int:
     if ("phase1", big) in med:
         rate = med[("phase1", big)]
         verdict = "reached" if rate >= 1e6 else "NOT reached"
-        lines += [f"Goal >= 1M phase-1 steps/s at {big} envs: **{verdict}** ({fmt_rate(rate)}/s).", ""]
+        lines += [
+            f"Goal >= 1M phase-1 steps/s at {big} envs: **{verdict}** ({fmt_rate(rate)}/s).",
+            "",
+        ]
         for other in ("dummy", "gymnax CartPole-v1"):
             if (other, big) in med:
                 lines.append(f"- phase1 / {other} at {big} envs: {rate / med[(other, big)]:.2f}x")
         lines.append("")
     if probe_rows:
         lines += [
-            f"Phase-1 cost probes at {big} envs (each leaves one piece of the step out):",
+            "Phase-1 cost probes at the smallest and largest num_envs (each leaves one piece of "
+            "the step out; compare with the `phase1` row at the same num_envs):",
             "",
             *md_table(header, probe_rows),
             "",

@@ -191,7 +191,8 @@ def _fix_group(
     )
     outcome.warnings += [r.describe() for r in run.rejected]
     outcome.warnings += [
-        f"{path}: the fixes did not settle within {MAX_ROUNDS} rounds (run --fix again to see)"
+        f"{path}: the fixes did not settle (stopped after {min(run.rounds, MAX_ROUNDS)} rounds); "
+        "what they left is kept"
         for path in run.unsettled
     ]
     where = {m.display: m.path for m in members}
@@ -268,8 +269,9 @@ def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable:
     if not left and not outcome.fixed and not unreadable:
         console.print("All checks passed!")
         return
-    total = plural(left + outcome.fixed, "finding")
-    console.print(f"Found {total} ({outcome.fixed} fixed, {left} remaining).")
+    if left or outcome.fixed:
+        total = plural(left + outcome.fixed, "finding")
+        console.print(f"Found {total} ({outcome.fixed} fixed, {left} remaining).")
     _, unsafe = fix_counts(outcome.findings)
     if unsafe and not args.unsafe_fixes:
         console.print(f"{plural(unsafe, 'more finding')} fixable with --fix --unsafe-fixes.")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -406,3 +408,27 @@ def test_write_is_atomic_replace(cwd: Path) -> None:
     assert target.read_text() == "x = 2\n"
     assert target.stat().st_ino != inode  # a new file renamed over the old one
     assert [p.name for p in cwd.iterdir()] == ["m.py"]
+
+
+def test_diff_applies_with_git_apply_and_equals_fix(cwd: Path, capsys: Capsys) -> None:
+    """The diff is a real patch (CRLF lines and a last line without a line break included)."""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("needs git")
+    sources = {
+        "m.py": NEEDS_IMPORT,
+        "crlf.py": HAZARD.replace("\n", "\r\n"),
+        "nonl.py": HAZARD.rstrip("\n"),
+    }
+    for name, text in sources.items():
+        (cwd / name).write_bytes(text.encode())
+    code, patch, _ = run(capsys, "--diff", "--no-cache", *sources)
+    assert code == 1 and "\\ No newline at end of file\n" in patch
+    (cwd / "fix.patch").write_bytes(patch.encode())
+    subprocess.run([git, "apply", "-p0", "fix.patch"], cwd=cwd, check=True, capture_output=True)
+    by_patch = {name: (cwd / name).read_bytes() for name in sources}
+    for name, text in sources.items():
+        (cwd / name).write_bytes(text.encode())
+    assert run(capsys, "--fix", "--no-cache", *sources)[0] == 1
+    assert by_patch == {name: (cwd / name).read_bytes() for name in sources}
+    assert by_patch["crlf.py"].count(b"\r\n") == HAZARD.count("\n")

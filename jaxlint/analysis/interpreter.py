@@ -9,6 +9,7 @@ free, context-sensitive summary). Rule hooks run on every node evaluated under a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -120,6 +121,7 @@ class Interpreter:
         self.pending_untraced: list[FuncRef] = []
         self.sites: list[tuple[TransformedRef, Reason | None, bool, bool]] = []
         self.later_sites: list[tuple[TransformedRef, Reason | None, bool, bool]] = []
+        self.main_blocks: list[tuple[Frame, cst.If]] = []
         self.functions: dict[int, FunctionInfo] = {}
         self.classes: dict[int, ClassInfo] = {}
         self.frame: Frame = None  # type: ignore[assignment]
@@ -283,6 +285,14 @@ class Interpreter:
         if isinstance(stmt, cst.SimpleStatementLine | cst.SimpleStatementSuite):
             for small in stmt.body:
                 self.exec_small(small)
+        elif (
+            isinstance(stmt, cst.If)
+            and f.fn is None
+            and f.cls is None
+            and _is_main_guard(stmt.test)
+        ):
+            # `if __name__ == "__main__":` runs after every import and class is known
+            self.main_blocks.append((f, stmt))
         elif isinstance(stmt, cst.If):
             self.ev(stmt.test)
             self.hook("If", stmt)
@@ -523,6 +533,8 @@ class Interpreter:
                 me = f.lookup("self")
                 cls = me.ref if me is not None and me.kind is Kind.OBJECT else None
                 self.project.record_attr(cls, target.attr.value, v)
+                if cls is not None and isinstance(value_node, cst.Call):
+                    cls.call_assigned.add(target.attr.value)
                 f.env[f"self.{target.attr.value}"] = v
         elif isinstance(target, cst.Subscript):
             self.ev(target)
@@ -718,6 +730,12 @@ class Interpreter:
         finally:
             f.env = saved
 
+    def leaf_of(self, tree: Value) -> Value:
+        """A leaf of a pytree: arrays where the tree is traced, else a static Python value."""
+        if not tree.traced:
+            return STATIC
+        return Value(tree.reason, Kind.DEVICE)
+
     def element(self, v: Value, node: cst.CSTNode | None) -> Value:
         """The value of one element when iterating or unpacking ``v``."""
         if v.elem is not None:
@@ -848,7 +866,12 @@ class Interpreter:
                 bound = () if m.is_static else (base,)
                 attr_v = info.lookup_attr(name)
                 if attr_v is not None and attr_v.kind is Kind.TRANSFORMED:
-                    return attr_v
+                    # a decorated method read from an instance: the instance is its first argument
+                    t: TransformedRef = attr_v.ref
+                    target = FuncRef(
+                        t.target.fn, t.target.closure, bound + t.target.bound, t.target.bound_kw
+                    )
+                    return Value(kind=Kind.TRANSFORMED, ref=dataclasses.replace(t, target=target))
                 return Value(kind=Kind.FUNC, ref=FuncRef(m, None, bound))
             if info.is_static_field(name) or info.is_linen:
                 return self.project.static_attr_value(info, name)
@@ -862,6 +885,12 @@ class Interpreter:
                         _annotation_kind(ann) in (Kind.SCALAR, Kind.STR)
                         or "Callable" in ann
                         or info.assigned_kinds.get(name) in _PYTHON_KINDS
+                        # nnx: Variables and sub-modules come from calls; the rest is static
+                        or (
+                            info.is_nnx
+                            and name in info.assigned_kinds
+                            and name not in info.call_assigned
+                        )
                     )
                 ):
                     return STATIC
@@ -1095,7 +1124,7 @@ class Interpreter:
                             ),
                         )  # type: ignore[arg-type]
                     )
-            if transformed is not None and got is not None:
+            if transformed is not None and got is not None and got[1] is not None:
                 v = self.transformed_param(transformed, fn, i, p, v)
             if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN, Kind.DEVICE):
                 v = self.annotated(p, v)
@@ -1393,6 +1422,10 @@ class Interpreter:
                 if got is None and p.default is not None:
                     # Unpassed defaults are filled in by Python inside the trace: static.
                     pass
+                elif got is not None and got[1] is None:
+                    # bound by partial() or as the instance of a bound method: not an argument
+                    # the transform receives, so traced only if it already was
+                    pass
                 elif got is None and p.kind in ("vararg", "varkw"):
                     r = extend(
                         self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)
@@ -1411,6 +1444,8 @@ class Interpreter:
         self.frame = saved
 
     def run_untraced(self) -> None:
+        # Initialisers first: what they assign to self decides what the other methods read.
+        self.pending_untraced.sort(key=lambda r: r.fn.name not in _INITIALISERS)
         while self.pending_untraced:
             ref = self.pending_untraced.pop(0)
             key = (id(ref.fn.node), id(ref.closure))
@@ -1422,6 +1457,12 @@ class Interpreter:
             frame = Frame(fn.module, None, None)
             with self.in_frame(frame):
                 self.evaluate(fn, ref.closure, env, None, False, False)
+
+    def run_main_blocks(self) -> None:
+        while self.main_blocks:
+            frame, stmt = self.main_blocks.pop(0)
+            with self.in_frame(frame):
+                self.exec_block(_body(stmt.body))
 
     # ------------------------------------------------------------------ external calls
     def call_external(self, qual: str, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
@@ -1477,6 +1518,8 @@ class Interpreter:
             return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
         reason = first_reason(*(v for v, _ in args))
         if qual.startswith("numpy."):
+            if qual in ("numpy.shape", "numpy.ndim", "numpy.size"):
+                return Value(kind=Kind.TUPLE) if qual == "numpy.shape" else SCALAR
             if reason is not None:
                 return Value(reason, Kind.DEVICE)
             if qual.rsplit(".", 1)[-1] in K.NUMPY_NON_CONVERTING:
@@ -1493,8 +1536,10 @@ class Interpreter:
             self.project.record_class(args[0][0].ref)
             return args[0][0]
         if qual in K.PYTREE_REGISTRATIONS and args and args[0][0].kind is Kind.CLASS:
-            args[0][0].ref.is_pytree = True
-            self.project.record_class(args[0][0].ref)
+            info = args[0][0].ref
+            info.is_pytree = True
+            self.registered_static_fields(info, qual, args)
+            self.project.record_class(info)
             return args[0][0]
         if qual in K.TREE_STATIC or qual in K.JNP_STATIC:
             return STATIC
@@ -1512,14 +1557,15 @@ class Interpreter:
             )
         ):
             fvs = [v for v, _ in args[:1] if v.kind is Kind.FUNC]
-            others = [v for v, _ in args[1:]]
-            elem = Value(
-                first_reason(*others), Kind.DEVICE if first_reason(*others) else Kind.UNKNOWN
-            )
+            trees = [(v, a) for v, a in args[1:] if a.keyword is None]
             for fv in fvs:
-                fake = [(elem, a) for _, a in args[1:] if a.keyword is None]
-                self.call_function(fv.ref, fake, node)
-            return Value(first_reason(*others), Kind.UNKNOWN)
+                # the callback gets one leaf of each tree: traced only where that tree is
+                leaves = [(self.leaf_of(v), a) for v, a in trees]
+                if qual.endswith("with_path"):
+                    leaves = [(STATIC, trees[0][1]), *leaves] if trees else leaves
+                self.call_function(fv.ref, leaves, node)
+            r = first_reason(*(v for v, _ in trees))
+            return Value(r, Kind.UNKNOWN)
         is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")
         # a function argument passed to an unknown higher-order function: called with the other args
         for v, _a in args:
@@ -1552,10 +1598,33 @@ class Interpreter:
             )
             if qual.endswith((".shape", ".ndim")):
                 return STATIC
-            return Value(reason, kind, boolean)
+            return Value(reason, kind, boolean, ref=("call", qual))
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
+
+    def registered_static_fields(
+        self, info: ClassInfo, qual: str, args: list[tuple[Value, cst.Arg]]
+    ) -> None:
+        """Fields a registration keeps out of the leaves: ``meta_fields=`` of register_dataclass,
+        or what the flatten function returns as auxiliary data instead of children."""
+        for _, a in args:
+            if a.keyword is not None and a.keyword.value == "meta_fields":
+                info.static_fields.update(_str_literals(a.value))
+        flatten = (
+            args[1][1].value if len(args) > 1 and qual.endswith("register_pytree_node") else None
+        )
+        if isinstance(flatten, cst.Lambda):
+            body = flatten.body
+            if isinstance(body, cst.Tuple) and body.elements:
+                children = body.elements[0].value
+                if isinstance(children, cst.Tuple | cst.List):
+                    leaves = {
+                        e.value.attr.value
+                        for e in children.elements
+                        if isinstance(e.value, cst.Attribute)
+                    }
+                    info.static_fields.update(set(info.fields) - leaves)
 
     def function_args(
         self, spec: K.TransformSpec, args: list[tuple[Value, cst.Arg]]
@@ -1731,6 +1800,19 @@ def _body(suite: Any) -> Sequence[cst.CSTNode]:
     if isinstance(suite, cst.SimpleStatementSuite):
         return (suite,)
     return suite.body
+
+
+_INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and test.left.value == "__name__"
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+    )
 
 
 def _bool_literals(node: cst.CSTNode) -> bool:

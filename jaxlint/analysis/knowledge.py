@@ -63,7 +63,6 @@ TRANSFORMS: dict[str, TransformSpec] = _specs(
     TransformSpec("jax.experimental.pjit.pjit", **_JIT),
     TransformSpec("jax.lax.scan", fn_kwargs=("f",)),
     TransformSpec("jax.lax.map", fn_kwargs=("f",)),
-    TransformSpec("jax.lax.associative_scan", fn_kwargs=("fn",)),
     TransformSpec("jax.lax.fori_loop", fn_args=(2,), fn_kwargs=("body_fun",)),
     TransformSpec("jax.lax.while_loop", fn_args=(0, 1), fn_kwargs=("cond_fun", "body_fun")),
     TransformSpec("jax.lax.cond", fn_args=(1, 2), fn_kwargs=("true_fun", "false_fun")),

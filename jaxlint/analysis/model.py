@@ -66,6 +66,8 @@ class ClassInfo:
     static_fields: set[str] = field(default_factory=set)
     # Kinds of what methods assign to self.<name> (None when they disagree).
     assigned_kinds: dict[str, Kind | None] = field(default_factory=dict)
+    # Attributes assigned the result of a call (nnx Variables and sub-modules are).
+    call_assigned: set[str] = field(default_factory=set)
     is_linen: bool = False
     # Registered with JAX as a pytree (flax struct, NamedTuple, chex/registered dataclass, equinox
     # Module): its non-static fields are leaves. Other objects cannot hold tracers across a jit.

@@ -186,6 +186,7 @@ class Project:
         for mod in modules:
             interp.load_module(mod)
         interp.run_untraced()
+        interp.run_main_blocks()
         interp.run_sites()
         # Sites found while tracing can add untraced work (nested defs); run both to a fixed point.
         while interp.pending_untraced or interp.sites or interp.later_sites:

@@ -300,7 +300,12 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     idx, _ = index_values(node)
     for expr in idx:
         v = ctx.value(expr)
-        if v.traced and v.kind is Kind.DEVICE and (v.boolean or _named_like_mask(expr)):
+        produced_by_jax = isinstance(v.ref, tuple) and v.ref[:1] == ("call",)
+        if (
+            v.traced
+            and v.kind is Kind.DEVICE
+            and (v.boolean or (not produced_by_jax and _named_like_mask(expr)))
+        ):
             ctx.report(
                 RULE,
                 node,

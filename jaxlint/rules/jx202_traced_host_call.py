@@ -398,7 +398,6 @@ NUMPY_TWINS = frozenset(
         "ceil",
         "trunc",
         "rint",
-        "fix",
         "isnan",
         "isinf",
         "isfinite",

@@ -528,6 +528,8 @@ class _Select:
         tree = any(maybe_pytree(ctx, n if n is not None else cst.Name(text)) for text, n in vals)
         out = vals[-1][0]
         for cond, (text, _) in zip(reversed(self.conds), reversed(vals[:-1]), strict=True):
+            if text == out:
+                continue  # where(c, a, a) is a
             c = bare(cond)
             self.uses += 1
             if tree:

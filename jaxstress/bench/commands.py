@@ -143,22 +143,19 @@ def _settings(args: argparse.Namespace) -> Any:
     from jaxstress.bench.sweep import DEFAULTS, QUICK, SweepSettings, default_cache_dir
 
     base = QUICK if args.quick else DEFAULTS
-    values: dict[str, Any] = {
-        "num_envs": parse_int_list(args.num_envs, "--num-envs")
-        if args.num_envs
-        else base["num_envs"],
-        "minibatches": parse_int_list(args.minibatches, "--minibatches")
-        if args.minibatches
-        else base["minibatches"],
-        "num_steps": parse_int_list(args.num_steps, "--num-steps")
-        if args.num_steps
-        else base["num_steps"],
-        "updates": parse_positive(args.updates, "--updates") if args.updates else base["updates"],
-        "repeats": parse_positive(args.repeats, "--repeats") if args.repeats else base["repeats"],
-    }
-    if args.env_module and not Path(args.env_module).is_file():
+    values: dict[str, Any] = {}
+    for key, flag, parse in (
+        ("num_envs", "--num-envs", parse_int_list),
+        ("minibatches", "--minibatches", parse_int_list),
+        ("num_steps", "--num-steps", parse_int_list),
+        ("updates", "--updates", parse_positive),
+        ("repeats", "--repeats", parse_positive),
+    ):
+        text = getattr(args, key)
+        values[key] = base[key] if text is None else parse(text, flag)
+    if args.env_module is not None and not Path(args.env_module).is_file():
         raise BenchInputError(f"--env-module {args.env_module}: no such file")
-    if args.data and not Path(args.data).is_file():
+    if args.data is not None and not Path(args.data).is_file():
         raise BenchInputError(f"--data {args.data}: no such file")
     config: dict[str, Any] = {}
     if args.config:
@@ -177,7 +174,7 @@ def _settings(args: argparse.Namespace) -> Any:
     if not seed.isdigit():
         raise BenchInputError(f"--seed takes a non-negative integer, got {args.seed!r}")
     timeout = None
-    if args.point_timeout:
+    if args.point_timeout is not None:
         try:
             timeout = float(args.point_timeout)
         except ValueError:
@@ -191,9 +188,11 @@ def _settings(args: argparse.Namespace) -> Any:
         config=config,
         out=args.out,
         devices=parse_devices(args.devices),
-        mem_limit=parse_bytes(args.mem_limit, "--mem-limit") if args.mem_limit else None,
+        mem_limit=parse_bytes(args.mem_limit, "--mem-limit")
+        if args.mem_limit is not None
+        else None,
         point_rlimit=parse_bytes(args.point_rlimit, "--point-rlimit")
-        if args.point_rlimit
+        if args.point_rlimit is not None
         else None,
         cache_dir=None if cache.lower() == "none" else cache,
         distributed=args.distributed,
