@@ -24,12 +24,16 @@ SMALL = "update_epochs = 1\nhidden_sizes = [16]\ndummy_episode_length = 8\n"
 TINY = ("--env", "dummy", "--config", "small.toml", "--num-steps", "16", "--updates", "2",
         "--repeats", "1", "--minibatches", "2", "--no-traffic")  # fmt: skip
 
+BIG = 2**20
+
 pytestmark = pytest.mark.slow
 
 
 def _env() -> dict[str, str]:
     pythonpath = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": pythonpath, "JAX_PLATFORMS": "cpu"}
+    # cache every program (init, env check), not only those that take over a second
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     env.pop("XLA_FLAGS", None)
     return env
 
@@ -58,36 +62,37 @@ def by_envs(profile: dict) -> dict[int, dict]:
 
 def test_real_oom_is_recorded_and_larger_envs_on_the_axis_are_skipped(work: Path) -> None:
     # After compiling, each point may add only 16 MiB of address space (RLIMIT_AS): 8 envs fit,
-    # 16384 envs need ~60 MB of rollout buffers, so XLA's allocation really fails.
-    proc = bench(work, *TINY, "--num-envs", "8,16384,65536", "--point-rlimit", "16Mi",
+    # 2**20 envs need GBs of rollout buffers, so XLA's allocation really fails.
+    proc = bench(work, *TINY, "--num-envs", f"8,{BIG},{2 * BIG}", "--point-rlimit", "16Mi",
                  "--out", "oom")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     profile = json.loads((work / "oom" / "cpu.json").read_text())
     points = by_envs(profile)
     assert points[8]["outcome"] == "ok" and points[8]["recompiles"] == 0
-    assert points[16384]["outcome"] == "oom"
-    assert "RESOURCE_EXHAUSTED" in points[16384]["message"]
-    assert points[65536]["outcome"] == "skipped"
-    assert "known OOM" in points[65536]["reason"]
+    assert points[BIG]["outcome"] == "oom"
+    assert "RESOURCE_EXHAUSTED" in points[BIG]["message"]
+    assert points[2 * BIG]["outcome"] == "skipped"
+    assert "known OOM" in points[2 * BIG]["reason"]
     assert profile["recommended"]["num_envs"] == 8
     assert not (work / "oom" / "cpu.json.partial").exists()
     assert "oom" in proc.stdout and "recommended: num_envs=8" in proc.stdout
 
 
 def test_points_predicted_over_the_memory_limit_are_skipped_without_running(work: Path) -> None:
-    # Same shapes as above (compile-cache hits). 16384 envs are predicted at ~30 MB > 4 MB.
-    proc = bench(work, *TINY, "--num-envs", "8,16384,65536", "--mem-limit", "4M", "--out", "pred")
+    # Same shapes as above (compile-cache hits); 2**20 envs are predicted at GBs > 4 MB.
+    proc = bench(work, *TINY, "--num-envs", f"8,{BIG},{2 * BIG}", "--mem-limit", "4M",
+                 "--out", "pred")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     profile = json.loads((work / "pred" / "cpu.json").read_text())
     points = by_envs(profile)
     assert profile["memory_limit_source"] == "--mem-limit"
-    small, big = points[8], points[16384]
+    small, big = points[8], points[BIG]
     assert small["outcome"] == "ok"
     assert small["memory"]["predicted"]["peak_bytes"] < 4_000_000
     assert big["outcome"] == "skipped" and "predicted peak" in big["reason"]
     assert big["memory"]["predicted"]["peak_bytes"] > 4_000_000
     assert "run_s" not in big and "steps_per_sec" not in big  # never ran
-    assert points[65536]["outcome"] == "skipped" and "known OOM" in points[65536]["reason"]
+    assert points[2 * BIG]["outcome"] == "skipped" and "known OOM" in points[2 * BIG]["reason"]
     # predicted vs measured, side by side in the profile
     assert (
         small["memory"]["measured"]["bytes"] > 0 and "RSS" in small["memory"]["measured"]["source"]
@@ -125,15 +130,20 @@ def test_ctrl_c_writes_the_partial_profile(work: Path) -> None:
     assert not partial.exists()
 
 
-def test_four_forced_cpu_devices_give_the_one_device_results() -> None:
+def test_four_forced_cpu_devices_give_the_one_device_results(work: Path) -> None:
     from jaxstress.bench.point import PointSpec, run_in_subprocess
 
-    forced = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    forced = {
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        "JAX_PLATFORMS": "cpu",
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    }
     config = {"update_epochs": 1, "hidden_sizes": [16], "dummy_episode_length": 8}
     results = {}
     for devices in (1, 4):
-        spec = PointSpec(env="dummy", config=config, num_envs=16, num_minibatches=2,
-                         num_steps=8, updates=3, repeats=1, devices=devices, traffic=False)  # fmt: skip
+        spec = PointSpec(env="dummy", config=config, num_envs=8, num_minibatches=2,
+                         num_steps=16, updates=2, repeats=1, devices=devices, traffic=False,
+                         cache_dir=str(work / "xla"))  # fmt: skip
         results[devices] = run_in_subprocess(spec, env=forced)
     one, four = results[1], results[4]
     assert one["outcome"] == "ok" and four["outcome"] == "ok", (one, four)
@@ -172,29 +182,32 @@ def test_check_fails_on_the_broken_migration_env_naming_the_tracer_error(work: P
 
 
 def test_quick_check_end_to_end(work: Path) -> None:
-    """``--quick`` defaults (32 steps, 5 updates, 3 repeats) on a reduced grid, three times."""
-    proc = bench(work, "--quick", "--check", "--num-envs", "16,64", "--minibatches", "2",
+    """``--quick`` defaults (phase1, 32 steps, 5 updates, 3 repeats) on one point, 3 sweeps.
+
+    The full quick grid (6 points) is what ``benchmarks/stress_sweep.py`` runs and times.
+    """
+    proc = bench(work, "--quick", "--check", "--num-envs", "64", "--minibatches", "2",
                  "--out", "quick", timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "jaxstress bench --check: passed: 3 sweeps complete" in proc.stdout
     assert "utilisation not evaluated on CPU" in proc.stdout
-    assert proc.stdout.count("recommended: num_envs=") == 3
+    assert proc.stdout.count("recommended: num_envs=64 num_minibatches=2 num_steps=32") == 3
     profile = json.loads((work / "quick" / "cpu.json").read_text())
     assert (work / "quick" / "cpu.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert profile["device_kind"] == "cpu" and profile["device_count"] == 1
+    assert profile["env"] == "phase1"
     assert profile["versions"]["jax"] and profile["versions"]["jaxlib"]
     assert profile["env_check"]["ok"] and profile["complete"] and not profile["interrupted"]
     assert profile["bandwidth"]["bytes_per_s"] > 0
     assert profile["settings"]["updates"] == 5 and profile["settings"]["repeats"] == 3
     assert profile["monitor"] == "cpu"
-    for p in profile["points"]:
-        assert p["outcome"] == "ok" and p["num_steps"] == 32 and p["recompiles"] == 0
-        assert p["compile_s"] > 0 and len(p["run_s"]["values"]) == 3
-        sps = p["steps_per_sec"]
-        assert sps["min"] <= sps["median"] <= sps["max"]
-        assert p["updates_per_sec"]["median"] == pytest.approx(sps["median"] / (p["num_envs"] * 32))
-        assert 0 < p["utilisation"]["mean"] <= 100 + 15
-        assert p["memory"]["predicted"]["peak_bytes"] > 0
-        assert p["bandwidth_bound"]["steps_per_sec"] > 0
-    rec = profile["recommended"]
-    assert {rec["num_envs"], rec["num_minibatches"], rec["num_steps"]} <= {16, 64, 2, 32}
+    (p,) = profile["points"]
+    assert p["outcome"] == "ok" and p["num_steps"] == 32 and p["recompiles"] == 0
+    assert p["compile_s"] > 0 and len(p["run_s"]["values"]) == 3
+    sps = p["steps_per_sec"]
+    assert sps["min"] <= sps["median"] <= sps["max"]
+    assert p["updates_per_sec"]["median"] == pytest.approx(sps["median"] / (64 * 32))
+    assert 0 < p["utilisation"]["mean"] <= 100 + 15
+    assert p["memory"]["predicted"]["peak_bytes"] > 0
+    assert p["bandwidth_bound"]["steps_per_sec"] > 0 and p["traffic"]["bytes_per_update"] > 0
+    assert profile["recommended"]["steps_per_sec"] == sps["median"]

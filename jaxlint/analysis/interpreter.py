@@ -31,11 +31,11 @@ from jaxlint.analysis.values import (
     Kind,
     Reason,
     Step,
+    Text,
     Value,
     extend,
     first_reason,
     join,
-    source_of,
 )
 
 if TYPE_CHECKING:
@@ -402,8 +402,10 @@ class Interpreter:
         elif isinstance(s, cst.Assign):
             v = self.ev(s.value)
             if v.traced and f.traced and not isinstance(s.value, cst.Name):
-                targets = " = ".join(source_of(t.target, 30) for t in s.targets)
-                step = (f"`{targets}` is computed from it at {{at}}", _anchor(f, s.value))
+                step = (
+                    Text("`{0}` is computed from it at {at}", s.targets[0].target),
+                    _anchor(f, s.value),
+                )
                 v = v.with_reason(extend(v.reason, step))  # type: ignore[arg-type]
             for t in s.targets:
                 self.bind(t.target, v, s.value)
@@ -925,9 +927,11 @@ class Interpreter:
 
     def leaf(self, base: Value, name: str, node: cst.CSTNode, kind: Kind) -> Value:
         assert base.reason is not None
-        text = source_of(node)
-        owner = source_of(node.value) if isinstance(node, cst.Attribute) else "it"
-        reason = extend(base.reason, (f"`{text}` is a leaf of `{owner}`", None))
+        if isinstance(node, cst.Attribute):
+            text = Text("`{0}` is a leaf of `{1}`", node, node.value)
+        else:
+            text = Text("`{0}` is a leaf of a traced pytree", node)
+        reason = extend(base.reason, (text, None))
         boolean = name in self.project.boolean_fields
         return Value(reason, kind, boolean, ref=("attr", base, name))
 
@@ -1167,7 +1171,11 @@ class Interpreter:
                     return Value(v.reason, Kind.OBJECT, ref=a.ref)
         if not v.traced:
             # `n: int` on a value nobody traced: a Python scalar (static), not an array.
-            kind = _annotation_kind(cst.Module([]).code_for_node(ann))
+            kind = (
+                _annotation_kind(_dotted(target) or "")
+                if isinstance(target, cst.Name | cst.Attribute)
+                else None
+            )
             if kind in (Kind.SCALAR, Kind.STR):
                 return Value(kind=kind)
         return v
@@ -1582,7 +1590,7 @@ class Interpreter:
                 reason = extend(
                     f.in_trace,  # type: ignore[arg-type]
                     (
-                        f"`{source_of(node)}` is computed by JAX under the trace at {{at}}",
+                        Text("`{0}` is computed by JAX under the trace at {at}", node),
                         _anchor(f, node),
                     ),
                 )

@@ -253,7 +253,8 @@ def _resolve_fix(
     return Fix(fix.applicability, fix.message, tuple(edits))
 
 
-def _render(text: str, anchor: Any, spans: dict[int, tuple[int, int, int, int]]) -> str:
+def _render(text: Any, anchor: Any, spans: dict[int, tuple[int, int, int, int]]) -> str:
+    text = str(text)
     if anchor is None:
         return text
     mod, node = anchor

@@ -101,6 +101,23 @@ def join(a: Value, b: Value) -> Value:
     return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs)
 
 
+class Text:
+    """Step text whose `{0}`, `{1}`... are the sources of nodes, rendered only if reported:
+    generating source for every traced assignment would cost more than the analysis itself."""
+
+    __slots__ = ("fmt", "nodes")
+
+    def __init__(self, fmt: str, *nodes: cst.CSTNode) -> None:
+        self.fmt = fmt
+        self.nodes = nodes
+
+    def __str__(self) -> str:
+        out = self.fmt
+        for i, n in enumerate(self.nodes):
+            out = out.replace(f"{{{i}}}", source_of(n, 40))
+        return out
+
+
 def source_of(node: cst.CSTNode, limit: int = 60) -> str:
     """Short source text of a node for messages."""
     text = cst.Module([]).code_for_node(node).strip()

@@ -9,8 +9,10 @@ modules where a fix asks for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+import functools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 import libcst as cst
 
@@ -21,10 +23,42 @@ if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
 
 _EMPTY = cst.Module([])
+_DEBUG = bool(os.environ.get("JAXLINT_DEBUG"))
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def guarded(fn: Callable[P, R | None]) -> Callable[P, R | None]:
+    """A fix builder that fails yields no fix, never a lost finding (JAXLINT_DEBUG=1 raises)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            if _DEBUG:
+                raise
+            return None
+
+    return wrapper
 
 
 def code(node: cst.CSTNode) -> str:
     return _EMPTY.code_for_node(node)
+
+
+def directly_traced(ctx: RuleContext) -> bool:
+    """The current function is one that a transform traces (or a body that a traced function
+    hands to lax.scan, lax.cond, ...), not a helper called from traced code."""
+    steps = ctx.frame.in_trace or ()
+    return not any(text == "..." or "is called from traced code" in text for text, _ in steps)
+
+
+def verdict(ctx: RuleContext, safe: bool) -> Literal["safe", "unsafe"]:
+    """A fix that returns the same values is safe only where every run of the code is traced. A
+    helper called from traced code may also be called from Python with NumPy float64 data or
+    Python numbers, and would then return float32 JAX arrays: there the fix is unsafe."""
+    return "safe" if safe and directly_traced(ctx) else "unsafe"
 
 
 # ---------------------------------------------------------------------------------------- places
@@ -422,6 +456,7 @@ def uses_in_array_context(
 
 
 # ---------------------------------------------------------------------------------------- static
+@guarded
 def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix | None:
     """A size that is a parameter of a function jitted in this file: add the parameter to the
     jit's `static_argnames` (on the decorator or the `jax.jit(f, ...)` call)."""

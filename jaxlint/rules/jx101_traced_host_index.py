@@ -9,6 +9,7 @@ import libcst as cst
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import verdict
 from jaxlint.rules.helpers import index_values, is_arraylike_traced, transform_word
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ RULE = Rule(
     name="traced-host-index",
     jax_error="TracerArrayConversionError",
     summary="A NumPy array, list or tuple indexed with a traced value.",
-    fix="safe",
+    fix="safe/unsafe",
     doc="""## What it does
 Finds a host container (a NumPy array, a Python list or a tuple) indexed with a traced value inside
 traced code: `TABLE[i]` where `TABLE` is a module constant, a closed-over NumPy array or an attribute
@@ -57,13 +58,21 @@ def price_at(t):
 The host data is embedded as a constant of the compiled program and indexed on the device.
 
 ## Fix safety
-The fix rewrites `TABLE[i]` to `jnp.asarray(TABLE)[i]` and is **safe**: for every index on which
-the original runs eagerly (in range, negative indices included) it returns the same element
-(converted to JAX's default dtype, float32 unless `jax_enable_x64`, as it would be anyway once
-combined with traced arrays). Out-of-range indices behave differently, but the original raises
-`IndexError` on them eagerly: under `jit`, `jnp.asarray(T)[10]` clamps to the last element, and
-`jnp.take(T, 10)` (default mode) returns NaN for floats. Do not switch to
-`jnp.take(..., mode="clip")` by hand: it maps `-1` to the first element instead of the last.
+The fix rewrites `TABLE[i]` to `jnp.asarray(TABLE)[i]`. For a NumPy array it is **safe**: for
+every index on which the original runs eagerly (in range, negative indices included) it returns
+the same element, converted to JAX's default dtype (float32 unless `jax_enable_x64`, as it would
+be anyway once combined with traced arrays). Out-of-range indices behave differently, but the
+original raises `IndexError` on them eagerly: under `jit`, `jnp.asarray(T)[10]` clamps to the last
+element, and `jnp.take(T, 10)` (default mode) returns NaN for floats. The fix keeps the subscript
+rather than `jnp.take` so that multi-axis indices and slices (`T[i, :]`) keep their meaning. Do not
+switch to `jnp.take(..., mode="clip")` by hand: it maps `-1` to the first element instead of the
+last. For a list or tuple the fix is **unsafe**: `jnp.asarray` needs items of one shape and turns
+mixed ints and floats into floats (and nested containers into arrays).
+
+Every fix that is called safe here is safe in a function that a transform traces (or a body
+that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
+*called* from traced code the same rewrite is offered as **unsafe**, because Python code may call
+the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
         Example(
@@ -450,7 +459,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
             fix = NodeFix(
                 # NumPy raises on out-of-range indices where jnp clamps: equal wherever the
                 # original runs. A list or tuple converts only when its items are same-shaped.
-                "safe" if host else "unsafe",
+                verdict(ctx, host),
                 f"index a JAX array: `{jnp}.asarray({ctx.source(node.value, 30)})[...]`",
                 ((node.value, f"{jnp}.asarray({ctx.code(node.value)})"),),
                 imports,

@@ -9,7 +9,7 @@ import libcst as cst
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import bare
+from jaxlint.rules.fixing import bare, guarded
 from jaxlint.rules.helpers import index_values, is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ RULE = Rule(
     name="traced-slice",
     jax_error="IndexError",
     summary="Slice bounds that are traced (`x[s:s + w]`).",
-    fix="unsafe",
+    fix="unsafe/advice",
     doc="""## What it does
 Finds a slice whose start, stop or step is traced, on any sliceable value: `x[s:s + w]`,
 `x[t:]`, `x[:n]`, `x[::k]`, where `s`, `t`, `n` or `k` is traced inside traced code.
@@ -52,11 +52,15 @@ def window(x, s, w):
 The window length must be static; only the start may be traced.
 
 ## Fix safety
-The fix (offered when the length `stop - start` is static) is **unsafe**: `lax.dynamic_slice`
-clamps the start so that the whole window fits. It agrees with Python slicing only when the
-window lies inside the array. With `x = np.arange(10)` and `w = 3`, `x[8:11]` is `[8, 9]`
-(length 2) but the dynamic slice is `[7, 8, 9]`; `x[-2:1]` is empty but the dynamic slice is
-`[7, 8, 9]`. Apply it when the start is known to be in `[0, len(x) - w]`.
+The fix is offered when the length `stop - start` is static: the bounds are the same traced
+expression plus static terms (`x[s:s + w]`, `x[t - 3:t]`, `x[t - W + 1:t + 1]`), with full `:` on
+the other axes (the axis is the slice's position: `x[:, t:t + 4]` slices axis 1). A NumPy operand
+is wrapped in `jnp.asarray`. It is **unsafe**: `lax.dynamic_slice` clamps the start so that the
+whole window fits. It agrees with Python slicing only when the window lies inside the array. With
+`x = np.arange(10)` and `w = 3`, `x[8:11]` is `[8, 9]` (length 2) but the dynamic slice is
+`[7, 8, 9]`; `x[-2:1]` is empty but the dynamic slice is `[7, 8, 9]`. Apply it when the start is
+known to be in `[0, len(x) - w]`. Open slices (`x[i:]`, `x[:n]`), traced steps and lengths that are
+not static get no fix: their result shape depends on the data (use a fixed window and a mask).
 """,
     examples=(
         Example(
@@ -390,11 +394,7 @@ _Affine = tuple[str | None, list[tuple[int, cst.BaseExpression]]]
 def _affine(ctx: RuleContext, expr: cst.BaseExpression) -> _Affine:
     if not ctx.value(expr).traced:
         return None, [(1, expr)]
-    if (
-        isinstance(expr, cst.BinaryOperation)
-        and isinstance(expr.operator, cst.Add | cst.Subtract)
-        and not expr.lpar
-    ):
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add | cst.Subtract):
         sign = 1 if isinstance(expr.operator, cst.Add) else -1
         if not ctx.value(expr.right).traced:
             base, terms = _affine(ctx, expr.left)
@@ -453,6 +453,7 @@ def _atomic(t: cst.BaseExpression) -> bool:
     )
 
 
+@guarded
 def _window_fix(ctx: RuleContext, node: cst.Subscript, host: bool) -> NodeFix | None:
     """`x[s:s + w]` with a static `w` -> `lax.dynamic_slice_in_dim(x, s, w, axis)`."""
     axis = None

@@ -10,7 +10,18 @@ import libcst as cst
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import Tree, bare, code, names_in, operand, pure, qual_of, tree_of
+from jaxlint.rules.fixing import (
+    Tree,
+    bare,
+    code,
+    guarded,
+    names_in,
+    operand,
+    pure,
+    qual_of,
+    tree_of,
+    verdict,
+)
 from jaxlint.rules.helpers import index_values
 
 if TYPE_CHECKING:
@@ -21,7 +32,7 @@ RULE = Rule(
     name="traced-bool-mask",
     jax_error="NonConcreteBooleanIndexError",
     summary="Indexing (or `.at[mask]`) with a traced boolean mask.",
-    fix="safe/advice",
+    fix="safe/unsafe/advice",
     doc="""## What it does
 Finds an array indexed with a boolean mask that is traced: `x[x > 0]`, `x[mask]`,
 `x.at[mask].set(v)`, `x.at[mask].add(v)`, inside traced code.
@@ -52,13 +63,27 @@ def clear_negatives(x):
 ```
 
 ## Fix safety
-When the masked selection is immediately summed or averaged (`x[m].sum()`, `x[m].mean()`) the fix
-rewrites it to the `where=` form (`jnp.sum(x, where=m)`), and `x.at[m].set(v)` with a scalar `v`
-to `jnp.where(m, v, x)`: both are **safe** (same values eagerly, including an all-`False` mask)
-as long as `v` has the array's dtype (`.at[].set` casts `v` to the array's dtype, `jnp.where`
-promotes). `x[m].max()`/`.min()` need an `initial=` value to be written with `where=` and only get
-advice, as does every other use, whose size is data dependent: keep a fixed size and a mask
+Where the masked selection is reduced right away (`x[m].sum()`, `.mean()`, `.max()`, `.min()`, or
+`jnp.sum(x[m])` and friends) the fix writes the `where=` form: `jnp.sum(x, where=m)`,
+`jnp.mean(x, where=m)`, `jnp.max(x, where=m, initial=-jnp.inf)`. It is **safe** when the mask is
+computed elementwise from `x` itself (`x[x > 0]`, `x[(x > a) & jnp.isfinite(x)]`, or a name
+assigned once from such an expression): the mask then has `x`'s shape wherever the original
+runs, and the values are the same, including an all-`False` mask (sum 0, mean NaN; max/min of an
+empty selection raise in the original). Otherwise it is **unsafe**: a mask with fewer dimensions
+selects rows, whereas `where=` broadcasts along the last axis. Sums may differ in the last bit
+(another summation order).
+
+`x.at[m].set(v)` becomes `jnp.where(m, v, x)` (`add`/`multiply`/`min`/`max` likewise). It is
+**safe** for an integer literal `v` with such a mask: `.at[].set` casts `v` to `x`'s dtype while
+`jnp.where` promotes, and a weakly typed integer keeps `x`'s dtype (`x.at[x < 0].set(0.5)` on an
+int array stores `0`, `jnp.where` would give floats). Any other value is **unsafe**. Every other
+use of a boolean mask gets advice only: its size is data dependent; keep a fixed size and a mask
 (`jnp.where`), or `jnp.nonzero(m, size=N, fill_value=...)` with a known maximum `N`.
+
+Every fix that is called safe here is safe in a function that a transform traces (or a body
+that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
+*called* from traced code the same rewrite is offered as **unsafe**, because Python code may call
+the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
         Example(
@@ -336,6 +361,7 @@ _UPDATES = {
 }
 
 
+@guarded
 def _mask_fix(ctx: RuleContext, node: cst.Subscript, mask: cst.BaseExpression) -> NodeFix | None:
     tree = tree_of(ctx)
     jnp, imports = ctx.alias("jax.numpy")
@@ -368,7 +394,7 @@ def _mask_fix(ctx: RuleContext, node: cst.Subscript, mask: cst.BaseExpression) -
         # (weakly typed: it takes x's dtype) and the mask has x's shape.
         safe = _integer_literal(v) and _same_shape(ctx, tree, x, mask)
         return NodeFix(
-            "safe" if safe else "unsafe",
+            verdict(ctx, safe),
             f"select with `{jnp}.where` (mask and value must broadcast like x, value in x's dtype)",
             ((call, f"{jnp}.where({m}, {value}, {bare(x)})"),),
             imports,
@@ -401,7 +427,7 @@ def _mask_fix(ctx: RuleContext, node: cst.Subscript, mask: cst.BaseExpression) -
     # raise in the original, and +-inf as `initial` is the identity for floats and ints alike.
     safe = _same_shape(ctx, tree, x, mask)
     return NodeFix(
-        "safe" if safe else "unsafe",
+        verdict(ctx, safe),
         f"reduce with `{jnp}.{name}(x, where=mask)`",
         ((target, f"{jnp}.{name}({', '.join(args)})"),),
         imports,

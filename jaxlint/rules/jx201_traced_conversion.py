@@ -9,7 +9,16 @@ import libcst as cst
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import array_context, bare, code, tree_of, uses_in_array_context
+from jaxlint.rules.fixing import (
+    array_context,
+    bare,
+    code,
+    directly_traced,
+    guarded,
+    tree_of,
+    uses_in_array_context,
+    verdict,
+)
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -20,7 +29,7 @@ RULE = Rule(
     name="traced-conversion",
     jax_error="ConcretizationTypeError",
     summary="`int()`, `float()`, `bool()`, `range()`, `.item()`, `.tolist()` or formatting of a traced value.",
-    fix="safe/advice",
+    fix="safe/unsafe/advice",
     doc="""## What it does
 Finds a traced value converted to a Python value inside traced code: `int(t)`, `float(t)`,
 `bool(t)`, `complex(t)`, `operator.index(t)`, `range(t)`, `t.item()`, `t.tolist()`, and
@@ -57,12 +66,27 @@ Drop `float()`/`.item()` (the value already is an array), use `.astype(...)` for
 `jax.debug.print("{x:.2f}", x=t)` for printing, or make the value static (`static_argnames`).
 
 ## Fix safety
-Rewriting `int(t)` to `t.astype(jnp.int32)` (truncation towards zero, like `int`) is **safe** for
-values that fit the dtype. Removing `float()`/`.item()` keeps a JAX array where the original had a
-Python float: values are the same, but later arithmetic happens in the array's dtype (float32 by
-default) instead of float64, and the result is no longer usable as a Python number. `range(t)`,
-`bool(t)`, `.tolist()` and formatting have no array equivalent: the fix is advice (make the value
-static, use `lax.fori_loop`, `jnp.where` or `jax.debug.print`).
+The fix keeps the value an array, and only where it is used as one afterwards (arithmetic, JAX
+functions, the return value of the traced function; assigned names are followed through the
+function): where the number becomes a shape, an index, a Python condition or an argument of Python
+code, the rewrite would only move the error, and the fix is advice.
+
+- `int(t)` -> `jnp.astype(t, int)` is **safe**: it truncates towards zero like `int` (checked
+  against `int` with JAX), in JAX's int dtype (int32 without x64); values beyond that range
+  saturate, where a Python int would be converted to int32 anyway once it meets a traced array.
+- `float(t)` -> `jnp.astype(t, float)` is **unsafe**: JAX's float is float32 without x64, where
+  Python computed in float64 (`float(2**24 + 1)` is exact, float32 is not) and the result loses
+  the weak type of a Python float (it can promote bfloat16 arithmetic to float32).
+- `t.item()` -> `t` is **unsafe**: the value stays a JAX array (float32, not a Python float).
+
+`range(t)`, `bool(t)`, `complex(t)`, `operator.index(t)`, `.tolist()` and format specs have no
+array equivalent: advice (make the value static, use `lax.fori_loop`, `jnp.where` or
+`jax.debug.print`).
+
+Every fix that is called safe here is safe in a function that a transform traces (or a body
+that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
+*called* from traced code the same rewrite is offered as **unsafe**, because Python code may call
+the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
         Example(
@@ -433,6 +457,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             )
 
 
+@guarded
 def _keep_array(
     ctx: RuleContext, node: cst.Call, text: str, what: str, imports: tuple[str, ...] = ()
 ) -> NodeFix | None:
@@ -448,7 +473,7 @@ def _keep_array(
     stmt = tree.statement(node)
     if isinstance(stmt, cst.Return):
         # returned to JAX (a transformed function), not to a Python caller that may need a number
-        if len(ctx.frame.in_trace or ()) != 1:
+        if not directly_traced(ctx):
             return None
     elif isinstance(stmt, cst.Assign | cst.AugAssign):
         targets = (
@@ -469,7 +494,7 @@ def _keep_array(
         "item": ("unsafe", "keep it an array: drop `.item()`"),
     }
     applicability, message = jnp_free[what]
-    return NodeFix(applicability, message, ((node, text),), imports)  # type: ignore[arg-type]
+    return NodeFix(verdict(ctx, applicability == "safe"), message, ((node, text),), imports)
 
 
 def on_FormattedStringExpression(ctx: RuleContext, node: cst.FormattedStringExpression) -> None:

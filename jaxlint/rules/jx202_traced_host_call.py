@@ -9,7 +9,7 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import code
+from jaxlint.rules.fixing import code, guarded, verdict
 from jaxlint.rules.helpers import holds_traced_array
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ RULE = Rule(
     name="traced-host-call",
     jax_error="TracerArrayConversionError",
     summary="A NumPy conversion or ufunc, or a `math.*` function, applied to a traced value.",
-    fix="safe",
+    fix="safe/unsafe",
     doc="""## What it does
 Finds a host-side numeric function applied to a traced value inside traced code: NumPy functions
 that convert their argument to an `ndarray` (`np.asarray`, `np.array`, ufuncs such as `np.exp`,
@@ -57,11 +57,23 @@ NumPy on static values (shapes, module constants) is fine; to run real host code
 values, use `jax.pure_callback`.
 
 ## Fix safety
-Replacing the function by its `jnp` twin (`np.exp` -> `jnp.exp`, `math.sqrt` -> `jnp.sqrt`,
-`np.asarray` -> `jnp.asarray`) is **safe**: same values eagerly. Results are JAX arrays instead of
-NumPy arrays or Python floats, and computed in the array's dtype (float32 by default) rather
-than float64; `math` functions that raise on invalid input (`math.sqrt(-1.0)`) return NaN
-instead.
+The fix renames the function to its `jnp` twin: `np.exp` -> `jnp.exp`, `np.asarray` ->
+`jnp.asarray` (the NumPy functions listed in `NUMPY_TWINS`: elementwise math, comparisons,
+`where`, `clip`, `dot`, `concatenate`, `stack`, ...; not the shape-making ones nor those with a
+data-dependent size), `math.sqrt` -> `jnp.sqrt`, `math.asin` -> `jnp.arcsin`, `math.fabs` ->
+`jnp.fabs`, `math.pow` -> `jnp.float_power`, and `math.floor`/`ceil`/`trunc` ->
+`jnp.floor(x).astype(int)` (math returns an int). It is **safe**: the tests compare every twin
+with NumPy and `math` using JAX: NumPy computes float32 inputs in float32 and agrees within a few
+ulps; `math` computes in float64 and the twin agrees to float32 rounding, and with
+`jax_enable_x64` to float64 rounding, so the only difference is JAX's default dtype (float32).
+`math` functions that raise on invalid input (`math.sqrt(-1.0)`) return NaN instead, on inputs
+where the original does not run. With keyword arguments other than `axis` (`dtype=np.float64`
+above all: float32 in JAX without x64) the fix is **unsafe**. Other functions get no fix.
+
+Every fix that is called safe here is safe in a function that a transform traces (or a body
+that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
+*called* from traced code the same rewrite is offered as **unsafe**, because Python code may call
+the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
         Example(
@@ -497,6 +509,7 @@ _MATH_ARITY = {"atan2": 2, "hypot": 2, "copysign": 2, "fmod": 2, "pow": 2, "log"
 _MATH_INT = frozenset({"floor", "ceil", "trunc"})
 
 
+@guarded
 def _twin_fix(ctx: RuleContext, node: cst.Call, qual: str) -> NodeFix | None:
     module, _, name = qual.partition(".")
     if any(a.star for a in node.args):
@@ -508,7 +521,7 @@ def _twin_fix(ctx: RuleContext, node: cst.Call, qual: str) -> NodeFix | None:
             return None
         same = all(a.keyword is None or a.keyword.value in _SAME_KEYWORDS for a in node.args)
         return NodeFix(
-            "safe" if same else "unsafe",
+            verdict(ctx, same),
             f"use `{jnp}.{name}`" + ("" if same else " (dtype and keyword arguments may differ)"),
             ((node.func, f"{jnp}.{name}"),),
             imports,
@@ -521,9 +534,11 @@ def _twin_fix(ctx: RuleContext, node: cst.Call, qual: str) -> NodeFix | None:
     if name in _MATH_INT:
         call = node.with_changes(func=cst.parse_expression(f"{jnp}.{twin}"), lpar=[], rpar=[])
         return NodeFix(
-            "safe",
+            verdict(ctx, True),
             f"use `{jnp}.{twin}(...).astype(int)`",
             ((node, f"{code(call)}.astype(int)"),),
             imports,
         )
-    return NodeFix("safe", f"use `{jnp}.{twin}`", ((node.func, f"{jnp}.{twin}"),), imports)
+    return NodeFix(
+        verdict(ctx, True), f"use `{jnp}.{twin}`", ((node.func, f"{jnp}.{twin}"),), imports
+    )

@@ -14,12 +14,14 @@ from jaxlint.rules.fixing import (
     bare,
     code,
     comments_in,
+    guarded,
     leading_lines,
     maybe_pytree,
     names_in,
     operand,
     pure,
     tree_of,
+    verdict,
 )
 from jaxlint.rules.helpers import is_arraylike_traced
 
@@ -31,7 +33,7 @@ RULE = Rule(
     name="traced-branch",
     jax_error="TracerBoolConversionError",
     summary="`if`/`elif`/`while`/`assert`/conditional expression on a traced condition.",
-    fix="safe/unsafe",
+    fix="safe/unsafe/advice",
     doc="""## What it does
 Finds Python control flow whose condition is traced, inside traced code: `if t > 0:`, `elif`,
 `while x.sum() < 10:`, `assert x.min() >= 0`, and conditional expressions `a if t > 0 else b`.
@@ -66,13 +68,33 @@ Use `jnp.where` / `lax.select` per assigned value, `lax.cond` / `lax.switch` for
 `eqx.error_if`) instead of `assert`.
 
 ## Fix safety
-Rewriting `a if c else b`, or an `if`/`else` whose branches only assign or return, to
-`jnp.where(c, a, b)` is **safe** when both branches are plain expressions without side effects
-and raise nothing: `jnp.where` evaluates both sides. When a branch calls functions or may fail
-(division, indexing), the fix is **unsafe**: both branches are computed, and NaN or Inf from the
-branch not taken still poisons gradients. A rewrite to `lax.cond` is unsafe as well: under `vmap`
-a batched predicate turns `lax.cond` into a select that also evaluates both branches, so side
-effects (`jax.debug.print`, callbacks) run for both. `while` and `assert` only get advice.
+`a if c else b` becomes `jnp.where(c, a, b)`; an `if`/`elif`/`else` chain whose branches only
+assign names (`x = ...`, `x += ...`) becomes one `jnp.where` per assigned name (a name a branch
+leaves alone keeps its value); a chain whose branches only `return` becomes one
+`return jnp.where(...)` (also `if c: return a` followed by `return b`). Tuple literals are selected
+element by element; values that may be pytrees (a call building a `NamedTuple`, a container) go
+through `jax.tree_util.tree_map(lambda a, b: jnp.where(c, a, b), x, y)`. Comments move above the
+new statement.
+
+`jnp.where` computes both values: the fix is **safe** when every value (and every `elif`
+condition, and the first condition when it is written more than once) is a plain expression that
+cannot raise or have a side effect (names, attributes, numbers, arithmetic with division only on
+arrays, comparisons, `jnp`/`lax` calls and array methods on such operands), and the values do
+not need `tree_map`. The values returned are then the same wherever the original runs: NaN or
+Inf computed in the branch not taken is not selected (it still poisons gradients through
+`jnp.where`). The branches must produce one shape (`jnp.where` broadcasts; a traced program cannot
+return differently shaped values from a branch anyway). Otherwise the fix is **unsafe**: calls of
+other functions run in both branches, and `tree_map` needs both values to have one structure.
+There is no fix when a branch does anything else (calls, loops, nested `if`s, prints), when an
+assignment reads a name that an earlier assignment of the chain changed, or for an `elif`
+without `else` whose `if` returns: use `lax.cond` (under `vmap` a batched predicate turns it
+into a select that runs both branches too). `while` and `assert` only get advice
+(`lax.while_loop`, `checkify`).
+
+Every fix that is called safe here is safe in a function that a transform traces (or a body
+that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
+*called* from traced code the same rewrite is offered as **unsafe**, because Python code may call
+the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
         Example(
@@ -561,6 +583,7 @@ def _lambda_params(avoid: set[str]) -> tuple[str, str]:
     return "_jaxlint_a", "_jaxlint_b"
 
 
+@guarded
 def _ifexp_fix(ctx: RuleContext, node: cst.IfExp) -> NodeFix | None:
     if isinstance(node.body, cst.StarredElement) or isinstance(node.orelse, cst.StarredElement):
         return None
@@ -568,7 +591,7 @@ def _ifexp_fix(ctx: RuleContext, node: cst.IfExp) -> NodeFix | None:
     text = sel.value([(bare(node.body), node.body), (bare(node.orelse), node.orelse)])
     sel.check_conditions()
     return NodeFix(
-        "safe" if sel.safe else "unsafe",
+        verdict(ctx, sel.safe),
         f"select with `{sel.jnp}.where` (both values are computed)",
         ((node, text),),
         tuple(sel.imports),
@@ -644,6 +667,7 @@ def _following_return(tree: Tree, node: cst.If) -> cst.Return | None:
     return None
 
 
+@guarded
 def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
     tree = tree_of(ctx)
     parent = tree.up(node)
@@ -734,7 +758,7 @@ def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
     text = leading_lines(node, indent) + "".join(f"{line}\n" for line in lines)
     how = "`return`" if kind == "return" else "assignment"
     return NodeFix(
-        "safe" if sel.safe else "unsafe",
+        verdict(ctx, sel.safe),
         f"select each {how} with `{sel.jnp}.where` (both branches are computed)",
         ((node, text), *extra),
         tuple(sel.imports),

@@ -8,7 +8,7 @@ import libcst as cst
 
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import bare, code, pure
+from jaxlint.rules.fixing import bare, code, guarded, pure, verdict
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ RULE = Rule(
     name="traced-bool-op",
     jax_error="TracerBoolConversionError",
     summary="`and`/`or`/`not`, chained comparisons or builtin `min`/`max` on traced values.",
-    fix="safe",
+    fix="safe/unsafe",
     doc="""## What it does
 Finds Python boolean operators and comparisons that need the truth value of a traced operand,
 inside traced code: `a and b`, `a or b`, `not a`, chained comparisons (`0 < t < 5`, which means
@@ -51,13 +51,23 @@ chained comparison into `&`-joined comparisons, and `jnp.minimum`/`jnp.maximum` 
 builtins.
 
 ## Fix safety
-The rewrites are **safe** on the values where the original works eagerly, with one caveat kept in
-mind by the fix: `a and b` returns one of its operands, not a boolean, so it is rewritten to
-`jnp.logical_and(a, b)` only where both operands are booleans (comparisons, `jnp.isfinite`, ...).
-Both operands are always evaluated (no short-circuit), which is harmless for pure expressions.
-`min(t, c)` -> `jnp.minimum(t, c)` returns an array instead of a Python number and propagates NaN,
-whereas the builtin returns whichever argument the comparisons leave (`min(nan, 1.0)` is `nan`,
-`min(1.0, nan)` is `1.0`): the rewrites agree on every input without NaN.
+- `not t` -> `jnp.logical_not(t)` is **safe**: `not x` is `x == 0` for every number (NaN is
+  truthy: both give `False`).
+- `a and b` / `a or b` -> `jnp.logical_and(a, b)` / `jnp.logical_or(a, b)` is **safe** when both
+  operands are booleans (comparisons, masks, `not`, `True`/`False`) and `b` cannot raise or have a
+  side effect (it is computed even where `a` decides alone); otherwise **unsafe**: `a and b`
+  returns one of its operands (`2 and 3` is `3`, `jnp.logical_and(2, 3)` is `True`).
+- `0 < t < 5` -> `jnp.logical_and(0 < t, t < 5)` is **safe** when the operands after the first are
+  plain expressions (the middle one is computed twice).
+- `min(a, b)` / `max(a, b)` -> `jnp.minimum(a, b)` / `jnp.maximum(a, b)` (nested for more
+  arguments) is **unsafe** because of NaN only: the builtin keeps its first argument when a
+  comparison with NaN is `False` (`min(1.0, nan)` is `1.0`), `jnp.minimum` propagates NaN. They
+  agree on every input without NaN. `min(iterable)`, `key=` and `default=` get no fix.
+
+Every fix that is called safe here is safe in a function that a transform traces (or a body
+that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
+*called* from traced code the same rewrite is offered as **unsafe**, because Python code may call
+the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
         Example(
@@ -316,7 +326,7 @@ def on_BooleanOperation(ctx: RuleContext, node: cst.BooleanOperation) -> None:
         # and b is computed even where `a` decides alone.
         safe = _boolean(ctx, node.left) and _boolean(ctx, node.right) and pure(ctx, node.right)
         fix = NodeFix(
-            "safe" if safe else "unsafe",
+            verdict(ctx, safe),
             f"use `{twin}` (both operands are computed)",
             ((node, f"{twin}({bare(node.left)}, {bare(node.right)})"),),
             imports,
@@ -341,7 +351,7 @@ def on_UnaryOperation(ctx: RuleContext, node: cst.UnaryOperation) -> None:
         jnp, imports = ctx.alias("jax.numpy")
         # `not x` is `x == 0` for every number (NaN is truthy: both give False).
         fix = NodeFix(
-            "safe",
+            verdict(ctx, True),
             f"use `{jnp}.logical_not`",
             ((node, f"{jnp}.logical_not({bare(node.expression)})"),),
             imports,
@@ -387,6 +397,7 @@ def on_Comparison(ctx: RuleContext, node: cst.Comparison) -> None:
             return
 
 
+@guarded
 def _chain_fix(ctx: RuleContext, node: cst.Comparison) -> NodeFix | None:
     if not all(isinstance(c.operator, _ORDERING) for c in node.comparisons):
         return None
@@ -404,7 +415,7 @@ def _chain_fix(ctx: RuleContext, node: cst.Comparison) -> NodeFix | None:
     # ones twice.
     safe = all(pure(ctx, c.comparator) for c in node.comparisons)
     return NodeFix(
-        "safe" if safe else "unsafe",
+        verdict(ctx, safe),
         f"split into comparisons joined with `{jnp}.logical_and`",
         ((node, text),),
         imports,
@@ -433,6 +444,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             return
 
 
+@guarded
 def _min_max_fix(ctx: RuleContext, node: cst.Call, name: str) -> NodeFix | None:
     args = node.args
     if len(args) < 2 or any(a.keyword is not None or a.star for a in args):

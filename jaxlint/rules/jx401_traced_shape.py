@@ -57,11 +57,14 @@ def make_buffer(n_envs):
 Or derive the size from an array shape, or keep a fixed maximum size and a mask.
 
 ## Fix safety
-When the traced size is a parameter of the jitted function, the fix adds it to `static_argnames`;
-this is **unsafe**: every distinct value recompiles the function, and callers passing an array
-(rather than a Python int) then fail with a non-hashable static argument. Otherwise the fix is
-advice only. `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static
-total length `N`, and pads or truncates when `sum(n) != N`.
+When the traced size is a parameter of a function jitted in the same file, used directly (not
+computed from it, not passed through a helper), the fix adds it to `static_argnames`: `@jax.jit`
+becomes `@partial(jax.jit, static_argnames=("n",))` (importing `partial` when needed), and an
+existing `@partial(jax.jit, ...)` or `jax.jit(f, ...)` call gets the name added. This is
+**unsafe**: every distinct value recompiles the function, and callers passing an array (rather
+than a Python int) then fail with a non-hashable static argument. Otherwise the fix is advice
+only. `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total
+length `N`, and pads or truncates when `sum(n) != N`.
 """,
     examples=(
         Example(

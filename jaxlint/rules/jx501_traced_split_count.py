@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import static_argnames_fix
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -18,7 +17,7 @@ RULE = Rule(
     name="traced-split-count",
     jax_error="TypeError",
     summary="`jax.random.split(key, n)` with a traced count `n`.",
-    fix="advice/unsafe",
+    fix="advice",
     doc="""## What it does
 Finds `jax.random.split(key, n)` (and `jax.random.split(key, num=n)`) where the count `n` is
 traced, inside traced code: typically `n_envs` or `n_minibatches` read from a config object that
@@ -56,12 +55,9 @@ Or split outside the trace and pass the keys in, or close over the config
 (`make_train(config)` pattern), or derive the count from an array shape.
 
 ## Fix safety
-When the count is a parameter of a function jitted in the same file (`@jax.jit`,
-`@partial(jax.jit, ...)` or `jax.jit(f, ...)`), the fix adds it to `static_argnames`. It is
-**unsafe**: callers must then pass a hashable Python int (an array argument fails with a
-non-hashable static argument), and every distinct count compiles the function again. Otherwise
-(a config leaf, a computed count, a `vmap`) there is no automatic fix: split outside the trace and
-pass the keys in, close over the config, or derive the count from an array shape.
+No automatic fix: making the count static changes the function's signature for every caller,
+and recompiles for each distinct count (JX401's `static_argnames` rewrite would apply, unsafe, when
+the count is a jit parameter; it is left as advice here). The finding explains the options.
 """,
     examples=(
         Example(
@@ -302,6 +298,5 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "static count",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr),
             )
             return

@@ -350,17 +350,21 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     data = jax.device_put(loaded.data, replicated) if loaded.data is not None else None
     shapes = jax.eval_shape(init, rng, data)
     runner_sh = _runner_shardings(shapes, config.num_envs, batch, replicated)
-    runner = jax.jit(init, out_shardings=runner_sh)(rng, data)
-    jax.block_until_ready(runner)
+    data_sh = None if data is None else jax.tree.map(lambda _: replicated, data)
     phase("setup")
 
+    # Compiled from shapes alone: the prediction comes before anything is allocated.
     run = jax.jit(
         make_run(config, loaded.env, loaded.params, spec.updates),
+        in_shardings=(runner_sh, data_sh),
         out_shardings=(runner_sh, replicated),
+    )
+    abstract = jax.tree.map(
+        lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, runner_sh
     )
     hits = counter.cache_hits
     start = time.perf_counter()
-    compiled = run.lower(runner, data).compile()
+    compiled = run.lower(abstract, data).compile()
     out["compile_s"] = time.perf_counter() - start
     out["compile_cache_hit"] = counter.cache_hits > hits
     phase("compile")
@@ -379,6 +383,10 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
             f"predicted peak {predicted['peak_bytes']:,} B > limit {limit:,} B ({source})"
         )
         return out
+
+    runner = jax.jit(init, out_shardings=runner_sh)(rng, data)
+    jax.block_until_ready(runner)
+    phase("init")
 
     local = [d.id for d in devices if d.platform == "gpu"] or [0]
     monitor = Monitor(interval=spec.monitor_interval, devices=local)

@@ -104,6 +104,8 @@ def points_table(
         bound = p.get("bandwidth_bound") or {}
         mark = (p.get("num_envs"), p.get("num_minibatches"), p.get("num_steps")) == key
         note = p.get("reason") or p.get("message") or ""
+        if not note and p.get("compile_cache_hit"):
+            note = "compiled program loaded from the persistent cache"
         if p.get("recompiles"):
             note = f"{p['recompiles']} recompiles in timed region! {note}"
         table.add_row(
