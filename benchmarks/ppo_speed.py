@@ -11,13 +11,17 @@ excluded, for:
   gymnax's own auto-reset in ``env.step`` and its ``LogWrapper``), same sizes and settings;
 - ``ours / phase1``: `jaxstress.ppo.make_train` on the phase-1 trading env (default market).
 
-All programs at one ``num_envs`` are compiled first; then every program runs once per round,
+At one ``num_envs`` every program is called once untimed (compile + one run); then each runs once per round,
 ``--repeats`` rounds, in rotated order (interleaved), and the median is reported. ``make_train``
 hides its jitted function, so its compile time is estimated as first call minus median call.
 Also reported: rollout memory per env (`jaxstress.ppo.rollout_memory`) at one configuration.
 
-    python benchmarks/ppo_speed.py                       # 64, 256, 1024 envs (about 8 minutes)
-    python benchmarks/ppo_speed.py --num-envs 256 --repeats 5 --out /tmp/ppo.md
+    python benchmarks/ppo_speed.py                 # 64, 256, 1024 envs (6-11 minutes, see below)
+    python benchmarks/ppo_speed.py --num-envs 256 --repeats 9 --out /tmp/ppo.md
+    python benchmarks/ppo_speed.py --breakdown 256 # where a phase-1 update spends its time
+
+Most of the run time is XLA compiling the nine PPO programs (20-50 s each on a busy 2-core
+CPU); ``--num-envs`` with fewer sizes is the lever.
 """
 
 from __future__ import annotations
@@ -278,6 +282,68 @@ def memory_lines(num_envs: int, num_steps: int) -> list[str]:
     ]
 
 
+def breakdown_lines(num_envs: int, num_steps: int, hidden: list[int], repeats: int) -> list[str]:
+    """One phase-1 PPO update (both obs buffers) against its rollout and the bare env steps."""
+    from env_speed import env_step, rollout_fn
+
+    from jaxstress.ppo import PPOConfig, collect_rollout, make_init, make_network, make_update
+
+    env, params, data = phase1_env()
+    calls: dict[str, Callable[[], Any]] = {}
+    runner = None
+    config = None
+    for buffer in ("state", "obs"):
+        config = PPOConfig(
+            num_envs=num_envs,
+            num_steps=num_steps,
+            total_timesteps=num_envs * num_steps,
+            hidden_sizes=tuple(hidden),
+            obs_buffer=buffer,
+        )
+        runner = jax.jit(make_init(config, env, params))(jax.random.PRNGKey(0), data)
+        update = jax.jit(make_update(config, env, params)).lower(runner, data).compile()
+        calls[f"one PPO update, obs_buffer={buffer}"] = lambda u=update, r=runner: u(r, data)
+    assert runner is not None and config is not None
+    network = make_network(config, env)
+
+    def rollout(runner: Any, data: Any) -> Any:
+        return collect_rollout(
+            network.apply,
+            runner.params,
+            env,
+            params,
+            data,
+            runner.env_state,
+            runner.obs,
+            runner.episode_return,
+            runner.rng,
+            num_steps,
+        )
+
+    roll = jax.jit(rollout).lower(runner, data).compile()
+    calls["rollout only (policy forward + env step)"] = lambda: roll(runner, data)
+    key = jax.random.PRNGKey(1)
+    bare = jax.jit(rollout_fn(env_step(env, params), num_envs, num_steps, env.num_actions))
+    bare_c = bare.lower(runner.env_state, runner.obs, key, data).compile()
+    calls["env steps only (random actions)"] = lambda: bare_c(
+        runner.env_state, runner.obs, key, data
+    )
+    timed = interleaved(calls, repeats)
+    steps = num_envs * num_steps
+    ref = statistics.median(timed["one PPO update, obs_buffer=state"].wall)
+    rows = []
+    for name, t in timed.items():
+        med = statistics.median(t.wall)
+        rows.append([name, f"{med * 1e3:.0f}", fmt_rate(steps / med), f"{100 * med / ref:.0f}%"])
+    return [
+        f"{num_envs} envs x {num_steps} steps = {steps:,} env steps per update, "
+        f"{'x'.join(map(str, hidden))} MLP, {repeats} interleaved repeats, medians:",
+        "",
+        *md_table(["part", "ms", "env steps/s", "of one update (state buffer)"], rows),
+        "",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--num-envs", default="64,256,1024")
@@ -285,19 +351,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--minibatches", type=int, default=4)
     ap.add_argument("--hidden", default="64,64")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument(
         "--steps-per-call",
         type=int,
-        default=131_072,
+        default=65_536,
         help="env steps per timed train() call (CartPole; phase-1 uses a quarter)",
     )
     ap.add_argument("--host-devices", type=int, default=1, help="XLA CPU host devices")
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument(
+        "--breakdown",
+        type=int,
+        metavar="NUM_ENVS",
+        help="instead of the comparison: where one phase-1 PPO update spends its time",
+    )
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     set_host_devices(args.host_devices)
     hidden = [int(h) for h in args.hidden.split(",")]
+    if args.breakdown:
+        text = "\n".join(
+            [
+                "### Phase-1 PPO update breakdown",
+                "",
+                *machine_lines(sys.argv),
+                "",
+                *breakdown_lines(args.breakdown, args.num_steps, hidden, args.repeats),
+            ]
+        )
+        print(text)
+        if args.out:
+            args.out.write_text(text + "\n")
+        return 0
     lines = ["### PPO training steps per second", "", *machine_lines(sys.argv), ""]
     cp_env, cp_params = cartpole_adapter()
     p1_env, p1_params, p1_data = phase1_env()

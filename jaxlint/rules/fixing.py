@@ -51,7 +51,16 @@ def directly_traced(ctx: RuleContext) -> bool:
     """The current function is one that a transform traces (or a body that a traced function
     hands to lax.scan, lax.cond, ...), not a helper called from traced code."""
     steps = ctx.frame.in_trace or ()
-    return not any(text == "..." or "is called from traced code" in text for text, _ in steps)
+    for text, _ in steps:
+        t = step_text(text)
+        if t == "..." or "is called from traced code" in t:
+            return False
+    return True
+
+
+def step_text(text: object) -> str:
+    """The text of a trace step without rendering node sources (``values.Text`` is lazy)."""
+    return text if isinstance(text, str) else str(getattr(text, "fmt", text))
 
 
 def verdict(ctx: RuleContext, safe: bool) -> Literal["safe", "unsafe"]:
@@ -475,9 +484,10 @@ def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix |
             return None
         reason = ctx.value(part).reason or ()
         # (transform site, "`n` is argument k of fn()"): the value is the parameter itself
-        if len(reason) != 2 or not (
-            reason[1][0].startswith(f"`{part.value}` is argument ")
-            and reason[1][0].endswith(f" of {fn.name}()")
+        arg_step = step_text(reason[1][0]) if len(reason) == 2 else ""
+        if not (
+            arg_step.startswith(f"`{part.value}` is argument ")
+            and arg_step.endswith(f" of {fn.name}()")
         ):
             return None
         anchor = reason[0][1]
