@@ -13,9 +13,9 @@
   (user + system, all threads, from ``os.times``) over wall time times the cores the process may
   run on (``os.sched_getaffinity``), in percent; memory is the process's resident set (RSS).
 
-The monitor measures its own cost: ``overhead_s`` is the time spent inside the sampling calls and
-``overhead_fraction`` that over the monitored wall time (one sampling thread at the default
-50 ms interval costs well under 1% of one core).
+The monitor measures its own cost: ``overhead_s`` is the CPU time spent inside the sampling
+calls (``time.thread_time``) and ``overhead_fraction`` that over the monitored wall time (one
+sampling thread at the default 50 ms interval costs well under 1% of one core).
 
 pynvml is injected through the ``nvml`` constructor parameter (any object with pynvml's
 functions), which is how the tests drive the NVML path without a GPU.
@@ -244,11 +244,13 @@ class Monitor:
         return self._backend.kind
 
     def _sample_once(self) -> None:
-        start = time.perf_counter()
+        # CPU time of the sampling thread, not wall time: waiting for the GIL while the
+        # monitored code runs Python is not a cost the sampling adds.
+        start = time.thread_time()
         try:
             self._samples.append(self._backend.sample())
         finally:
-            self._overhead += time.perf_counter() - start
+            self._overhead += time.thread_time() - start
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -967,7 +967,12 @@ class Interpreter:
         if kind is Kind.FUNC:
             if self.project.is_transform(fv.ref.fn.name) and args and args[0][0].kind is Kind.FUNC:
                 return self.apply_transform(fv.ref.fn.name, args[0][0], args[1:], node)
-            return self.call_function(fv.ref, args, node)
+            result = self.call_function(fv.ref, args, node)
+            if f.traced:
+                # self.method(...) may run any override in a subclass (gymnax-style envs)
+                for override in self.overrides(fv.ref):
+                    result = join(result, self.call_function(override, args, node))
+            return result
         if kind is Kind.TRANSFORMED:
             return self.call_transformed(fv.ref, args, node)
         if kind is Kind.PARTIAL:
@@ -1050,6 +1055,20 @@ class Interpreter:
             kind=Kind.DEVICE if result.kind in (Kind.DEVICE, Kind.UNKNOWN) else result.kind,
             ref=result.ref,
         )
+
+    def overrides(self, ref: FuncRef) -> list[FuncRef]:
+        """The same method in the project's subclasses of the receiver's class."""
+        fn = ref.fn
+        if fn.cls is None or not ref.bound or ref.bound[0].kind is not Kind.OBJECT:
+            return []
+        receiver = ref.bound[0]
+        out = []
+        for sub in self.project.subclasses(receiver.ref):
+            m = sub.methods.get(fn.name)
+            if m is not None and m is not fn:
+                me = Value(receiver.reason, Kind.OBJECT, ref=sub)
+                out.append(FuncRef(m, None, (me, *ref.bound[1:]), ref.bound_kw))
+        return out
 
     def bind_args(
         self,

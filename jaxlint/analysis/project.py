@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
@@ -53,6 +54,8 @@ class Project:
         self.leaf_field_names: set[str] = set()
         # Fields given boolean arrays (masks) somewhere in the project.
         self.boolean_fields: set[str] = set()
+        # Subclasses by id of their base ClassInfo (method calls dispatch to overrides).
+        self.children: dict[int, list[ClassInfo]] = {}
         self.pending: dict[tuple[int, str], _Pending] = {}
         self.interp = Interpreter(self)
         self.ctx = RuleContext(self)
@@ -93,11 +96,26 @@ class Project:
         return K.TRANSFORMS.get(qual) or K.TRANSFORMS["jax.jit"]
 
     def record_class(self, info: ClassInfo) -> None:
+        for b in info.bases:
+            if b.kind is Kind.CLASS and info not in self.children.setdefault(id(b.ref), []):
+                self.children[id(b.ref)].append(info)
         for name, kind in info.field_kinds.items():
             self._record_kind(name, kind)
         self.static_field_names |= info.static_fields
         if info.is_pytree and not info.is_linen:
             self.leaf_field_names |= set(info.fields) - info.static_fields
+
+    def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
+        """Every project class below ``info`` (transitively), in definition order."""
+        out: list[ClassInfo] = []
+        todo = [info]
+        while todo:
+            c = todo.pop()
+            for sub in self.children.get(id(c), ()):
+                if sub not in out:
+                    out.append(sub)
+                    todo.append(sub)
+        return out
 
     def record_attr(self, cls: ClassInfo | None, name: str, v: Value) -> None:
         if v.traced:
@@ -264,13 +282,14 @@ def _render(text: Any, anchor: Any, spans: dict[int, tuple[int, int, int, int]])
 
 
 def module_name(path: str) -> tuple[str, str]:
-    """Dotted module name of a file and its package, from the ``__init__.py`` files above it."""
-    p = PurePath(path)
+    """Dotted module name of a file and its package, from the ``__init__.py`` files above it
+    (walked on the absolute path, so the result does not depend on the current directory)."""
+    p = Path(path)
+    with contextlib.suppress(OSError):
+        p = p.resolve()
     parts = [p.stem] if p.stem != "__init__" else []
     parent = p.parent
-    from pathlib import Path
-
-    while (Path(parent) / "__init__.py").exists() and parent != parent.parent and parent.name:
+    while (parent / "__init__.py").exists() and parent != parent.parent and parent.name:
         parts.insert(0, parent.name)
         parent = parent.parent
     name = ".".join(parts) or p.stem

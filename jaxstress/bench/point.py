@@ -11,10 +11,19 @@ dies without one is classified from its exit status and stderr.
 
 A point: build the env and market, make a ``Mesh`` over the chosen devices (one ``data``
 axis; env batch leaves sharded over it, network/optimizer state and market replicated),
-compile ``updates`` PPO updates as one program ahead of time (timed: ``compile_s``), predict
-its peak memory from the compiled program (skip it, without running, when over the limit),
-then run it ``repeats`` times from the same initial state, each timed to ``block_until_ready``
-with the monitor sampling, counting compilations inside the timed region (must be 0).
+compile ``updates`` PPO updates as one program ahead of time from shapes alone (timed:
+``compile_s``; ``compile_cache_hit`` when the persistent cache served it), predict its peak
+memory from the compiled program and skip the point when that exceeds the limit (before
+anything is allocated), then initialise, run once untimed (warm-up) and ``repeats`` times
+from the same initial state, each timed to ``block_until_ready`` with the monitor sampling and
+compilations in the timed region counted (``recompiles``, must be 0). ``rlimit_as`` caps the
+address space the run may add (a real allocation failure on CPU, for the OOM tests).
+
+On GPUs the measured peak is the allocator's ``peak_bytes_in_use`` for the whole point
+process, which includes compile-time scratch (autotuning) as well as the run. With
+``distributed`` every point calls ``jax.distributed.initialize()`` first (the coordinator comes
+from the cluster environment: run ``jaxstress bench --distributed`` on every host); the mesh
+then spans all processes' devices and only process 0 writes the profile.
 
 The probe: device kind/count, software versions, the memory limit, the memory bandwidth
 (`memory.measure_bandwidth`) and the jit-vs-eager env check (`envs.check_env`).
@@ -154,12 +163,9 @@ def _versions(jax: Any) -> dict[str, Any]:
 
     versions["jaxstress"] = __version__
     cuda = None
-    try:
-        backend = jax.extend.backend.get_backend() if hasattr(jax, "extend") else None
-        if backend is not None and backend.platform == "gpu":
-            cuda = backend.platform_version
-    except Exception:  # the version string is informational only
-        cuda = None
+    device = jax.devices()[0]
+    if device.platform == "gpu":  # e.g. "cuda 12080"; informational only
+        cuda = str(getattr(device.client, "platform_version", "")) or None
     versions["cuda"] = cuda
     return versions
 
@@ -388,7 +394,11 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     jax.block_until_ready(runner)
     phase("init")
 
-    local = [d.id for d in devices if d.platform == "gpu"] or [0]
+    local = [
+        d.id if getattr(d, "local_hardware_id", None) is None else d.local_hardware_id
+        for d in devices
+        if d.platform == "gpu" and d.process_index == jax.process_index()
+    ] or [0]
     monitor = Monitor(interval=spec.monitor_interval, devices=local)
     if spec.rlimit_as is not None:
         # The monitor's sampling thread must not be what fails: a small stack for it.

@@ -381,8 +381,3 @@ def run_check(
     else:
         verdict = "utilisation not evaluated on CPU (process CPU share reported only)"
     return True, f"passed: {runs} sweeps complete, no tracer errors, profiles written; {verdict}"
-
-
-def apply_quick(values: dict[str, Any], given: set[str]) -> dict[str, Any]:
-    """``--quick`` grid for the keys not given on the command line."""
-    return {**values, **{k: v for k, v in QUICK.items() if k not in given}}
