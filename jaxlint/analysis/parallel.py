@@ -28,7 +28,8 @@ _SETTINGS = Settings()
 
 
 def import_groups(texts: dict[str, str]) -> list[list[str]]:
-    """Connected components of the project's import graph (by import statements in the text)."""
+    """Groups of modules that import each other (by import statements in the text), with
+    modules that nobody imports attached to one group they import."""
     names: dict[str, str] = {}
     packages: dict[str, str] = {}
     for path in texts:
@@ -43,6 +44,7 @@ def import_groups(texts: dict[str, str]) -> list[list[str]]:
             p = parent[p]
         return p
 
+    edges: dict[str, set[str]] = {p: set() for p in texts}
     for path, text in texts.items():
         for dots, base, what, plain in _IMPORT.findall(text):
             targets: list[str] = []
@@ -58,9 +60,16 @@ def import_groups(texts: dict[str, str]) -> list[list[str]]:
                 while t:
                     other = names.get(t)
                     if other is not None:
-                        parent[find(path)] = find(other)
+                        if other != path:
+                            edges[path].add(other)
                         break
                     t = t.rpartition(".")[0]
+    imported = {o for targets in edges.values() for o in targets}
+    for path, targets in edges.items():
+        # A module nobody imports (a test, a script) does not bind the groups it imports into
+        # one: it joins one of them and reads the others lazily.
+        for other in sorted(targets)[:1] if path not in imported else targets:
+            parent[find(path)] = find(other)
     groups: dict[str, list[str]] = {}
     for p in texts:
         groups.setdefault(find(p), []).append(p)
