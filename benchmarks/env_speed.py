@@ -15,7 +15,7 @@ Also measured, in the same run:
   the state without an observation, the step without auto-reset, the observation without the
   concatenate, to see what dominates.
 
-    python benchmarks/env_speed.py                      # everything (about 3-4 minutes)
+    python benchmarks/env_speed.py                      # everything (4-6 minutes)
     python benchmarks/env_speed.py --num-envs 8192 --repeats 9 --no-reference
     python benchmarks/env_speed.py --out /tmp/env.md    # also write the markdown tables
 
@@ -267,6 +267,26 @@ def phase1_probes(env: Any, params: Any) -> dict[str, StepFn]:
         extra = env.get_obs(state, params, data)[-3:]
         return (window.reshape(-1), extra), state, reward
 
+    def single_pass_obs(key, state, action, data):  # type: ignore[no-untyped-def]
+        # the same observation values built by one gather over the flattened feature rows plus a
+        # select for the 3 extras (one pass over the output instead of gather + concatenate)
+        _, stepped, reward, done, _ = env.step_env(state, action, params, data)
+        _, fresh = env.reset(key, params, data)
+        state = select(done, fresh, stepped)
+        w, f = params.window, data.features.shape[1]
+        size = w * f
+        i = jnp.arange(size + 3)
+        src = (state.t - (w - 1)) * f + jnp.minimum(i, size - 1)
+        window = jnp.take(data.features.reshape(-1), src, mode="clip")
+        held = state.position != 0
+        pos = state.position.astype(jnp.float32)
+        entry = jnp.where(held, state.entry_price, 1.0)
+        close = lax.dynamic_index_in_dim(data.close, state.t, keepdims=False)
+        unrealised = jnp.where(held, pos * (close / entry - 1.0), 0.0) * 100.0
+        left = (state.end - state.t).astype(jnp.float32) / params.max_steps
+        extra = jnp.where(i == size, pos, jnp.where(i == size + 1, unrealised, left))
+        return jnp.where(i < size, window, extra), state, reward
+
     def harness_only(key, state, action, data):  # type: ignore[no-untyped-def]
         # keys, random actions, scan and vmap with a trivial "env": the harness floor
         del data
@@ -278,6 +298,7 @@ def phase1_probes(env: Any, params: Any) -> dict[str, StepFn]:
         "no auto-reset (step_env + obs)": no_autoreset,
         "window only (no 3 extras, no concat)": window_only,
         "obs as (window, extras), no concat": obs_pieces,
+        "single-pass obs (same values, one gather + select)": single_pass_obs,
     }
 
 

@@ -198,8 +198,9 @@ def main() -> int:
     lines += [
         "",
         "The 4 forced devices are one CPU's cores split four ways (same memory bus), so the "
-        "ratio is the overhead of SPMD partitioning, not a speed-up; on a multi-GPU host the "
-        "same code path shards the env batch over real devices. Wall times: "
+        "ratio is no speed-up measurement: it is the cost of partitioning on shared cores, plus "
+        "the PPO update phase, which the compiled program runs replicated (see below). On a "
+        "multi-GPU host the same code path shards the env batch over real devices. Wall times: "
         f"{walls[1]:.0f} s (1 device), {walls[4]:.0f} s (4 devices).",
         "",
     ]

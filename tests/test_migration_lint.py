@@ -42,3 +42,25 @@ def test_each_finding_explains_why_its_value_is_traced() -> None:
     for f in lint_json():
         assert f["trace"], f
         assert " is traced: " in f["trace"][0], f["trace"]
+
+
+def test_migration_report_is_current() -> None:
+    """HAZARDS.md is what `jaxlint --format markdown examples/jax_migration` prints (run from the
+    repository root); regenerate it with that command when the example or the linter changes."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jaxlint",
+            "check",
+            "--no-cache",
+            "--format",
+            "markdown",
+            "examples/jax_migration",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.stdout == (EXAMPLE / "HAZARDS.md").read_text(encoding="utf-8")

@@ -49,6 +49,10 @@ def plot_profile(profile: Mapping[str, Any], path: str | os.PathLike[str]) -> No
             label="recommended",
         )
     ax_sps.set_xscale("log", base=2)
+    sizes = sorted({p["num_envs"] for p in profile.get("points", [])})
+    if sizes:
+        ax_sps.set_xticks(sizes, [str(n) for n in sizes])
+        ax_sps.minorticks_off()
     ax_sps.set_ylabel("env steps / s (median, min-max band)")
     ax_sps.grid(alpha=0.3)
     ax_sps.legend(fontsize="small")
