@@ -236,6 +236,7 @@ def env_step(env: Any, params: Any) -> StepFn:
 
 def phase1_probes(env: Any, params: Any) -> dict[str, StepFn]:
     """Variants of the phase-1 step that each leave one piece of work out (cost probes)."""
+    from jaxstress.envs.phase1 import PNL_OBS_SCALE
 
     def select(done: jax.Array, a: Any, b: Any) -> Any:
         return jax.tree.map(lambda x, y: jnp.where(done, x, y), a, b)
@@ -282,7 +283,7 @@ def phase1_probes(env: Any, params: Any) -> dict[str, StepFn]:
         pos = state.position.astype(jnp.float32)
         entry = jnp.where(held, state.entry_price, 1.0)
         close = lax.dynamic_index_in_dim(data.close, state.t, keepdims=False)
-        unrealised = jnp.where(held, pos * (close / entry - 1.0), 0.0) * 100.0
+        unrealised = jnp.where(held, pos * (close / entry - 1.0), 0.0) * PNL_OBS_SCALE
         left = (state.end - state.t).astype(jnp.float32) / params.max_steps
         extra = jnp.where(i == size, pos, jnp.where(i == size + 1, unrealised, left))
         return jnp.where(i < size, window, extra), state, reward

@@ -184,6 +184,11 @@ def test_plot_and_table(tmp_path: Path) -> None:
     assert "* 1024" in text and "oom" in text and "RESOURCE_EXHAUSTED" in text
     assert "2 recompiles in timed region" in text
     assert "recommended: num_envs=1024 num_minibatches=4" in text
+    narrow = Console(record=True, width=80)  # compact table, notes below it
+    print_profile(profile, narrow)
+    text = narrow.export_text()
+    assert "num_envs=4096 mb=4 T=128: RESOURCE_EXHAUSTED" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 @pytest.mark.parametrize(

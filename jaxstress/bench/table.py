@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -61,35 +62,66 @@ def _spread(stats: Mapping[str, Any] | None) -> str:
     return "-" if spread is None else f"{spread / 2:.0%}"
 
 
+WIDE = 120  # narrower consoles get the compact table (no upd/s, no bandwidth column)
+
+
+def _note(p: Mapping[str, Any]) -> str:
+    note = str(p.get("reason") or p.get("message") or "")
+    if not note and p.get("compile_cache_hit"):
+        note = "compiled program loaded from the persistent cache"
+    if p.get("recompiles"):
+        note = f"{p['recompiles']} recompiles in timed region! {note}"
+    return note
+
+
+def point_notes(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The notes the compact table leaves out, one line per point that has one."""
+    out = []
+    for p in points:
+        note = _note(p)
+        if note and not (p.get("compile_cache_hit") and note.startswith("compiled program")):
+            where = f"num_envs={p.get('num_envs')} mb={p.get('num_minibatches')}"
+            out.append(f"{where} T={p.get('num_steps')}: {note}")
+    return out
+
+
 def points_table(
     points: Sequence[Mapping[str, Any]],
     title: str = "jaxstress bench",
     recommended: Mapping[str, Any] | None = None,
+    compact: bool = False,
 ) -> Table:
     """One row per grid point; the recommended one is marked with a star."""
     table = Table(
         title=title,
         header_style="bold",
         expand=False,
-        caption="env steps/s: median over repeats, ±: half its min-max range; T: num_steps; "
-        "of bw: fraction of the bandwidth bound",
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        caption="steps/s: env steps/s, median over repeats; ±: half its min-max range; "
+        "T: num_steps; mem pred/peak: predicted / measured peak memory"
+        + ("" if compact else "; of bw: fraction of the bandwidth bound"),
     )
-    for name, justify in (
+    # compact: short headers, and the notes go below the table (`point_notes`)
+    dropped = {"upd/s", "of bw", "note"} if compact else set()
+    columns = [
         ("envs", "right"),
         ("mb", "right"),
         ("T", "right"),
         ("result", "left"),
-        ("compile s", "right"),
-        ("env steps/s", "right"),
+        ("compile" if compact else "compile s", "right"),
+        ("steps/s" if compact else "env steps/s", "right"),
         ("±", "right"),
         ("upd/s", "right"),
         ("util%", "right"),
-        ("mem pred", "right"),
-        ("mem peak", "right"),
+        ("pred" if compact else "mem pred", "right"),
+        ("peak" if compact else "mem peak", "right"),
         ("of bw", "right"),
         ("note", "left"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    ]
+    keep = [name not in dropped for name, _ in columns]
+    for (name, justify), kept in zip(columns, keep, strict=True):
+        if kept:
+            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     key = None
     if recommended:
         key = (
@@ -103,12 +135,8 @@ def points_table(
         util = (p.get("utilisation") or {}).get("mean")
         bound = p.get("bandwidth_bound") or {}
         mark = (p.get("num_envs"), p.get("num_minibatches"), p.get("num_steps")) == key
-        note = p.get("reason") or p.get("message") or ""
-        if not note and p.get("compile_cache_hit"):
-            note = "compiled program loaded from the persistent cache"
-        if p.get("recompiles"):
-            note = f"{p['recompiles']} recompiles in timed region! {note}"
-        table.add_row(
+        note = _note(p)
+        cells = (
             ("* " if mark else "") + str(p.get("num_envs")),
             str(p.get("num_minibatches")),
             str(p.get("num_steps")),
@@ -121,8 +149,9 @@ def points_table(
             _bytes((memory.get("predicted") or {}).get("peak_bytes")),
             _bytes((memory.get("measured") or {}).get("bytes")),
             _num(bound.get("fraction"), ".2f"),
-            Text(_short(str(note)), style="dim"),
+            Text(_short(note), style="dim"),
         )
+        table.add_row(*(cell for cell, kept in zip(cells, keep, strict=True) if kept))
     return table
 
 
@@ -135,8 +164,9 @@ class LiveTable:
         self.live: Live | None = None
 
     def __enter__(self) -> LiveTable:
+        self.compact = self.console.width < WIDE
         self.live = Live(
-            points_table([], self.title),
+            points_table([], self.title, compact=self.compact),
             console=self.console,
             refresh_per_second=4,
             transient=False,
@@ -147,8 +177,12 @@ class LiveTable:
     def update(self, points: Sequence[Mapping[str, Any]], status: str = "") -> None:
         if self.live is None:
             return
-        table = points_table(points, self.title)
-        self.live.update(Group(table, Text(status, style="cyan")) if status else table)
+        parts: list[Any] = [points_table(points, self.title, compact=self.compact)]
+        if self.compact:
+            parts += [Text(line, style="dim") for line in point_notes(points)]
+        if status:
+            parts.append(Text(status, style="cyan"))
+        self.live.update(Group(*parts))
 
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
@@ -190,9 +224,12 @@ def print_profile(profile: Mapping[str, Any], console: Console, path: Any = None
         console.print(f"[red]env check failed:[/] {check.get('message')}")
     if profile.get("interrupted"):
         console.print("[yellow]interrupted: partial results[/]")
-    console.print(
-        points_table(profile.get("points", []), "grid", profile.get("recommended")),
-    )
+    compact = console.width < WIDE
+    points = profile.get("points", [])
+    console.print(points_table(points, "grid", profile.get("recommended"), compact=compact))
+    if compact:
+        for line in point_notes(points):
+            console.print(line, style="dim", markup=False, highlight=False)
     for note in profile.get("notes", []):
         console.print(f"[dim]note: {note}[/]")
     console.print(f"[bold]{recommendation_text(profile)}[/]")
