@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import sys
 
 from jaxlint.analysis.project import analyse_group, module_name
 from jaxlint.findings import Finding
@@ -22,9 +23,14 @@ _IMPORT = re.compile(
     re.M,
 )
 
-# Inherited by forked workers, so the texts are not pickled per task.
+# Set once per worker by the pool initialiser, so the texts are not sent with every task.
 _TEXTS: dict[str, str] = {}
 _SETTINGS = Settings()
+
+
+def _init(texts: dict[str, str], settings: Settings) -> None:
+    global _TEXTS, _SETTINGS
+    _TEXTS, _SETTINGS = texts, settings
 
 
 def import_groups(texts: dict[str, str]) -> list[list[str]]:
@@ -81,8 +87,6 @@ def _work(roots: list[str]) -> list[Finding]:
 
 
 def analyse_in_parallel(texts: dict[str, str], settings: Settings, jobs: int) -> list[Finding]:
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return analyse_group(texts, settings, texts.keys())
     # Whole import groups only: a group is analysed exactly as in one process, so findings do
     # not depend on -j (splitting a group would leave cross-module provenance to chance).
     units = import_groups(texts)
@@ -95,13 +99,12 @@ def analyse_in_parallel(texts: dict[str, str], settings: Settings, jobs: int) ->
         i = sizes.index(min(sizes))
         bins[i].extend(u)
         sizes[i] += sum(len(texts[p]) for p in u)
-    global _TEXTS, _SETTINGS
-    _TEXTS, _SETTINGS = texts, settings
-    try:
-        with multiprocessing.get_context("fork").Pool(len(bins)) as pool:
-            results = pool.map(_work, bins)
-    finally:
-        _TEXTS, _SETTINGS = {}, Settings()
+    # fork is cheapest, but not safe once a multithreaded library (JAX, in tests) is loaded
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if "fork" in methods and "jax" not in sys.modules else "spawn"
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(len(bins), initializer=_init, initargs=(texts, settings)) as pool:
+        results = pool.map(_work, bins)
     seen: set[tuple[str, int, int, str]] = set()
     out: list[Finding] = []
     for findings in results:
