@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -30,7 +30,6 @@ from jaxlint.analysis.values import (
     STATIC,
     Kind,
     Reason,
-    Step,
     Text,
     Value,
     extend,
@@ -1199,6 +1198,17 @@ class Interpreter:
                 return Value(kind=kind)
         return v
 
+    def _lookup_qual(self, node: cst.BaseExpression) -> str | None:
+        """Qualified name of a dotted external name (decorators, field calls), no evaluation."""
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        v = self.frame.lookup(head)
+        if v is None or v.kind is not Kind.EXT:
+            return None
+        return _canonical(f"{v.ref}.{rest}" if rest else v.ref)
+
     def _lookup_quiet(self, node: cst.BaseExpression) -> Value | None:
         if isinstance(node, cst.Name):
             return self.frame.lookup(node.value)
@@ -1954,23 +1964,6 @@ def _is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
 
 def _has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
     return any(interp._lookup_qual(d.decorator) == qual for d in node.decorators)
-
-
-def _lookup_qual(self: Interpreter, node: cst.BaseExpression) -> str | None:
-    dotted = _dotted(node)
-    if dotted is None:
-        return None
-    head, _, rest = dotted.partition(".")
-    v = self.frame.lookup(head)
-    if v is None or v.kind is not Kind.EXT:
-        return None
-    return _canonical(f"{v.ref}.{rest}" if rest else v.ref)
-
-
-Interpreter._lookup_qual = _lookup_qual  # type: ignore[attr-defined]
-
-Callable  # noqa: B018  (re-exported type used by rule hooks)
-Step  # noqa: B018
 
 
 def deep_trace(v: Value, reason: Reason) -> Value:
