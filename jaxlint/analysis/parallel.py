@@ -90,7 +90,9 @@ def analyse_in_parallel(texts: dict[str, str], settings: Settings, jobs: int) ->
     # Whole import groups only: a group is analysed exactly as in one process, so findings do
     # not depend on -j (splitting a group would leave cross-module provenance to chance).
     units = import_groups(texts)
-    if len(units) < 2:
+    total = sum(len(t) for t in texts.values()) or 1
+    if len(units) < 2 or sum(len(texts[p]) for p in units[0]) > 0.75 * total:
+        # one group holds nearly all the work: processes would only add their start-up cost
         return analyse_group(texts, settings, texts.keys())
     units.sort(key=lambda u: -sum(len(texts[p]) for p in u))
     bins: list[list[str]] = [[] for _ in range(min(jobs, len(units)))]
