@@ -111,7 +111,6 @@ ALIASES: dict[str, str] = {
     "jax.api.jit": "jax.jit",
     "jax.experimental.maps.xmap": "jax.vmap",
     "jax.ad_checkpoint.checkpoint": "jax.checkpoint",
-    "jax.random": "jax.random",
     "flax.linen.transforms.jit": "flax.linen.jit",
     "flax.linen.transforms.vmap": "flax.linen.vmap",
     "flax.linen.transforms.scan": "flax.linen.scan",
@@ -307,66 +306,6 @@ STATIC_ATTRS = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes"
 # Attributes that turn a pandas/torch object into a host NumPy array.
 HOST_ATTRS = frozenset({"values"})
 HOST_METHODS = frozenset({"to_numpy", "numpy", "__array__", "tolist_numpy"})
-
-# Builtins whose result is static whatever their argument.
-STATIC_BUILTINS = frozenset(
-    {
-        "len",
-        "isinstance",
-        "issubclass",
-        "callable",
-        "hasattr",
-        "type",
-        "id",
-        "repr",
-        "str",
-        "hash",
-        "print",
-        "dir",
-        "vars",
-        "super",
-        "object",
-        "range",
-        "enumerate",
-        "zip",
-        "getattr",
-        "setattr",
-        "NotImplementedError",
-        "ValueError",
-        "TypeError",
-        "RuntimeError",
-        "Exception",
-        "open",
-        "format",
-        "int",
-        "float",
-        "bool",
-        "complex",
-    }
-)
-# Builtins that keep the traced-ness of their arguments.
-PASSTHROUGH_BUILTINS = frozenset(
-    {
-        "abs",
-        "sum",
-        "min",
-        "max",
-        "round",
-        "divmod",
-        "pow",
-        "list",
-        "tuple",
-        "sorted",
-        "reversed",
-        "iter",
-        "next",
-        "dict",
-        "map",
-        "filter",
-        "all",
-        "any",
-    }
-)
 
 # Field declarations that make a field static.
 STATIC_FIELD_CALLS = frozenset(
