@@ -137,7 +137,7 @@ class Interpreter:
 
     def hook(self, event: str, node: cst.CSTNode, *args: Any) -> None:
         if self.frame.traced:
-            self.project.dispatch(event, self, node, *args)
+            self.project.dispatch(event, node, *args)
 
     # ------------------------------------------------------------------ modules and classes
     def load_module(self, module: ModuleInfo) -> Frame:
@@ -559,7 +559,7 @@ class Interpreter:
         f = self.frame
         if f.traced:
             f.values[id(node)] = v
-            self.project.dispatch(type(node).__name__, self, node)
+            self.project.dispatch(type(node).__name__, node)
         return v
 
     def _ev(self, node: cst.CSTNode) -> Value:
@@ -1295,10 +1295,7 @@ class Interpreter:
             self.depth -= 1
             self.active.discard(key)
         result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
-        if result.kind is Kind.FUNC and isinstance(result.ref, FuncRef):
-            pass
         self.memo[key] = result
-        self.project.record_frame(frame)
         return result
 
     # ------------------------------------------------------------------ transforms

@@ -14,7 +14,7 @@ from typing import Any
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.interpreter import Frame, Interpreter
+from jaxlint.analysis.interpreter import Interpreter
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
 from jaxlint.analysis.values import Kind, Reason, Value, join
@@ -172,12 +172,9 @@ class Project:
         return Value(kind=kind) if kind is not None else Value()
 
     # ------------------------------------------------------------------ rules
-    def dispatch(self, event: str, interp: Interpreter, node: cst.CSTNode, *args: Any) -> None:
+    def dispatch(self, event: str, node: cst.CSTNode, *args: Any) -> None:
         for hook in self.hooks.get(event, ()):
             hook(self.ctx, node, *args)
-
-    def record_frame(self, frame: Frame) -> None:
-        """Rule hooks ran during evaluation; nothing to keep per frame."""
 
     def report(
         self,
