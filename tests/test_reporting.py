@@ -255,11 +255,28 @@ def test_github_annotations_escape_their_fields() -> None:
 
 def test_markdown_table() -> None:
     finding = Finding("JX301", "traced-branch", None, "a | b", "m.py", 2, 3, 2, 9, ("x", "y"))
-    assert render_markdown([finding]).splitlines() == [
-        "### jaxlint: 1 finding",
+    fixed = Finding(
+        "JX201",
+        "traced-conversion",
+        None,
+        "c",
+        "m.py",
+        4,
+        1,
+        4,
+        5,
+        ("z",),
+        fix=Fix("unsafe", "keep it | an array", (Edit(4, 1, 4, 5, "x"),)),
+    )
+    assert render_markdown([fixed, finding]).splitlines() == [
+        "### jaxlint: 2 findings",
         "",
-        "| Location | Rule | Message | Why traced |",
-        "|---|---|---|---|",
-        "| `m.py:2:3` | JX301 `traced-branch` | a \\| b | x → y |",
+        "Fixes: 0 safe (`--fix`), 1 unsafe (`--fix --unsafe-fixes`), 1 by hand.",
+        "",
+        "| Location | Rule | Message | Why traced | Fix |",
+        "|---|---|---|---|---|",
+        "| `m.py:2:3` | JX301 `traced-branch` | a \\| b | x → y | none: rewrite by hand (see the message) |",
+        "| `m.py:4:1` | JX201 `traced-conversion` | c | z "
+        "| **unsafe** (`--unsafe-fixes`): keep it \\| an array |",
     ]
     assert render_markdown([]) == "### jaxlint: all checks passed\n"

@@ -19,7 +19,7 @@ from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
 from jaxlint.analysis.values import Kind, Reason, Value, join
 from jaxlint.findings import Edit, Finding, Fix
-from jaxlint.fixes.spec import NodeFix, header_end
+from jaxlint.fixes.spec import NodeFix, header_end, import_anchor
 from jaxlint.rules.base import Rule
 from jaxlint.settings import Settings
 
@@ -215,7 +215,7 @@ class Project:
         def want(mod: ModuleInfo, node: cst.CSTNode) -> None:
             wanted.setdefault(id(mod), (mod, []))[1].append(node)
 
-        headers: dict[int, cst.BaseSmallStatement | None] = {}
+        headers: dict[int, list[cst.BaseSmallStatement]] = {}
         for p in self.pending.values():
             want(p.module, p.node)
             for _, anchor in p.reason:
@@ -226,8 +226,8 @@ class Project:
                     want(p.module, node)
                 if p.fix.imports and id(p.module) not in headers:
                     headers[id(p.module)] = head = header_end(p.module.tree)
-                    if head is not None:
-                        want(p.module, head)
+                    for stmt in head:
+                        want(p.module, stmt)
         spans: dict[int, tuple[int, int, int, int]] = {}
         for mod, nodes in wanted.values():
             spans.update(resolve_spans(mod.tree, nodes))
@@ -237,7 +237,7 @@ class Project:
             if span is None:
                 continue
             trace = tuple(_render(text, anchor, spans) for text, anchor in p.reason)
-            fix = _resolve_fix(p.fix, spans, headers.get(id(p.module))) if p.fix else None
+            fix = _resolve_fix(p.fix, spans, headers.get(id(p.module), [])) if p.fix else None
             out.append(
                 Finding(
                     p.rule.code,
@@ -254,13 +254,17 @@ class Project:
 
 
 def _resolve_fix(
-    fix: NodeFix, spans: dict[int, tuple[int, int, int, int]], header: cst.CSTNode | None
+    fix: NodeFix,
+    spans: dict[int, tuple[int, int, int, int]],
+    header: list[cst.BaseSmallStatement],
 ) -> Fix | None:
     edits: list[Edit] = []
-    if fix.imports:
-        line = spans[id(header)][2] + 1 if header is not None and id(header) in spans else 1
-        text = "".join(f"{imp}\n" for imp in fix.imports)
-        edits.append(Edit(line, 1, line, 1, text))
+    lines: dict[int, str] = {}
+    for imp in fix.imports:
+        anchor = import_anchor(header, imp)
+        line = spans[id(anchor)][2] + 1 if anchor is not None and id(anchor) in spans else 1
+        lines[line] = lines.get(line, "") + f"{imp}\n"
+    edits.extend(Edit(line, 1, line, 1, text) for line, text in sorted(lines.items()))
     for node, text in fix.replacements:
         span = spans.get(id(node))
         if span is None:

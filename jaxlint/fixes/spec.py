@@ -6,6 +6,7 @@ report (see ``analysis.positions``); the project turns a ``NodeFix`` into the SP
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import libcst as cst
@@ -33,12 +34,10 @@ CONVENTIONAL: dict[str, tuple[str, str]] = {
 }
 
 
-def header_end(module: cst.Module) -> cst.BaseSmallStatement | None:
-    """The last statement of the module's header (docstring, __future__ and leading imports).
-
-    New imports go on the line after it, so they join the file's own import block.
-    """
-    last: cst.BaseSmallStatement | None = None
+def header_end(module: cst.Module) -> list[cst.BaseSmallStatement]:
+    """The statements of the module's header (docstring, __future__ and leading imports), in
+    order: new imports go on the line after one of them, so they join the file's import block."""
+    out: list[cst.BaseSmallStatement] = []
     for stmt in module.body:
         if not isinstance(stmt, cst.SimpleStatementLine):
             break
@@ -51,5 +50,44 @@ def header_end(module: cst.Module) -> cst.BaseSmallStatement | None:
             for s in stmt.body
         ):
             break
-        last = stmt.body[-1]
-    return last
+        out.append(stmt.body[-1])
+    return out
+
+
+def import_anchor(header: list[cst.BaseSmallStatement], line: str) -> cst.BaseSmallStatement | None:
+    """The header statement after which the import ``line`` goes, in the style of isort/ruff:
+    a standard-library import after the file's last standard-library import (or before its first
+    other import), any other after the last import of the same package, else after the last
+    import. None: the first line of the file."""
+    top = _top_module(line)
+    stdlib = top in sys.stdlib_module_names
+    last_prefix: cst.BaseSmallStatement | None = None  # docstring and __future__ imports
+    last_stdlib = last_same = None
+    for s in header:
+        name = _imported_top(s)
+        if name is None or name == "__future__":
+            if last_stdlib is None and last_same is None:
+                last_prefix = s
+            continue
+        if name in sys.stdlib_module_names:
+            last_stdlib = s
+        if name == top:
+            last_same = s
+    if stdlib:
+        return last_stdlib or last_same or last_prefix
+    return last_same or (header[-1] if header else None)
+
+
+def _top_module(line: str) -> str:
+    words = line.split()
+    return words[1].split(".")[0] if len(words) > 1 else ""
+
+
+def _imported_top(stmt: cst.BaseSmallStatement) -> str | None:
+    if isinstance(stmt, cst.Import):
+        return cst.Module([]).code_for_node(stmt.names[0].name).split(".")[0]
+    if isinstance(stmt, cst.ImportFrom):
+        if stmt.relative or stmt.module is None:
+            return "."
+        return cst.Module([]).code_for_node(stmt.module).split(".")[0]
+    return None

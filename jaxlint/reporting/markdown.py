@@ -12,20 +12,32 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
 
 
+def _fix(f: Finding) -> str:
+    if f.fix is None:
+        return "none: rewrite by hand (see the message)"
+    flag = "" if f.fix.applicability == "safe" else " (`--unsafe-fixes`)"
+    return f"**{f.fix.applicability}**{flag}: {f.fix.message}"
+
+
 def render_markdown(findings: Iterable[Finding]) -> str:
     ordered = sorted(findings, key=lambda f: f.sort_key)
     if not ordered:
         return "### jaxlint: all checks passed\n"
+    kinds = [f.fix.applicability if f.fix else "none" for f in ordered]
     lines = [
         f"### jaxlint: {plural(len(ordered), 'finding')}",
         "",
-        "| Location | Rule | Message | Why traced |",
-        "|---|---|---|---|",
+        f"Fixes: {kinds.count('safe')} safe (`--fix`), {kinds.count('unsafe')} unsafe "
+        f"(`--fix --unsafe-fixes`), {kinds.count('none')} by hand.",
+        "",
+        "| Location | Rule | Message | Why traced | Fix |",
+        "|---|---|---|---|---|",
     ]
     for f in ordered:
         rule = f"{f.code} `{f.name}`"
         trace = " → ".join(f.trace)
         lines.append(
-            f"| `{_cell(f.path)}:{f.line}:{f.column}` | {rule} | {_cell(f.message)} | {_cell(trace)} |"
+            f"| `{_cell(f.path)}:{f.line}:{f.column}` | {rule} | {_cell(f.message)} "
+            f"| {_cell(trace)} | {_cell(_fix(f))} |"
         )
     return "\n".join(lines) + "\n"

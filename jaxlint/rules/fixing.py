@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
@@ -337,15 +338,41 @@ def maybe_pytree(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
     v = value_of(ctx, expr)
     if v is not None and v.kind in _PYTREE_KINDS:
         return True
+    if v is not None and v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR):
+        return False  # the analysis followed the call: it returns an array or a number
     if isinstance(expr, cst.Call):
         q = qual_of(ctx, expr.func)
         if q is not None and q.startswith(_JAX_PURE):
             return False
         func = expr.func
-        return not (isinstance(func, cst.Attribute) and func.attr.value in _ARRAY_METHODS)
+        if isinstance(func, cst.Attribute) and func.attr.value in _ARRAY_METHODS:
+            return False
+        return not _returns_arithmetic(ctx, func)
     if isinstance(expr, cst.IfExp):
         return maybe_pytree(ctx, expr.body) or maybe_pytree(ctx, expr.orelse)
     return False
+
+
+def _returns_arithmetic(ctx: RuleContext, func: cst.BaseExpression) -> bool:
+    """A function of the project (looked up by name) whose every ``return`` is arithmetic or a
+    comparison: it returns an array or a number, never a container."""
+    if not isinstance(func, cst.Name):
+        return False
+    v = ctx.frame.lookup(func.value)
+    if v is None or v.kind is not Kind.FUNC or not isinstance(v.ref.fn.node, cst.FunctionDef):
+        return False
+    returns: list[cst.Return] = []
+    stack: list[cst.CSTNode] = [v.ref.fn.node.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Return):
+            returns.append(n)
+        elif not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            stack.extend(n.children)
+    return bool(returns) and all(
+        isinstance(r.value, cst.BinaryOperation | cst.UnaryOperation | cst.Comparison)
+        for r in returns
+    )
 
 
 # Callees whose arguments must be static Python values (shapes, sizes, counts, Python control).
@@ -468,39 +495,87 @@ def uses_in_array_context(
 @guarded
 def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix | None:
     """A size that is a parameter of a function jitted in this file: add the parameter to the
-    jit's `static_argnames` (on the decorator or the `jax.jit(f, ...)` call)."""
-    fn = ctx.frame.fn
-    if fn is None or isinstance(fn.node, cst.Lambda):
+    jit's `static_argnames` (on the decorator or the `jax.jit(f, ...)` call). The value may be read
+    in the jitted function, in a function it encloses (a closure), or in a helper that received it
+    unchanged (passed as a bare name at each call)."""
+    parts = _traced_leaves(ctx, expr)
+    if parts is None:
         return None
-    if isinstance(expr, cst.Tuple | cst.List):
-        parts = [e.value for e in expr.elements if ctx.value(e.value).traced]
-    else:
-        parts = [expr]
-    params = {p.name for p in fn.params if p.kind in ("pos", "kwonly")}
     names: list[str] = []
     site = None
     for part in parts:
-        if not isinstance(part, cst.Name) or part.value not in params:
+        source = _jit_parameter(ctx, part)
+        if source is None:
             return None
-        reason = ctx.value(part).reason or ()
-        # (transform site, "`n` is argument k of fn()"): the value is the parameter itself
-        arg_step = step_text(reason[1][0]) if len(reason) == 2 else ""
-        if not (
-            arg_step.startswith(f"`{part.value}` is argument ")
-            and arg_step.endswith(f" of {fn.name}()")
-        ):
+        anchor, name = source
+        if site is not None and anchor is not site:
             return None
-        anchor = reason[0][1]
-        if anchor is None or anchor[0] is not ctx.frame.module:
-            return None
-        if site is not None and anchor[1] is not site:
-            return None
-        site = anchor[1]
-        if part.value not in names:
-            names.append(part.value)
+        site = anchor
+        if name not in names:
+            names.append(name)
     if site is None:
         return None
     return _add_static(ctx, site, names)
+
+
+def _traced_leaves(ctx: RuleContext, expr: cst.BaseExpression) -> list[cst.Name] | None:
+    """The traced names that make ``expr`` traced, through tuples and arithmetic (``(n, 4)``,
+    ``steps * n``); None when something else is traced (a call, an attribute, an index)."""
+    if not ctx.value(expr).traced:
+        return []
+    if isinstance(expr, cst.Name):
+        return [expr]
+    if isinstance(expr, cst.Tuple | cst.List):
+        children = [e.value for e in expr.elements]
+    elif isinstance(expr, cst.BinaryOperation):
+        children = [expr.left, expr.right]
+    elif isinstance(expr, cst.UnaryOperation):
+        children = [expr.expression]
+    else:
+        return None
+    out: list[cst.Name] = []
+    for child in children:
+        leaves = _traced_leaves(ctx, child)
+        if leaves is None:
+            return None
+        out.extend(leaves)
+    return out
+
+
+_ARG_STEP = re.compile(r"`(\w+)` is argument \d+ of \w+\(\)")
+_PASSED_STEP = re.compile(r"passed as `(\w+)` \(argument \d+\) to \w+\(\) at \{at\}")
+
+
+def _jit_parameter(ctx: RuleContext, name: cst.Name) -> tuple[cst.CSTNode, str] | None:
+    """The transform site (in this module) and parameter whose value ``name`` holds unchanged,
+    read from its trace chain: the site, "`n` is argument k of f()", then only "passed as" steps
+    whose call passes the previous name bare."""
+    reason = ctx.value(name).reason or ()
+    if len(reason) < 2:
+        return None
+    anchor = reason[0][1]
+    if anchor is None or anchor[0] is not ctx.frame.module:
+        return None
+    first = _ARG_STEP.fullmatch(step_text(reason[1][0]))
+    if first is None:
+        return None
+    current = first.group(1)
+    for text, at in reason[2:]:
+        passed = _PASSED_STEP.fullmatch(step_text(text))
+        if passed is None or at is None or not isinstance(at[1], cst.Call):
+            return None
+        if not any(
+            isinstance(a.value, cst.Name)
+            and a.value.value == current
+            and not a.star
+            and (a.keyword is None or a.keyword.value == passed.group(1))
+            for a in at[1].args
+        ):
+            return None
+        current = passed.group(1)
+    if current != name.value:
+        return None
+    return anchor[1], first.group(1)
 
 
 def _add_static(ctx: RuleContext, site: cst.CSTNode, names: list[str]) -> NodeFix | None:

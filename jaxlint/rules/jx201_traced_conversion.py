@@ -77,9 +77,11 @@ code, the rewrite would only move the error, and the fix is advice.
 - `float(t)` -> `jnp.astype(t, float)` is **unsafe**: JAX's float is float32 without x64, where
   Python computed in float64 (`float(2**24 + 1)` is exact, float32 is not) and the result loses
   the weak type of a Python float (it can promote bfloat16 arithmetic to float32).
+- `bool(t)` -> `jnp.astype(t, bool)` is **safe**: `bool` of a scalar is true where it is non-zero
+  (NaN included), as is the cast (checked with JAX); a non-scalar `t` already fails in `bool`.
 - `t.item()` -> `t` is **unsafe**: the value stays a JAX array (float32, not a Python float).
 
-`range(t)`, `bool(t)`, `complex(t)`, `operator.index(t)`, `.tolist()` and format specs have no
+`range(t)`, `complex(t)`, `operator.index(t)`, `.tolist()` and format specs have no
 array equivalent: advice (make the value static, use `lax.fori_loop`, `jnp.where` or
 `jax.debug.print`).
 
@@ -134,6 +136,22 @@ def flag(x):
 
 def run():
     return flag(1.0)
+""",
+        ),
+        Example(
+            title="bool returned from a lax.scan body",
+            valid=False,
+            raises="TracerBoolConversionError",
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(count, x):
+    return count + 1, bool(x)  # expect: JX201
+
+
+def run():
+    return lax.scan(body, 0, jnp.array([0.0, -1.5, jnp.nan, 2.0, -0.0]))
 """,
         ),
         Example(
@@ -421,7 +439,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 name = qual.rsplit(".", 1)[-1]
                 error = _CONVERSIONS[qual]
                 fix = None
-                if name in ("int", "float") and len(node.args) == 1 and not a.star:
+                if name in ("int", "float", "bool") and len(node.args) == 1 and not a.star:
                     jnp, imports = ctx.alias("jax.numpy")
                     text = f"{jnp}.astype({bare(a.value)}, {name})"
                     fix = _keep_array(ctx, node, text, name, imports)
@@ -491,6 +509,8 @@ def _keep_array(
         "int": ("safe", "keep it an array: `jnp.astype(x, int)` (truncates towards zero)"),
         # float64 Python float -> JAX's default float (float32 without x64); weak type lost
         "float": ("unsafe", "keep it an array: `jnp.astype(x, float)` (float32 without x64)"),
+        # bool() of a scalar is `x != 0` (NaN is true), which is what astype(bool) computes
+        "bool": ("safe", "keep it an array: `jnp.astype(x, bool)` (true where non-zero)"),
         "item": ("unsafe", "keep it an array: drop `.item()`"),
     }
     applicability, message = jnp_free[what]

@@ -69,12 +69,17 @@ Use `jnp.where` / `lax.select` per assigned value, `lax.cond` / `lax.switch` for
 
 ## Fix safety
 `a if c else b` becomes `jnp.where(c, a, b)`; an `if`/`elif`/`else` chain whose branches only
-assign names (`x = ...`, `x += ...`) becomes one `jnp.where` per assigned name (a name a branch
-leaves alone keeps its value); a chain whose branches only `return` becomes one
-`return jnp.where(...)` (also `if c: return a` followed by `return b`). Tuple literals are selected
-element by element; values that may be pytrees (a call building a `NamedTuple`, a container) go
-through `jax.tree_util.tree_map(lambda a, b: jnp.where(c, a, b), x, y)`. Comments move above the
-new statement.
+assign names (`x = ...`, `x += ...`, `a, b = u, v`) becomes one `jnp.where` per assigned name, in
+the branches' order (a name a branch leaves alone keeps its value; a value that reads a name
+assigned before it in its branch reads the selected one, which in that branch's lanes is the
+branch's own); a chain whose branches only `return` becomes one `return jnp.where(...)` (also
+`if c: return a` followed by `return b`). A name that was unbound before the `if` and that some
+branch leaves alone (a temporary such as `exit_price` in `if exited: exit_price = ...; pnl = ...`)
+is computed unconditionally: where the original left it unbound, any later read would have
+failed. Tuple literals are selected element by element; values that may be pytrees (a call
+building a `NamedTuple`, a container) go through
+`jax.tree_util.tree_map(lambda a, b: jnp.where(c, a, b), x, y)`. Comments move above the new
+statements.
 
 `jnp.where` computes both values: the fix is **safe** when every value (and every `elif`
 condition, and the first condition when it is written more than once) is a plain expression that
@@ -85,9 +90,10 @@ Inf computed in the branch not taken is not selected (it still poisons gradients
 `jnp.where`). The branches must produce one shape (`jnp.where` broadcasts; a traced program cannot
 return differently shaped values from a branch anyway). Otherwise the fix is **unsafe**: calls of
 other functions run in both branches, and `tree_map` needs both values to have one structure.
-There is no fix when a branch does anything else (calls, loops, nested `if`s, prints), when an
-assignment reads a name that an earlier assignment of the chain changed, or for an `elif`
-without `else` whose `if` returns: use `lax.cond` (under `vmap` a batched predicate turns it
+There is no fix when a branch does anything else (statement calls, loops, nested `if`s,
+prints), when an assignment's branches come in different orders, when a condition (written out
+again for each name) reads a name that the chain assigns before it, or for an `elif` without
+`else` whose `if` returns: use `lax.cond` (under `vmap` a batched predicate turns it
 into a select that runs both branches too). `while` and `assert` only get advice
 (`lax.while_loop`, `checkify`).
 
@@ -623,29 +629,52 @@ def _branch(ctx: RuleContext, suite: cst.BaseSuite) -> _Branch | None:
         return ("return", value) if value is not None else None
     assigns: dict[str, _Val] = {}
     for s in smalls:
-        if (
-            isinstance(s, cst.Assign)
-            and len(s.targets) == 1
-            and isinstance(s.targets[0].target, cst.Name)
-        ):
-            name = s.targets[0].target.value
-            val: _Val = (bare(s.value), s.value)
-        elif (
-            isinstance(s, cst.AugAssign)
-            and isinstance(s.target, cst.Name)
-            and not isinstance(s.value, cst.Tuple | cst.List)
-        ):
-            name = s.target.value
-            op = code(s.operator).strip()[:-1]
-            rhs = operand(code(s.value), s.value)
-            # the combined expression is pure when its operand is (checked on the node)
-            val = (f"{name} {op} {rhs}", s.value)
-        else:
+        pairs = _assigned(s)
+        if pairs is None:
             return None
-        if name in assigns or isinstance(s.value, cst.NamedExpr):
-            return None
-        assigns[name] = val
+        for name, val in pairs:
+            if name in assigns:
+                return None
+            assigns[name] = val
     return ("assign", assigns)
+
+
+def _assigned(s: cst.BaseSmallStatement) -> list[tuple[str, _Val]] | None:
+    """The (name, value) pairs a statement assigns, in order: ``x = v``, ``x += v``, and
+    ``a, b = u, v`` where no value reads a name assigned before it in the same tuple (the split
+    assignments then see what the parallel one saw)."""
+    if isinstance(s, cst.Assign) and len(s.targets) == 1:
+        if isinstance(s.value, cst.NamedExpr):
+            return None
+        target = s.targets[0].target
+        if isinstance(target, cst.Name):
+            return [(target.value, (bare(s.value), s.value))]
+        value = s.value
+        if not (
+            isinstance(target, cst.Tuple | cst.List)
+            and isinstance(value, cst.Tuple | cst.List)
+            and len(target.elements) == len(value.elements) > 0
+        ):
+            return None
+        out: list[tuple[str, _Val]] = []
+        for t, v in zip(target.elements, value.elements, strict=True):
+            if not isinstance(t.value, cst.Name) or isinstance(v, cst.StarredElement):
+                return None
+            if isinstance(v.value, cst.NamedExpr) or names_in(v.value) & {n for n, _ in out}:
+                return None
+            out.append((t.value.value, (bare(v.value), v.value)))
+        return out
+    if (
+        isinstance(s, cst.AugAssign)
+        and isinstance(s.target, cst.Name)
+        and not isinstance(s.value, cst.Tuple | cst.List | cst.NamedExpr)
+    ):
+        name = s.target.value
+        op = code(s.operator).strip()[:-1]
+        rhs = operand(code(s.value), s.value)
+        # the combined expression is pure when its operand is (checked on the node)
+        return [(name, (f"{name} {op} {rhs}", s.value))]
+    return None
 
 
 def _following_return(tree: Tree, node: cst.If) -> cst.Return | None:
@@ -733,18 +762,19 @@ def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
         cond_names = set().union(*(names_in(c) for c in conds))
         stmts = []
         for k, name in enumerate(order):
-            refs = set(cond_names)
+            if cond_names & set(order[:k]):
+                return None  # the conditions, written out again, would read a changed name
             for m in maps:
-                if name in m:
-                    n = m[name][1]
-                    if n is not None:
-                        refs |= names_in(n)
-                        copied.append(n)
-                elif name not in ctx.frame.env:
-                    return None  # kept by this branch, but unbound before the `if`
-            if refs & set(order[:k]):
-                return None  # reads a name that an earlier assignment of the branch changed
-            vals = [m.get(name, (name, None)) for m in maps]
+                n = m.get(name, (name, None))[1]
+                if n is not None:
+                    copied.append(n)
+            if name in ctx.frame.env:
+                vals = [m.get(name, (name, None)) for m in maps]
+            else:
+                # unbound before the `if`: where a branch leaves it alone, the original fails
+                # on any later read, so any branch's value may stand there
+                given = [m[name] for m in maps if name in m]
+                vals = [m.get(name, given[-1]) for m in maps]
             stmts.append(f"{name} = {sel.value(vals)}")
     sel.check_conditions()
     comments = comments_in(node, [*copied, *node.leading_lines])

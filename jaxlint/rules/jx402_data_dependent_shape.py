@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.values import Kind
+from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import bare, code, guarded, pure
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -18,7 +21,7 @@ RULE = Rule(
     name="data-dependent-shape",
     jax_error="ConcretizationTypeError",
     summary="`jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`.",
-    fix="advice",
+    fix="safe/unsafe/advice",
     doc="""## What it does
 Finds calls whose result size depends on the data, inside traced code, without a static `size=`:
 `jnp.nonzero(x)`, `jnp.argwhere(x)`, `jnp.flatnonzero(x)`, `jnp.unique(x)` and one-argument
@@ -48,13 +51,18 @@ Or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)
 `jnp.argmax(cond)` for the first match.
 
 ## Fix safety
-No automatic fix (advice only). The only size that is always right is the maximum (`size=x.size`):
-it never truncates, but it pads the result with `fill_value`, and the default padding is a valid
-value (index `0` for `nonzero`, the smallest element for `unique`), indistinguishable from a real
-match. Code that sums, indexes with or takes the length of the result would then compute other
-values without any error, so the rewrite needs a decision about the padding that only the author
-can make: pick `size=` (a known maximum) and an explicit `fill_value=` that the following code
-ignores, or avoid materialising indices (`jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)`).
+- A NumPy constant (not traced) under `jit`: `jnp.nonzero(NP_CONSTANT)` becomes
+  `np.nonzero(NP_CONSTANT)`, computed by NumPy at trace time. **Safe**: the same values.
+- A traced argument of `nonzero`, `flatnonzero`, `argwhere` or one-argument `where`: the fix adds
+  `size=jnp.size(x), fill_value=-1`. **Unsafe**: the size is the only one that is always right
+  (there are never more matches than elements, so nothing is truncated), but the result now always
+  has that many entries, the last ones padding with the index `-1`. The real indices come first and
+  are the same; code that sums the result, counts it (`.shape[0]`) or indexes with it (`x[idx]`
+  reads the last element for `-1`) computes other values without any error. Mask the padding
+  (`idx >= 0`), or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)`,
+  `jnp.argmax(cond)` for the first match.
+- `jnp.unique` and its siblings get no fix: their padding is a valid value (the smallest element
+  by default), so only the author can pick `size=` and a `fill_value=` the following code ignores.
 """,
     examples=(
         Example(
@@ -81,11 +89,11 @@ import jax.numpy as jnp
 
 
 def hits(row):
-    return jnp.where(row > 0.5)[0].sum()  # expect: JX402
+    return jnp.where(row > 0.5)[0]  # expect: JX402
 
 
 def run():
-    return jax.vmap(hits)(jnp.ones((2, 3)))
+    return jax.vmap(hits)(jnp.array([[0.9, 0.1, 0.7], [0.6, 0.8, 0.2]]))
 """,
         ),
         Example(
@@ -131,12 +139,12 @@ def run():
 from jax import lax
 
 
-def count_active(x):
-    return jnp.flatnonzero(x).shape[0] * 1.0  # expect: JX402
+def active(x):
+    return jnp.flatnonzero(x)  # expect: JX402
 
 
 def run():
-    return lax.cond(True, count_active, lambda x: 0.0, jnp.array([0.0, 1.0, 2.0]))
+    return lax.cond(True, active, lambda x: jnp.full(3, -1), jnp.array([0.0, 1.0, 2.0]))
 """,
         ),
         Example(
@@ -294,4 +302,45 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             f"`{ctx.source(node.func)}` without `size=` returns a shape that depends on the "
             "traced data: JAX raises ConcretizationTypeError; pass size= (and fill_value=)",
             v,
+            fix=_fix(ctx, node, qual, positional[0].value, host=not v.traced),
         )
+
+
+# Functions whose padded result is a set of indices: -1 marks padding unambiguously.
+_INDEX_RESULTS = frozenset({"nonzero", "flatnonzero", "argwhere", "where"})
+
+
+@guarded
+def _fix(
+    ctx: RuleContext, node: cst.Call, qual: str, arg: cst.BaseExpression, host: bool
+) -> NodeFix | None:
+    name = qual.rsplit(".", 1)[-1]
+    if host and _host_constant(ctx, arg):
+        # a NumPy constant: NumPy computes the indices at trace time, exactly
+        np_name, imports = ctx.alias("numpy")
+        return NodeFix(
+            "safe",
+            f"compute it with NumPy at trace time: `{np_name}.{name}` (the argument is a constant)",
+            ((node.func, f"{np_name}.{name}"),),
+            imports,
+        )
+    if name not in _INDEX_RESULTS or any(a.keyword is not None for a in node.args):
+        return None
+    if any(a.star for a in node.args) or not pure(ctx, arg):
+        return None
+    jnp, imports = ctx.alias("jax.numpy")
+    last = node.args[-1].value
+    size = f"{jnp}.size({bare(arg)})"
+    return NodeFix(
+        "unsafe",
+        f"pad to a static size: `size={size}, fill_value=-1`; the real indices come first, the "
+        "padding (-1) must be masked wherever the result is summed, counted or used as an index",
+        ((last, f"{code(last)}, size={size}, fill_value=-1"),),
+        imports,
+    )
+
+
+def _host_constant(ctx: RuleContext, arg: cst.BaseExpression) -> bool:
+    """A NumPy array (or a literal container) that no transform traces."""
+    v = ctx.value(arg)
+    return not v.traced and v.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.rules.base import Example, Rule
+from jaxlint.rules.fixing import static_argnames_fix
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ RULE = Rule(
     name="traced-split-count",
     jax_error="TypeError",
     summary="`jax.random.split(key, n)` with a traced count `n`.",
-    fix="advice",
+    fix="unsafe/advice",
     doc="""## What it does
 Finds `jax.random.split(key, n)` (and `jax.random.split(key, num=n)`) where the count `n` is
 traced, inside traced code: typically `n_envs` or `n_minibatches` read from a config object that
@@ -55,9 +56,12 @@ Or split outside the trace and pass the keys in, or close over the config
 (`make_train(config)` pattern), or derive the count from an array shape.
 
 ## Fix safety
-No automatic fix: making the count static changes the function's signature for every caller,
-and recompiles for each distinct count (JX401's `static_argnames` rewrite would apply, unsafe, when
-the count is a jit parameter; it is left as advice here). The finding explains the options.
+When the count is a parameter of a function jitted in the same file (read there, in a function
+it encloses, or in a helper that received it unchanged), the fix adds it to `static_argnames`,
+as JX401 does for shapes: **unsafe**, because every caller must then pass a hashable Python
+int, and each distinct count compiles the function again. Otherwise no automatic fix: splitting
+outside the trace changes the function's signature for every caller. The finding explains the
+options.
 """,
     examples=(
         Example(
@@ -298,5 +302,6 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "static count",
                 v,
                 jax_error=error,
+                fix=static_argnames_fix(ctx, expr),
             )
             return
