@@ -326,7 +326,7 @@ def test_diff_without_fixes_exits_zero(cwd: Path, capsys: Capsys) -> None:
 
 def test_no_fixable_findings_changes_no_byte(cwd: Path, capsys: Capsys) -> None:
     """An advice-only finding, and a fixable one under ``# noqa``: neither file is rewritten."""
-    split = "import jax\n\n\n@jax.jit\ndef f(key, n):\n    return jax.random.split(key, n)\n"
+    split = "import jax\n\n\n@jax.jit\ndef f(key, cfg):\n    return jax.random.split(key, cfg['n'])\n"
     assert [(f.code, f.fix) for f in lint_source(split)] == [("JX501", None)]
     quiet = HAZARD.replace("TABLE[i] * 2.0", "TABLE[i] * 2.0  # noqa: JX101")
     for name, source in (("split.py", split), ("quiet.py", quiet)):
@@ -432,3 +432,34 @@ def test_diff_applies_with_git_apply_and_equals_fix(cwd: Path, capsys: Capsys) -
     assert run(capsys, "--fix", "--no-cache", *sources)[0] == 1
     assert by_patch == {name: (cwd / name).read_bytes() for name in sources}
     assert by_patch["crlf.py"].count(b"\r\n") == HAZARD.count("\n")
+
+
+def test_new_imports_join_their_section(cwd: Path, capsys: Capsys) -> None:
+    """A standard-library import goes after the file's standard-library imports, a JAX one after
+    the file's imports of the same package: each stays in its section (isort, ruff)."""
+    source = (
+        '"""Doc."""\n\nimport os\n\nimport numpy as np\nfrom jax import jit, random\n\n'
+        "import local_helpers\n\n\n@jit\ndef f(key, n):\n"
+        "    return random.split(key, n), np.sign(n)\n"
+    )
+    (cwd / "m.py").write_text(source)
+    code, _, _ = run(capsys, "--fix", "--unsafe-fixes", "--no-cache", "m.py")
+    assert code == 0
+    lines = (cwd / "m.py").read_text().splitlines()
+    assert lines[:10] == [
+        '"""Doc."""',
+        "",
+        "import os",
+        "from functools import partial",
+        "",
+        "import numpy as np",
+        "from jax import jit, random",
+        "import jax.numpy as jnp",
+        "",
+        "import local_helpers",
+    ]
+    assert lines[-3:] == [
+        '@partial(jit, static_argnames=("n",))',
+        "def f(key, n):",
+        "    return random.split(key, n), jnp.sign(n)",
+    ]

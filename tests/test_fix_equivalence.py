@@ -836,3 +836,41 @@ def test_masked_max_with_infinite_initial_works_for_ints() -> None:
         m = np.array([True, True, False, True])
         assert jnp.max(x, where=m, initial=-jnp.inf) == x[m].max()
         assert jnp.min(x, where=m, initial=jnp.inf) == x[m].min()
+
+
+# ---------------------------------------------------------------------------------------- sizes
+INDICES = """import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def matches(x, m):
+    rows = jnp.nonzero(m)[0]
+    flat = jnp.flatnonzero(x > 0.5)
+    where = jnp.where(x < 0.2)[0]
+    pairs = jnp.argwhere(m)
+    return rows, flat, where, pairs
+
+
+@jax.jit
+def count(x):
+    return jnp.flatnonzero(x > 0.5).shape[0]
+"""
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_size_fix_pads_the_real_indices(seed: int, tmp_path: Path) -> None:
+    """JX402's unsafe fix: the real indices first, then -1; a count of the result changes, which
+    is why the fix is unsafe."""
+    fixed, run = apply(INDICES, unsafe=True)
+    check_fixed(INDICES, fixed, run, True, "JX402")
+    assert fixed.count("fill_value=-1") == 5
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, 16).astype(np.float32)
+    m = x > 0.7
+    original, new = load(INDICES, tmp_path), load(fixed, tmp_path)
+    want = eager(lambda: original.matches(x, m))
+    got = new.matches(jnp.asarray(x), jnp.asarray(m))
+    assert_same(got, padded(want, got))
+    assert eager(lambda: original.count(x)) == np.count_nonzero(x > 0.5) < 16
+    assert int(new.count(jnp.asarray(x))) == 16

@@ -276,6 +276,45 @@ def run():
 """,
         ),
         Example(
+            title="exit with a temporary in a lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(cash, bar):
+    price, stop = bar
+    if price < stop:  # expect: JX301
+        loss = stop - price
+        cash = cash - 2.0 * loss
+    return cash, cash
+
+
+def run():
+    bars = (jnp.array([5.0, 3.0, 4.5, 1.0]), jnp.array([4.0, 4.0, 4.0, 2.5]))
+    return lax.scan(body, 100.0, bars)
+""",
+        ),
+        Example(
+            title="tuple assignments under jit",
+            valid=False,
+            code="""import jax
+
+
+@jax.jit
+def levels(position, low, high):
+    if position > 0:  # expect: JX301
+        stop, target = low, high
+    else:
+        stop, target = high, low
+    return stop, target - stop
+
+
+def run():
+    return levels(1.0, 2.0, 5.0), levels(-1.0, 2.0, 5.0)
+""",
+        ),
+        Example(
             title="if in lax.cond branch",
             valid=False,
             code="""import jax.numpy as jnp
