@@ -90,12 +90,17 @@ Inf computed in the branch not taken is not selected (it still poisons gradients
 `jnp.where`). The branches must produce one shape (`jnp.where` broadcasts; a traced program cannot
 return differently shaped values from a branch anyway). Otherwise the fix is **unsafe**: calls of
 other functions run in both branches, and `tree_map` needs both values to have one structure.
-There is no fix when a branch does anything else (statement calls, loops, nested `if`s,
-prints), when an assignment's branches come in different orders, when a condition (written out
-again for each name) reads a name that the chain assigns before it, or for an `elif` without
-`else` whose `if` returns: use `lax.cond` (under `vmap` a batched predicate turns it
-into a select that runs both branches too). `while` and `assert` only get advice
-(`lax.while_loop`, `checkify`).
+An `if`/`else` (no `elif`) whose branches also make calls for their effect
+(`jax.debug.print`, a callback) becomes `lax.cond`: each branch turns into a function of the
+names it assigns (`def _if_true(loss, scale): ...; return loss, scale`), and
+`loss, scale = lax.cond(c, _if_true, _if_false, loss, scale)`. That is **unsafe**: both branches
+are traced, so Python side effects (`print`, appending to a list) run for both; under `vmap` a
+batched predicate runs both branches; and both must return one type (`x = 0.5` in one branch
+and an int `x` in the other raises `TypeError`). There is no fix for loops, nested `if`s,
+`return`s inside such branches, an assignment's branches in different orders, a condition
+(written out again for each name) that reads a name the chain assigns before it, or an `elif`
+without `else` whose `if` returns. `while` and `assert` only get advice (`lax.while_loop`,
+`checkify`).
 
 Every fix that is called safe here is safe in a function that a transform traces (or a body
 that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
@@ -315,6 +320,25 @@ def run():
 """,
         ),
         Example(
+            title="branch with an effect under jit",
+            valid=False,
+            code="""import jax
+
+
+@jax.jit
+def clip_loss(loss, scale):
+    if loss > 10.0:  # expect: JX301
+        jax.debug.print("large loss {}", loss)
+        loss = loss / 10.0
+        scale = scale * 2.0
+    return loss, scale
+
+
+def run():
+    return clip_loss(50.0, 1.0), clip_loss(5.0, 1.0)
+""",
+        ),
+        Example(
             title="if in lax.cond branch",
             valid=False,
             code="""import jax.numpy as jnp
@@ -526,7 +550,7 @@ def on_If(ctx: RuleContext, node: cst.If) -> None:
         node.test,
         "`if`",
         "use jnp.where / lax.select for values or lax.cond for branches",
-        lambda: _if_fix(ctx, node),
+        lambda: _if_fix(ctx, node) or _cond_fix(ctx, node),
     )
 
 
@@ -831,4 +855,116 @@ def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
         f"select each {how} with `{sel.jnp}.where` (both branches are computed)",
         ((node, text), *extra),
         tuple(sel.imports),
+    )
+
+
+# ---------------------------------------------------------------------------------------- lax.cond
+_COND_STATEMENTS = (cst.Assign, cst.AugAssign, cst.Expr, cst.Pass)
+
+
+def _cond_branch(ctx: RuleContext, suite: cst.BaseSuite | None) -> list[str] | None:
+    """The names a branch assigns, in order, if it is made of assignments to names and
+    expression statements (calls with effects: ``jax.debug.print``, callbacks)."""
+    if suite is None:
+        return []
+    smalls = _smalls(suite)
+    if smalls is None:
+        return None
+    out: list[str] = []
+    for s in smalls:
+        if not isinstance(s, _COND_STATEMENTS):
+            return None
+        if isinstance(s, cst.Assign):
+            targets = [t.target for t in s.targets]
+            elements = [
+                e.value if isinstance(t, cst.Tuple | cst.List) else t
+                for t in targets
+                for e in (t.elements if isinstance(t, cst.Tuple | cst.List) else [t])
+            ]
+        elif isinstance(s, cst.AugAssign):
+            elements = [s.target]
+        else:
+            elements = []
+        for e in elements:
+            if not isinstance(e, cst.Name):
+                return None
+            if e.value not in out:
+                out.append(e.value)
+        if any(isinstance(n, cst.NamedExpr | cst.Yield | cst.Await) for n in _walk(s)):
+            return None
+    return out
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children)
+    return out
+
+
+def _free_name(taken: set[str], base: str) -> str:
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}{k}", k + 1
+    return name
+
+
+@guarded
+def _cond_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
+    """An ``if``/``else`` whose branches do more than assign (calls with effects, work that only
+    one branch should run): each branch becomes a function of the names it assigns, run by
+    ``lax.cond``. Unsafe: both branches are traced (Python side effects run for both), under
+    ``vmap`` both run, and their results must have one type."""
+    tree = tree_of(ctx)
+    parent = tree.up(node)
+    indent = tree.indent.get(id(node))
+    fn = ctx.frame.fn
+    if indent is None or fn is None or isinstance(fn.node, cst.Lambda):
+        return None
+    if (isinstance(parent, cst.If) and parent.orelse is node) or isinstance(node.orelse, cst.If):
+        return None  # elif chains: nested lax.cond would be needed
+    else_body = node.orelse.body if isinstance(node.orelse, cst.Else) else None
+    then_names = _cond_branch(ctx, node.body)
+    else_names = _cond_branch(ctx, else_body)
+    if then_names is None or else_names is None:
+        return None
+    outs = then_names + [n for n in else_names if n not in then_names]
+    params = [n for n in outs if n in ctx.frame.env]
+    for n in outs:
+        if n not in params and not (n in then_names and n in else_names):
+            return None  # unbound before the `if` and left alone by a branch
+    lax, imports = ctx.alias("jax.lax")
+    taken = names_in(fn.node)
+    true_fn = _free_name(taken, "_if_true")
+    false_fn = _free_name(taken | {true_fn}, "_if_false")
+    inner = tree.block_inner_indent(node.body, indent)
+    step = inner[len(indent) :]
+    ret = ", ".join(outs) if outs else "None"
+    lines = [f"{indent}{c}" for c in comments_in(node.test)]
+
+    def define(name: str, suite: cst.BaseSuite | None) -> None:
+        lines.append(f"{indent}def {name}({', '.join(params)}):")
+        if suite is not None:
+            for c in comments_in(suite):
+                lines.append(f"{indent}{step}{c}")
+            for small in _smalls(suite) or []:
+                if not isinstance(small, cst.Pass):
+                    lines.append(f"{indent}{step}{code(small).strip()}")
+        lines.append(f"{indent}{step}return {ret}")
+
+    define(true_fn, node.body)
+    define(false_fn, else_body)
+    call = (
+        f"{lax}.cond({bare(node.test)}, {true_fn}, {false_fn}{''.join(', ' + p for p in params)})"
+    )
+    lines.append(f"{indent}{', '.join(outs)} = {call}" if outs else f"{indent}{call}")
+    text = leading_lines(node, indent) + "".join(f"{line}\n" for line in lines)
+    return NodeFix(
+        "unsafe",
+        f"run the branches with `{lax}.cond` (both are traced: Python side effects run for both, "
+        "under vmap both branches run, and they must return one type)",
+        ((node, text),),
+        imports,
     )
