@@ -504,6 +504,8 @@ def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix |
     names: list[str] = []
     site = None
     for part in parts:
+        if not isinstance(part, cst.Name):
+            return None
         source = _jit_parameter(ctx, part)
         if source is None:
             return None
@@ -518,12 +520,14 @@ def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix |
     return _add_static(ctx, site, names)
 
 
-def _traced_leaves(ctx: RuleContext, expr: cst.BaseExpression) -> list[cst.Name] | None:
-    """The traced names that make ``expr`` traced, through tuples and arithmetic (``(n, 4)``,
-    ``steps * n``); None when something else is traced (a call, an attribute, an index)."""
+def _traced_leaves(
+    ctx: RuleContext, expr: cst.BaseExpression
+) -> list[cst.Name | cst.Attribute] | None:
+    """The traced names and attributes that make ``expr`` traced, through tuples and arithmetic
+    (``(n, 4)``, ``steps * cfg.n``); None when something else is traced (a call, an index)."""
     if not ctx.value(expr).traced:
         return []
-    if isinstance(expr, cst.Name):
+    if isinstance(expr, cst.Name | cst.Attribute):
         return [expr]
     if isinstance(expr, cst.Tuple | cst.List):
         children = [e.value for e in expr.elements]
@@ -533,13 +537,74 @@ def _traced_leaves(ctx: RuleContext, expr: cst.BaseExpression) -> list[cst.Name]
         children = [expr.expression]
     else:
         return None
-    out: list[cst.Name] = []
+    out: list[cst.Name | cst.Attribute] = []
     for child in children:
         leaves = _traced_leaves(ctx, child)
         if leaves is None:
             return None
         out.extend(leaves)
     return out
+
+
+@guarded
+def static_field_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix | None:
+    """A size read from a field of a flax struct dataclass defined in this file: declare the field
+    static (``flax.struct.field(pytree_node=False)``), so that it is part of the tree structure."""
+    parts = _traced_leaves(ctx, expr)
+    if not parts:
+        return None
+    struct, imports = ctx.alias("flax.struct")
+    edits: dict[int, tuple[cst.CSTNode, str]] = {}
+    names: list[str] = []
+    for part in parts:
+        if not isinstance(part, cst.Attribute):
+            return None
+        owner = ctx.value(part.value)
+        info = owner.ref if owner.kind is Kind.OBJECT else None
+        name = part.attr.value
+        if info is None or info.module is not ctx.frame.module or name in info.static_fields:
+            return None
+        if not _flax_struct(ctx, info.node):
+            return None
+        decl = _field_declaration(info.node, name)
+        if decl is None:
+            return None
+        if decl.value is None:
+            text = f"{struct}.field(pytree_node=False)"
+        elif isinstance(decl.value, cst.Call):
+            return None  # already a field(...) call: the author chose its options
+        else:
+            text = f"{struct}.field(pytree_node=False, default={code(decl.value)})"
+        ann = code(decl.annotation.annotation)
+        edits[id(decl)] = (decl, f"{name}: {ann} = {text}")
+        names.append(name)
+    return NodeFix(
+        "unsafe",
+        f"declare {', '.join(f'`{n}`' for n in names)} static (`pytree_node=False`): it must be a "
+        "hashable Python value, each new value recompiles, and tree functions no longer see it "
+        "as a leaf",
+        tuple(edits.values()),
+        imports,
+    )
+
+
+def _flax_struct(ctx: RuleContext, node: cst.ClassDef) -> bool:
+    quals = {qual_of(ctx, d.decorator) for d in node.decorators}
+    quals |= {qual_of(ctx, b.value) for b in node.bases}
+    return bool(quals & {"flax.struct.dataclass", "flax.struct.PyTreeNode"})
+
+
+def _field_declaration(node: cst.ClassDef, name: str) -> cst.AnnAssign | None:
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.AnnAssign)
+                    and isinstance(small.target, cst.Name)
+                    and small.target.value == name
+                ):
+                    return small
+    return None
 
 
 _ARG_STEP = re.compile(r"`(\w+)` is argument \d+ of \w+\(\)")

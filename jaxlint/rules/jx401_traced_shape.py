@@ -9,7 +9,7 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.values import Kind
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import static_argnames_fix
+from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import holds_traced_array
 
 if TYPE_CHECKING:
@@ -57,14 +57,18 @@ def make_buffer(n_envs):
 Or derive the size from an array shape, or keep a fixed maximum size and a mask.
 
 ## Fix safety
-When the traced size is a parameter of a function jitted in the same file, used directly (not
-computed from it, not passed through a helper), the fix adds it to `static_argnames`: `@jax.jit`
-becomes `@partial(jax.jit, static_argnames=("n",))` (importing `partial` when needed), and an
-existing `@partial(jax.jit, ...)` or `jax.jit(f, ...)` call gets the name added. This is
-**unsafe**: every distinct value recompiles the function, and callers passing an array (rather
-than a Python int) then fail with a non-hashable static argument. Otherwise the fix is advice
-only. `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total
-length `N`, and pads or truncates when `sum(n) != N`.
+When the traced size is a parameter of a function jitted in the same file (read there, in a
+function it encloses, or in a helper that received it unchanged; alone, in a shape tuple or in
+arithmetic with static values), the fix adds it to `static_argnames`: `@jax.jit` becomes
+`@partial(jax.jit, static_argnames=("n",))` (importing `partial` when needed), and an existing
+`@partial(jax.jit, ...)` or `jax.jit(f, ...)` call gets the name added. When it is a field of a
+flax struct dataclass defined in the same file (`params.n_envs`), the fix declares the field
+static: `n_envs: int = flax.struct.field(pytree_node=False)`. Both are **unsafe**: every
+distinct value recompiles the function, callers passing an array (rather than a Python int) then
+fail with a non-hashable static argument, and a static field is no longer a leaf for
+`jax.tree` functions or `vmap`. Otherwise the fix is advice only.
+`jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total length
+`N`, and pads or truncates when `sum(n) != N`.
 """,
     examples=(
         Example(
@@ -394,6 +398,6 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "make it a static argument (static_argnames)",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr),
+                fix=static_argnames_fix(ctx, expr) or static_field_fix(ctx, expr),
             )
             return

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import static_argnames_fix
+from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -58,8 +58,9 @@ Or split outside the trace and pass the keys in, or close over the config
 ## Fix safety
 When the count is a parameter of a function jitted in the same file (read there, in a function
 it encloses, or in a helper that received it unchanged), the fix adds it to `static_argnames`,
-as JX401 does for shapes: **unsafe**, because every caller must then pass a hashable Python
-int, and each distinct count compiles the function again. Otherwise no automatic fix: splitting
+as JX401 does for shapes, and a field of a flax struct dataclass defined in the same file is
+declared static (`flax.struct.field(pytree_node=False)`): **unsafe**, because every caller must
+then pass a hashable Python int, and each distinct count compiles the function again. Otherwise no automatic fix: splitting
 outside the trace changes the function's signature for every caller. The finding explains the
 options.
 """,
@@ -302,6 +303,6 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "static count",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr),
+                fix=static_argnames_fix(ctx, expr) or static_field_fix(ctx, expr),
             )
             return
