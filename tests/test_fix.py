@@ -326,7 +326,9 @@ def test_diff_without_fixes_exits_zero(cwd: Path, capsys: Capsys) -> None:
 
 def test_no_fixable_findings_changes_no_byte(cwd: Path, capsys: Capsys) -> None:
     """An advice-only finding, and a fixable one under ``# noqa``: neither file is rewritten."""
-    split = "import jax\n\n\n@jax.jit\ndef f(key, cfg):\n    return jax.random.split(key, cfg['n'])\n"
+    split = (
+        "import jax\n\n\n@jax.jit\ndef f(key, cfg):\n    return jax.random.split(key, cfg['n'])\n"
+    )
     assert [(f.code, f.fix) for f in lint_source(split)] == [("JX501", None)]
     quiet = HAZARD.replace("TABLE[i] * 2.0", "TABLE[i] * 2.0  # noqa: JX101")
     for name, source in (("split.py", split), ("quiet.py", quiet)):
