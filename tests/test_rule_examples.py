@@ -133,6 +133,10 @@ def test_linter_flags_example(rule: Rule, example: Example) -> None:
     marked_lines = {line for line, c in marks if c == rule.code}
     extra = [(line, c) for line, c in got if c == rule.code and line not in marked_lines]
     assert not extra, f"{rule.code} findings on unmarked lines: {extra}"
+    # the finding names the class JAX raises there (test_invalid_example_raises measures it)
+    first = next(f for f in findings if (f.line, f.code) == marks[0])
+    if marks[0][1] == rule.code:
+        assert first.jax_error == (example.raises or rule.jax_error), first.message
 
 
 def test_rule_documentation_and_example_counts() -> None:

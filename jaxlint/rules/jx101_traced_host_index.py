@@ -22,7 +22,7 @@ RULE = Rule(
     summary="A NumPy array, list or tuple indexed with a traced value.",
     fix="safe/unsafe",
     doc="""## What it does
-Finds a host container (a NumPy array, a Python list or a tuple) indexed with a traced value inside
+Finds a host container (a NumPy array, a Python list, tuple or dict) indexed with a traced value inside
 traced code: `TABLE[i]` where `TABLE` is a module constant, a closed-over NumPy array or an attribute
 such as `self.table`, and `i` is traced (a parameter of a jitted function, a `lax.scan`/`fori_loop`
 body argument, or anything computed from one).
@@ -34,7 +34,8 @@ With jax 0.10.2 the class depends on the container, not on the transform:
 - NumPy array: `TracerArrayConversionError` (NumPy tries `__array__` on the tracer) under `jax.jit`,
   `jax.vmap`, `lax.scan`, `lax.fori_loop`, `lax.cond` branches and `pmap`;
 - list or tuple: `TracerIntegerConversionError` (Python calls `__index__` on the tracer) under the
-  same transforms.
+  same transforms;
+- dict: `TypeError` (Python hashes the key, and tracers are not hashable).
 
 Both are raised at trace time, at this line. Indexing with a static value (a loop variable of
 `for k in range(3)`, `x.shape[0] - 1`, a `static_argnums` parameter) is fine, and so is any index
@@ -75,6 +76,43 @@ that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. 
 the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
+        Example(
+            title="dict looked up with a traced key",
+            valid=False,
+            raises="TypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+FEES = {0: 0.0, 1: 0.5, 2: 0.5}
+
+
+@jax.jit
+def fee(action):
+    return jnp.float32(FEES[action])  # expect: JX101
+
+
+def run():
+    return fee(1)
+""",
+        ),
+        Example(
+            title="dict looked up with static keys under jit",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+FEES = {"buy": 0.5, "sell": 0.25}
+
+
+@jax.jit
+def fee(size):
+    return size * FEES["buy"] + jnp.abs(size) * FEES["sell"]
+
+
+def run():
+    return fee(2.0)
+""",
+        ),
         Example(
             title="numpy constant under jit",
             valid=False,
@@ -445,6 +483,9 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     if isinstance(node.value, cst.Attribute) and node.value.attr.value == "at":
         return
     base = ctx.value(node.value)
+    if base.kind is Kind.DICT:
+        _dict_key(ctx, node)
+        return
     if base.kind not in (Kind.HOST, Kind.LIST, Kind.TUPLE):
         return
     idx, _ = index_values(node)
@@ -473,5 +514,23 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 v,
                 jax_error=error,
                 fix=fix,
+            )
+            return
+
+
+def _dict_key(ctx: RuleContext, node: cst.Subscript) -> None:
+    """A dict looked up with a traced key: Python hashes it, and tracers are not hashable."""
+    idx, _ = index_values(node)
+    for expr in idx:
+        v = ctx.value(expr)
+        if is_arraylike_traced(v):
+            ctx.report(
+                RULE,
+                node,
+                f"`{ctx.source(node.value)}` is a Python dict looked up with the traced key "
+                f"`{ctx.source(expr)}`: JAX raises TypeError (a tracer is not hashable); use an "
+                "array indexed by position, or lax.switch",
+                v,
+                jax_error="TypeError",
             )
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -43,11 +45,16 @@ on the conversion, and is the same under `jax.jit`, `jax.vmap`, `lax.scan`, `lax
 - `int()`, `float()`, `complex()`, `.item()`, `.tolist()`: `ConcretizationTypeError`;
 - `bool()`: `TracerBoolConversionError` (a subclass of `ConcretizationTypeError`);
 - `range()`, `operator.index()`: `TracerIntegerConversionError`;
-- a format spec: the builtin `TypeError` ("unsupported format string passed to ...__format__").
+- a format spec (`f"{t:.2f}"`, `"{:>5}".format(t)`): the builtin `TypeError` ("unsupported
+  format string passed to ...__format__");
+- printf-style formatting: `%d`, `%i`, `%x`, `%o`, `%c` raise `TypeError`; `%f`, `%e`, `%g` raise
+  `ConcretizationTypeError` (they call `float()`). `%s`, `%r` and the `!r`/`!s` conversions
+  print the tracer and are fine.
 
 `jax.grad` without `jit` is special: `bool()`, `int()` and `.item()` of the differentiated value
-work (its primal is concrete), but `float()` and `.tolist()` still raise
-`ConcretizationTypeError`, because they would silently drop the derivative.
+work (its primal is concrete), but `float()`, `.tolist()` and `%f` still raise
+`ConcretizationTypeError`, because they would silently drop the derivative, and a format spec
+still raises `TypeError`.
 
 ## Example
 ```python
@@ -91,6 +98,76 @@ that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. 
 the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
+        Example(
+            title="percent formatting of a traced count",
+            valid=False,
+            raises="TypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def label(step):
+    name = "step %d" % step  # expect: JX201
+    return jnp.float32(len(name))
+
+
+def run():
+    return label(3)
+""",
+        ),
+        Example(
+            title="str.format with a spec under vmap",
+            valid=False,
+            raises="TypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+def describe(pnl):
+    text = "pnl={:.2f}".format(pnl)  # expect: JX201
+    return jnp.float32(len(text))
+
+
+def run():
+    return jax.vmap(describe)(jnp.array([1.0, -2.5]))
+""",
+        ),
+        Example(
+            title="percent float formatting in a lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(carry, x):
+    note = "%.3f" % (x,)  # expect: JX201
+    return carry + len(note), x
+
+
+def run():
+    return lax.scan(body, 0, jnp.array([1.0, 2.0]))
+""",
+        ),
+        Example(
+            title="repr conversions and %s of a traced value",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def label(x):
+    a = "%s" % x
+    b = f"{x!r:>40}"
+    c = "{!r:>40}".format(x)
+    return jnp.float32(len(a) + len(b) + len(c)) * x
+
+
+def run():
+    return label(2.0)
+""",
+        ),
         Example(
             title="int of a traced value under jit",
             valid=False,
@@ -429,6 +506,14 @@ _WEAK = {"builtins.float", "builtins.complex", "tolist"}
 
 
 def on_Call(ctx: RuleContext, node: cst.Call) -> None:
+    func = node.func
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "format"
+        and isinstance(func.value, cst.SimpleString)
+    ):
+        _check_format(ctx, node, func.value)
+        return
     qual = ctx.qual(node.func)
     if qual in _CONVERSIONS and (qual in _WEAK or not ctx.frame.weak):
         positional = [a for a in node.args if a.keyword is None]
@@ -518,8 +603,8 @@ def _keep_array(
 
 
 def on_FormattedStringExpression(ctx: RuleContext, node: cst.FormattedStringExpression) -> None:
-    if not node.format_spec:
-        return
+    if not node.format_spec or node.conversion is not None:
+        return  # no spec, or `!r`/`!s` first turns the value into a string
     v = ctx.value(node.expression)
     if is_arraylike_traced(v):
         ctx.report(
@@ -530,3 +615,112 @@ def on_FormattedStringExpression(ctx: RuleContext, node: cst.FormattedStringExpr
             v,
             jax_error="TypeError",
         )
+
+
+# printf-style conversions: the ones that need a number from the value, and what JAX raises.
+_PERCENT = re.compile(
+    r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d+))?[hlL]?"
+    r"(?P<type>[diouxXeEfFgGcrsa%])"
+)
+_CTE = "ConcretizationTypeError"
+_PERCENT_ERROR = {**dict.fromkeys("diouxXc", "TypeError"), **dict.fromkeys("eEfFgG", _CTE)}
+
+
+def on_BinaryOperation(ctx: RuleContext, node: cst.BinaryOperation) -> None:
+    """``"%d" % t``: a numeric conversion of a traced value."""
+    if not isinstance(node.operator, cst.Modulo) or not isinstance(node.left, cst.SimpleString):
+        return
+    fmt = node.left.evaluated_value
+    if not isinstance(fmt, str):
+        return
+    specs = [m for m in _PERCENT.finditer(fmt) if m["type"] != "%"]
+    if any(m["width"] == "*" or m["prec"] == "*" for m in specs):
+        return
+    right = node.right
+    pairs: list[tuple[str, cst.BaseExpression]] = []
+    if isinstance(right, cst.Tuple):
+        values = [e.value for e in right.elements if not isinstance(e, cst.StarredElement)]
+        if len(values) != len(right.elements):
+            return
+        pairs = [(m["type"], v) for m, v in zip(specs, values, strict=False)]
+    elif isinstance(right, cst.Dict):
+        by_key = {
+            e.key.evaluated_value: e.value
+            for e in right.elements
+            if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+        }
+        pairs = [(m["type"], by_key[m["key"]]) for m in specs if m["key"] in by_key]
+    elif len(specs) == 1 and specs[0]["key"] is None:
+        pairs = [(specs[0]["type"], right)]
+    for kind, expr in pairs:
+        error = _PERCENT_ERROR.get(kind)
+        v = ctx.value(expr)
+        if error is not None and is_arraylike_traced(v) and not _weak_ok(ctx, error):
+            ctx.report(
+                RULE,
+                node,
+                f"formatting the traced value `{ctx.source(expr)}` with `%{kind}` needs a "
+                f"concrete number: JAX raises {error}; use jax.debug.print",
+                v,
+                jax_error=error,
+            )
+            return
+
+
+def _check_format(ctx: RuleContext, node: cst.Call, literal: cst.SimpleString) -> None:
+    """``"{:.2f}".format(t)``: a format spec applied to a traced value (TypeError, under
+    ``jax.grad`` alone too: JAX arrays do not implement ``__format__`` with a spec)."""
+    fmt = literal.evaluated_value
+    fields = _format_fields(fmt) if isinstance(fmt, str) else None
+    if not fields or any(a.star for a in node.args):
+        return
+    positional = [a.value for a in node.args if a.keyword is None]
+    keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+    for key, spec in fields:
+        expr = positional[key] if isinstance(key, int) and key < len(positional) else None
+        if isinstance(key, str):
+            expr = keywords.get(key)
+        if expr is None:
+            continue
+        v = ctx.value(expr)
+        if is_arraylike_traced(v):
+            ctx.report(
+                RULE,
+                node,
+                f"formatting the traced value `{ctx.source(expr)}` with the format spec "
+                f"`{spec}` needs a concrete value: JAX raises TypeError; use jax.debug.print",
+                v,
+                jax_error="TypeError",
+            )
+            return
+
+
+def _format_fields(fmt: str) -> list[tuple[int | str, str]] | None:
+    """(argument index or keyword, format spec) of each replacement field with a spec and no
+    conversion; None if the string is not a plain format string."""
+    out: list[tuple[int | str, str]] = []
+    auto = 0
+    try:
+        parsed = list(string.Formatter().parse(fmt))
+    except ValueError:
+        return None
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if field == "":
+            key: int | str = auto
+            auto += 1
+        elif field.isdigit():
+            key = int(field)
+        elif field.isidentifier():
+            key = field
+        else:
+            continue  # attribute or item access: another value
+        if spec and conversion is None and "{" not in spec:
+            out.append((key, spec))
+    return out
+
+
+def _weak_ok(ctx: RuleContext, error: str) -> bool:
+    """Under jax.grad alone the primal is concrete: only float conversions still fail."""
+    return ctx.frame.weak and error != _CTE

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import bare, code, guarded, pure, verdict
-from jaxlint.rules.helpers import is_arraylike_traced
+from jaxlint.rules.helpers import holds_traced_array, is_arraylike_traced
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -18,20 +19,25 @@ RULE = Rule(
     code="JX302",
     name="traced-bool-op",
     jax_error="TracerBoolConversionError",
-    summary="`and`/`or`/`not`, chained comparisons or builtin `min`/`max` on traced values.",
+    summary="`and`/`or`/`not`, chained comparisons, `in`, builtin `min`/`max`/`any`/`all`/"
+    "`sorted` on traced values.",
     fix="safe/unsafe",
     doc="""## What it does
 Finds Python boolean operators and comparisons that need the truth value of a traced operand,
 inside traced code: `a and b`, `a or b`, `not a`, chained comparisons (`0 < t < 5`, which means
-`0 < t and t < 5`), and the builtins `min(t, c)` / `max(t, c)`.
+`0 < t and t < 5`), membership tests (`t in (1, 2)`, `1.0 in x`, `t in {...}`), and the
+builtins `min(t, c)` / `max(t, c)`, `any(x > 0)`, `all(...)` and `sorted(x)`.
 
 ## Why is this bad?
 `and`, `or` and `not` call `bool()` on their operand; a chained comparison calls `bool()` on the
 first comparison; builtin `min`/`max` compare their arguments and call `bool()` on the result.
-A tracer has no truth value: JAX raises `TracerBoolConversionError` at trace time, with the same
-class under `jax.jit`, `jax.vmap`, `lax.scan`, `lax.fori_loop`, `lax.cond` branches and `pmap`.
+`in` compares the value with each element (`1.0 in x` compares each element of the array);
+`any`/`all`/`sorted` take the truth value of each element or of each comparison. A tracer has no
+truth value: JAX raises `TracerBoolConversionError` at trace time, with the same class under `jax.jit`, `jax.vmap`, `lax.scan`, `lax.fori_loop`, `lax.cond` branches and `pmap`.
 `jax.grad` without `jit` does not abstract its inputs, so these work there. Operators on static
-values (`x.ndim == 1 and x.shape[0] > 2`, `x is None or flag`) are fine.
+values (`x.ndim == 1 and x.shape[0] > 2`, `x is None or flag`, `"bias" in params`,
+`any(d > 1 for d in x.shape)`) are fine. A membership test in a set or a dict hashes the value
+instead, and tracers are not hashable: `TypeError`.
 
 ## Example
 ```python
@@ -70,6 +76,76 @@ that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. 
 the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
+        Example(
+            title="membership test against a tuple under jit",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def trades(action):
+    trading = action in (1, 2)  # expect: JX302
+    return jnp.float32(trading)
+
+
+def run():
+    return trades(1)
+""",
+        ),
+        Example(
+            title="builtin any over a traced array under vmap",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+def breached(prices, stop):
+    hit = any(prices < stop)  # expect: JX302
+    return jnp.float32(hit)
+
+
+def run():
+    return jax.vmap(breached, in_axes=(0, None))(jnp.ones((2, 3)), 0.5)
+""",
+        ),
+        Example(
+            title="builtin sorted in a lax.scan body",
+            valid=False,
+            code="""import jax.numpy as jnp
+from jax import lax
+
+
+def body(carry, row):
+    ranked = sorted(abs(row - carry))  # expect: JX302
+    return carry, ranked[0]
+
+
+def run():
+    return lax.scan(body, 0.0, jnp.array([[3.0, 1.0], [2.0, 5.0]]))
+""",
+        ),
+        Example(
+            title="key membership in a pytree dict and any over static shapes",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def forward(params, x):
+    y = x @ params["w"]
+    if "b" in params:
+        y = y + params["b"]
+    if any(d > 1 for d in x.shape):
+        y = y * 2.0
+    return y
+
+
+def run():
+    return forward({"w": jnp.ones((3, 2)), "b": jnp.zeros(2)}, jnp.ones((4, 3)))
+""",
+        ),
         Example(
             title="and under jit",
             valid=False,
@@ -379,6 +455,8 @@ _ORDERING = (
 def on_Comparison(ctx: RuleContext, node: cst.Comparison) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
+    if _membership(ctx, node):
+        return
     if len(node.comparisons) < 2:
         return
     operands = [node.left, *(c.comparator for c in node.comparisons[:-1])]
@@ -395,6 +473,40 @@ def on_Comparison(ctx: RuleContext, node: cst.Comparison) -> None:
                 fix=_chain_fix(ctx, node),
             )
             return
+
+
+def _membership(ctx: RuleContext, node: cst.Comparison) -> bool:
+    """``t in [a, b]``, ``1 in t``, ``t in {...}``: Python compares (or hashes) a traced value."""
+    left: cst.BaseExpression = node.left
+    for c in node.comparisons:
+        if isinstance(c.operator, cst.In | cst.NotIn):
+            item, box = ctx.value(left), ctx.value(c.comparator)
+            error = None
+            if is_arraylike_traced(box) and (item.traced or item.kind is Kind.SCALAR):
+                # the array compares each element (a pytree dict parameter would look up a key)
+                error = "TracerBoolConversionError"
+            elif box.kind in (Kind.LIST, Kind.TUPLE) and (
+                is_arraylike_traced(item) or holds_traced_array(box)
+            ):
+                error = "TracerBoolConversionError"
+            elif is_arraylike_traced(item) and (
+                box.kind is Kind.DICT or isinstance(c.comparator, cst.Set | cst.SetComp)
+            ):
+                error = "TypeError"  # a tracer is not hashable
+            if error is not None:
+                op = "not in" if isinstance(c.operator, cst.NotIn) else "in"
+                why = "hashes" if error == "TypeError" else "compares"
+                ctx.report(
+                    RULE,
+                    node,
+                    f"`{op}` {why} the traced value in Python (`{ctx.source(node)}`): JAX raises "
+                    f"{error}; use `jnp.isin` or `jnp.any(x == values)`",
+                    item if item.traced else box,
+                    jax_error=error,
+                )
+                return True
+        left = c.comparator
+    return False
 
 
 @guarded
@@ -426,6 +538,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
     qual = ctx.qual(node.func)
+    if qual in ("builtins.any", "builtins.all", "builtins.sorted"):
+        _iterating_builtin(ctx, node, qual[9:])
+        return
     if qual not in ("builtins.min", "builtins.max"):
         return
     for a in node.args:
@@ -470,3 +585,30 @@ def _boolean(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
         return True
     v = ctx.value(expr)
     return v.boolean
+
+
+_TWINS = {"any": "jnp.any", "all": "jnp.all", "sorted": "jnp.sort"}
+
+
+def _iterating_builtin(ctx: RuleContext, node: cst.Call, name: str) -> None:
+    """``any(t)``, ``all(x > 0 for x in t)``, ``sorted(t)``: Python takes the truth value of each
+    traced element (or compares them)."""
+    positional = [a for a in node.args if a.keyword is None]
+    if not positional or positional[0].star:
+        return
+    arg = positional[0].value
+    v = ctx.value(arg)
+    if isinstance(arg, cst.Name | cst.Attribute) and not v.boolean and v.elts is None:
+        return  # a parameter of unknown structure may be a dict (its keys) or a tuple
+    items = [v, *(v.elts or ()), *((v.elem,) if v.elem is not None else ())]
+    traced = next((x for x in items if is_arraylike_traced(x)), None)
+    if traced is None:
+        return
+    ctx.report(
+        RULE,
+        node,
+        f"builtin `{name}()` takes the truth value of traced elements of "
+        f"`{ctx.source(positional[0].value)}` in Python: JAX raises TracerBoolConversionError; "
+        f"use `{_TWINS[name]}`",
+        traced,
+    )

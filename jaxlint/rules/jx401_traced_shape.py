@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.values import Kind
+from jaxlint.analysis.values import Kind, Value
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import holds_traced_array
@@ -25,7 +25,10 @@ RULE = Rule(
 Finds a traced value passed where JAX needs a static shape, size, length or count, inside traced
 code: `jnp.zeros(n)`, `jnp.ones((n, 2))`, `jnp.full(n, v)`, `jnp.eye(n)`, `jnp.arange(n)`,
 `jnp.linspace(0, 1, n)`, `x.reshape(n, -1)`, `jnp.broadcast_to(x, (n, k))`, `jnp.repeat(x, n)`,
-`jnp.tile(x, n)`, and the `shape` of `jax.random.normal(key, (n,))` and its siblings.
+`jnp.tile(x, n)`, `jnp.pad(x, n)`, `jnp.split(x, n)`, `lax.top_k(x, k)`,
+`jnp.bincount(x, length=n)`, the `shape` of `jax.random.normal(key, (n,))` and its siblings,
+diagonal offsets (`jnp.diag(x, k=n)`, `jnp.tril`, `jnp.triu`) and axes (`jnp.sum(x, axis=a)`,
+`x.argmax(a)`, `jnp.concatenate(xs, axis=a)`, `jnp.moveaxis(x, a, 0)`, ...).
 
 ## Why is this bad?
 Array shapes are part of the compiled program and must be known at trace time. With jax 0.10.2 the
@@ -35,7 +38,14 @@ class depends on the function, and is the same under `jax.jit`, `jax.vmap`, `lax
 - shape arguments (`zeros`, `ones`, `full`, `eye`, `reshape`, `broadcast_to`, `jax.random.*`
   shapes): the builtin `TypeError` ("Shapes must be 1D sequences of concrete values of integer
   type"); `jnp.tile`: `TypeError` as well (unhashable primitive parameter);
-- counts (`arange`, `linspace`, `repeat`): `ConcretizationTypeError`.
+- counts (`arange`, `linspace`, `repeat`, `pad`, `split`, `bincount`, `one_hot`):
+  `ConcretizationTypeError`; `lax.top_k`: `TracerBoolConversionError`; `jnp.diag`:
+  `TracerIntegerConversionError`; `tril`/`triu`/`diagonal`, `jnp.resize`: `ValueError`;
+- axes: `ConcretizationTypeError` for reductions (`sum`, `mean`, `max`, `any`, ...), `flip`,
+  `roll`, `expand_dims`, `squeeze`, `moveaxis`, `jax.nn.softmax`; `TracerIntegerConversionError`
+  for `argmax`/`argmin`, `concatenate`, `stack`, `take`, `transpose`; `ValueError` for `cumsum`,
+  `sort`, `argsort`, `median`, the `nan*` reductions, `diff`, `swapaxes`,
+  `jax.nn.log_softmax`. The message names the class measured for each function.
 
 Sizes derived from shapes (`x.shape[0]`, `len(x)`), literals, `static_argnames` parameters,
 closed-over config values and static dataclass fields are fine. A traced *bound* such as the
@@ -71,6 +81,94 @@ fail with a non-hashable static argument, and a static field is no longer a leaf
 `N`, and pads or truncates when `sum(n) != N`.
 """,
     examples=(
+        Example(
+            title="reduction axis from a jit parameter",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def total(x, axis):
+    return jnp.sum(x, axis=axis)  # expect: JX401
+
+
+def run():
+    return total(jnp.ones((2, 3)), 1)
+""",
+        ),
+        Example(
+            title="argmax axis method under vmap",
+            valid=False,
+            raises="TracerIntegerConversionError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+def best(q, axis):
+    return q.argmax(axis)  # expect: JX401
+
+
+def run():
+    return jax.vmap(best)(jnp.ones((2, 3, 4)), jnp.array([0, 1]))
+""",
+        ),
+        Example(
+            title="jnp.pad with a traced width",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def left_pad(x, n):
+    return jnp.pad(x, (n, 0))  # expect: JX401
+
+
+def run():
+    return left_pad(jnp.ones(3), 2)
+""",
+        ),
+        Example(
+            title="lax.top_k with a traced k",
+            valid=False,
+            raises="TracerBoolConversionError",
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@jax.jit
+def best(scores, k):
+    return lax.top_k(scores, k)  # expect: JX401
+
+
+def run():
+    return best(jnp.arange(5.0), 2)
+""",
+        ),
+        Example(
+            title="axes and widths from static values",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@jax.jit
+def features(x):
+    last = jnp.sum(x, axis=x.ndim - 1)
+    padded = jnp.pad(last, (x.shape[0], 0))
+    top, _ = lax.top_k(padded, 2)
+    return top, x.mean(0), jnp.diag(x, k=1)
+
+
+def run():
+    return features(jnp.ones((3, 3)))
+""",
+        ),
         Example(
             title="jnp.zeros with a jit parameter",
             valid=False,
@@ -358,19 +456,25 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     exprs: list[cst.BaseExpression] = []
     error = "TypeError"
     name = ""
+    what = "shape argument"
     if qual is not None and qual in K.SHAPE_ARGS:
         exprs = _shape_args(ctx, node, *K.SHAPE_ARGS[qual])
         error = K.SHAPE_ERROR.get(qual, "TypeError")
         name = qual
+        if qual.endswith(("diag", "diagonal", "tril", "triu")):
+            what = "diagonal offset"
     elif qual is not None and qual.startswith("jax.random.") and qual[11:] in K.RANDOM_SHAPE_ARGS:
         pos = K.RANDOM_SHAPE_ARGS[qual[11:]]
         exprs = _shape_args(ctx, node, (pos,) if pos >= 0 else (), ("shape",))
+        error = K.SHAPE_ERROR.get(qual, "TypeError")
         name = qual
+    elif qual is not None and qual in K.AXIS_ARGS:
+        positions, keywords, error = K.AXIS_ARGS[qual]
+        exprs = _shape_args(ctx, node, positions, keywords)
+        name, what = qual, "axis argument"
     elif isinstance(node.func, cst.Attribute) and node.func.attr.value in K.SHAPE_METHODS:
         owner = ctx.value(node.func.value)
-        if owner.kind not in (Kind.DEVICE, Kind.UNKNOWN, Kind.HOST) or (
-            owner.ref is not None and owner.kind is Kind.UNKNOWN and not owner.traced
-        ):
+        if not _array_owner(owner):
             return
         method = node.func.attr.value
         exprs = [
@@ -382,6 +486,19 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             exprs = exprs[:1]
             error = "ConcretizationTypeError"
         name = f".{method}"
+    elif isinstance(node.func, cst.Attribute) and node.func.attr.value in K.AXIS_METHODS:
+        owner_node = node.func.value
+        if (
+            isinstance(owner_node, cst.Subscript)
+            and isinstance(owner_node.value, cst.Attribute)
+            and owner_node.value.attr.value == "at"
+        ):
+            return  # x.at[i].min(v): an indexed update, its argument is a value
+        if not _array_owner(ctx.value(owner_node)):
+            return
+        method = node.func.attr.value
+        exprs = _shape_args(ctx, node, (0,), ("axis",))
+        error, name, what = K.AXIS_METHODS[method], f".{method}", "axis argument"
     for expr in exprs:
         v = ctx.value(expr)
         if holds_traced_array(v):
@@ -390,14 +507,24 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 for a in node.args
             ):
                 return
+            must = {"axis argument": "axes", "diagonal offset": "diagonal offsets"}.get(
+                what, "array shapes"
+            )
             ctx.report(
                 RULE,
                 node,
-                f"the shape argument `{ctx.source(expr)}` of `{ctx.source(node.func)}` is traced: "
-                f"array shapes must be static, JAX raises {error}; derive it from `.shape` or "
+                f"the {what} `{ctx.source(expr)}` of `{ctx.source(node.func)}` is traced: "
+                f"{must} must be static, JAX raises {error}; derive it from `.shape` or "
                 "make it a static argument (static_argnames)",
                 v,
                 jax_error=error,
                 fix=static_argnames_fix(ctx, expr) or static_field_fix(ctx, expr),
             )
             return
+
+
+def _array_owner(owner: Value) -> bool:
+    """A method call on an array (not on some object that has a method of that name)."""
+    return owner.kind in (Kind.DEVICE, Kind.UNKNOWN, Kind.HOST) and not (
+        owner.ref is not None and owner.kind is Kind.UNKNOWN and not owner.traced
+    )
