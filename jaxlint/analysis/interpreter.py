@@ -1645,9 +1645,13 @@ class Interpreter:
         for _, a in args:
             if a.keyword is not None and a.keyword.value == "meta_fields":
                 info.static_fields.update(_str_literals(a.value))
-        flatten = (
-            args[1][1].value if len(args) > 1 and qual.endswith("register_pytree_node") else None
-        )
+        registers_flatten = qual.endswith(("register_pytree_node", "register_pytree_with_keys"))
+        if len(args) > 1 and registers_flatten and args[1][0].kind is Kind.FUNC:
+            node = args[1][0].ref.fn.node
+            if isinstance(node, cst.FunctionDef):
+                info.static_fields.update(_aux_fields(node) & set(info.fields))
+                return
+        flatten = args[1][1].value if len(args) > 1 and registers_flatten else None
         if isinstance(flatten, cst.Lambda):
             body = flatten.body
             if isinstance(body, cst.Tuple) and body.elements:
@@ -1961,6 +1965,41 @@ def _is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
 
 def _has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
     return any(interp._lookup_qual(d.decorator) == qual for d in node.decorators)
+
+
+def _aux_fields(flatten: cst.FunctionDef) -> set[str]:
+    """Fields of the flattened object that a ``def`` flatten function returns only in the
+    auxiliary data (``return children, (x.meta, ...)``): static, not leaves."""
+    params = flatten.params.params
+    if not params:
+        return set()
+    obj = params[0].name.value
+    aux: set[str] = set()
+    children: set[str] = set()
+    stack: list[cst.CSTNode] = [flatten.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            continue
+        if isinstance(n, cst.Return) and isinstance(n.value, cst.Tuple):
+            elements = n.value.elements
+            if len(elements) == 2:
+                aux |= _fields_of(obj, elements[1].value)
+                children |= _fields_of(obj, elements[0].value)
+            continue
+        stack.extend(n.children)
+    return aux - children
+
+
+def _fields_of(obj: str, node: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == obj:
+            out.add(n.attr.value)
+        stack.extend(n.children)
+    return out
 
 
 def deep_trace(v: Value, reason: Reason) -> Value:
