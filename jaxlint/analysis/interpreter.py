@@ -874,6 +874,8 @@ class Interpreter:
                     )
                     return Value(kind=Kind.TRANSFORMED, ref=dataclasses.replace(t, target=target))
                 return Value(kind=Kind.FUNC, ref=FuncRef(m, None, bound))
+            if info.is_linen and name in _LINEN_ENTRIES:
+                return Value(kind=Kind.UNKNOWN, ref=("attr", base, name))
             if info.is_static_field(name) or info.is_linen:
                 return self.project.static_attr_value(info, name)
             if base.traced and info.is_pytree:
@@ -997,6 +999,8 @@ class Interpreter:
         if isinstance(ref, tuple) and len(ref) == 3 and ref[0] == "attr":
             owner: Value = ref[1]
             name: str = ref[2]
+            if name in _LINEN_ENTRIES and owner.kind is Kind.OBJECT and owner.ref is not None:
+                return self.linen_entry(owner, name, args, node)
             r = owner.reason or r
             if name in K.HOST_METHODS and not owner.traced:
                 return Value(kind=Kind.HOST)
@@ -1032,6 +1036,36 @@ class Interpreter:
         if r is not None:
             return Value(r, Kind.UNKNOWN)
         return STATIC
+
+    def linen_entry(
+        self, owner: Value, name: str, args: list[tuple[Value, cst.Arg]], node: cst.Call
+    ) -> Value:
+        """``model.apply(variables, *args, method=...)`` / ``model.init(rngs, *args)``: run the
+        method (``__call__`` by default, a function or its name with ``method=``) on the rest of
+        the arguments, so that what the caller traces reaches it."""
+        info: ClassInfo = owner.ref
+        method = info.lookup_method("__call__")
+        rest: list[tuple[Value, cst.Arg]] = []
+        skipped_first = False
+        for v, a in args:
+            if a.keyword is None and a.star == "" and not skipped_first:
+                skipped_first = True  # the variables (apply) or the rngs (init)
+            elif a.keyword is not None and a.keyword.value == "method":
+                if v.kind is Kind.FUNC:
+                    method = v.ref.fn
+                elif isinstance(a.value, cst.SimpleString) and isinstance(
+                    a.value.evaluated_value, str
+                ):
+                    method = info.lookup_method(a.value.evaluated_value)
+                else:
+                    method = None
+            elif a.keyword is None or a.keyword.value not in _LINEN_OPTIONS:
+                rest.append((v, a))
+        r = first_reason(*(v for v, _ in args))
+        if method is None or method.cls is None:
+            return Value(r, Kind.UNKNOWN)
+        result = self.call_function(FuncRef(method, None, (owner,)), rest, node)
+        return result if name == "apply" and r is not None else Value(r, Kind.UNKNOWN)
 
     def call_transformed(
         self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call
@@ -1965,6 +1999,11 @@ def _is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
 
 def _has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
     return any(interp._lookup_qual(d.decorator) == qual for d in node.decorators)
+
+
+# Entry points of a flax linen Module that run one of its methods, and their own options.
+_LINEN_ENTRIES = frozenset({"apply", "init", "init_with_output"})
+_LINEN_OPTIONS = frozenset({"mutable", "rngs", "capture_intermediates", "method"})
 
 
 def _aux_fields(flatten: cst.FunctionDef) -> set[str]:
