@@ -414,7 +414,7 @@ class Interpreter:
         elif isinstance(s, cst.AugAssign):
             v = self.ev(s.value)
             cur = self.ev(s.target)
-            self.bind(s.target, self.arith(cur, v), s.value)
+            self.bind(s.target, self.staged(self.arith(cur, v), s), s.value)
         elif isinstance(s, cst.Return):
             v = self.ev(s.value) if s.value is not None else Value(kind=Kind.NONE)
             f.returns = v if f.returns is None else join(f.returns, v)
@@ -592,16 +592,19 @@ class Interpreter:
         if t is cst.Call:
             return self.call(node)  # type: ignore[arg-type]
         if t is cst.Subscript:
-            return self.subscript(node)  # type: ignore[arg-type]
+            return self.staged(self.subscript(node), node)  # type: ignore[arg-type]
         if t is cst.BinaryOperation:
-            return self.arith(self.ev(node.left), self.ev(node.right))  # type: ignore[attr-defined]
+            return self.staged(self.arith(self.ev(node.left), self.ev(node.right)), node)  # type: ignore[attr-defined]
         if t is cst.UnaryOperation:
             v = self.ev(node.expression)  # type: ignore[attr-defined]
             if isinstance(node.operator, cst.Not):  # type: ignore[attr-defined]
                 if v.traced and v.kind is not Kind.DEVICE and not v.boolean:
                     return Value(v.reason, Kind.UNKNOWN)
                 return Value(v.reason, Kind.DEVICE if v.traced else Kind.SCALAR, boolean=True)
-            return Value(v.reason, v.kind, v.boolean and isinstance(node.operator, cst.BitInvert))  # type: ignore[attr-defined]
+            return self.staged(
+                Value(v.reason, v.kind, v.boolean and isinstance(node.operator, cst.BitInvert)),  # type: ignore[attr-defined]
+                node,
+            )
         if t is cst.BooleanOperation:
             a = self.ev(node.left)  # type: ignore[attr-defined]
             b = self.ev(node.right)  # type: ignore[attr-defined]
@@ -621,6 +624,8 @@ class Interpreter:
                 return SCALAR
             r = first_reason(*vals)
             if r is None:
+                if any(v.kind is Kind.DEVICE for v in vals):
+                    return self.staged(Value(kind=Kind.DEVICE, boolean=True), node)
                 return Value(kind=Kind.SCALAR, boolean=True)
             ordering = any(
                 not isinstance(c.operator, cst.Equal | cst.NotEqual)
@@ -754,6 +759,15 @@ class Interpreter:
         if v.traced:
             return Value(v.reason, Kind.DEVICE if v.kind is Kind.DEVICE else Kind.UNKNOWN)
         return STATIC
+
+    def staged(self, v: Value, node: cst.CSTNode) -> Value:
+        """Under jit (and scan/cond/loop bodies), an operation on a concrete JAX array (a module
+        constant, a closure) is staged out like any JAX call: its result is a tracer."""
+        f = self.frame
+        if v.traced or v.kind is not Kind.DEVICE or not (f.traced and f.staged):
+            return v
+        step = (Text("`{0}` is computed by JAX under the trace at {at}", node), _anchor(f, node))
+        return Value(extend(f.in_trace, step), Kind.DEVICE, v.boolean)  # type: ignore[arg-type]
 
     def arith(self, a: Value, b: Value) -> Value:
         r = a.reason or b.reason

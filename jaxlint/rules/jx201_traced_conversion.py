@@ -45,6 +45,7 @@ on the conversion, and is the same under `jax.jit`, `jax.vmap`, `lax.scan`, `lax
 - `int()`, `float()`, `complex()`, `.item()`, `.tolist()`: `ConcretizationTypeError`;
 - `bool()`: `TracerBoolConversionError` (a subclass of `ConcretizationTypeError`);
 - `range()`, `operator.index()`: `TracerIntegerConversionError`;
+- `hash()`: `TypeError` (tracers are not hashable; under `jax.grad` alone too);
 - a format spec (`f"{t:.2f}"`, `"{:>5}".format(t)`): the builtin `TypeError` ("unsupported
   format string passed to ...__format__");
 - printf-style formatting: `%d`, `%i`, `%x`, `%o`, `%c` raise `TypeError`; `%f`, `%e`, `%g` raise
@@ -98,6 +99,25 @@ that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. 
 the helper too, with NumPy float64 data or Python numbers, and would then get float32 JAX arrays.
 """,
     examples=(
+        Example(
+            title="hash of a traced value as a cache key",
+            valid=False,
+            raises="TypeError",
+            code="""import jax
+
+_CACHE = {}
+
+
+@jax.jit
+def lookup(x):
+    key = hash(x)  # expect: JX201
+    return _CACHE.get(key, x)
+
+
+def run():
+    return lookup(1.0)
+""",
+        ),
         Example(
             title="percent formatting of a traced count",
             valid=False,
@@ -499,10 +519,11 @@ _CONVERSIONS = {
     "builtins.bool": "TracerBoolConversionError",
     "builtins.range": "TracerIntegerConversionError",
     "operator.index": "TracerIntegerConversionError",
+    "builtins.hash": "TypeError",
 }
 _METHODS = {"item": "ConcretizationTypeError", "tolist": "ConcretizationTypeError"}
 # What still fails under jax.grad alone (JVP tracers): float(), .tolist() and format specs.
-_WEAK = {"builtins.float", "builtins.complex", "tolist"}
+_WEAK = {"builtins.float", "builtins.complex", "builtins.hash", "tolist"}
 
 
 def on_Call(ctx: RuleContext, node: cst.Call) -> None:

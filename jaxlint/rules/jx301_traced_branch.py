@@ -109,6 +109,50 @@ the helper too, with NumPy float64 data or Python numbers, and would then get fl
 """,
     examples=(
         Example(
+            title="if on an element of a JAX constant under jit",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+THRESHOLDS = jnp.array([0.5, 1.5])
+
+
+@jax.jit
+def scale(x):
+    if THRESHOLDS[0] > 0.0:  # expect: JX301
+        return x * 2.0
+    return x
+
+
+def run():
+    return scale(1.0)
+""",
+        ),
+        Example(
+            title="NumPy constants and a bare JAX flag under jit",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+import numpy as np
+
+THRESHOLDS = np.array([0.5, 1.5])
+USE_BIAS = jnp.array(True)
+
+
+@jax.jit
+def scale(x):
+    if THRESHOLDS[0] > 0.0:
+        x = x * 2.0
+    if USE_BIAS:
+        x = x + 1.0
+    return x
+
+
+def run():
+    return scale(1.0)
+""",
+        ),
+        Example(
             title="if under jit",
             valid=False,
             code="""import jax
