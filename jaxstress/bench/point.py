@@ -375,6 +375,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     from jaxstress.bench.envs import load_env
     from jaxstress.bench.memory import (
         device_memory_limit,
+        flops,
         measured_peak,
         predicted_peak_bytes,
         update_traffic,
@@ -461,6 +462,8 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
 
     predicted = predicted_peak_bytes(compiled)
     out["memory"]["predicted"] = predicted
+    # Work per device: with N devices about 1/N of one device's when nothing runs replicated.
+    out["flops_per_device"] = flops(compiled)
     if predicted and limit and predicted["peak_bytes"] > limit:
         out["outcome"] = "skipped"
         out["reason"] = (
