@@ -16,10 +16,11 @@ replicated), compile ``updates`` PPO updates as one program ahead of time from s
 program and the traffic estimate compile in a second thread meanwhile, so ``compile_s`` can
 include some contention for the cores), predict its peak memory from the compiled program and
 skip the point when that exceeds the limit (before anything is allocated), then initialise,
-run once untimed (warm-up) and ``repeats`` times
-from the same initial state, each timed to ``block_until_ready`` with the monitor sampling and
-compilations in the timed region counted (``recompiles``, must be 0). ``rlimit_as`` caps the
-address space the run may add (a real allocation failure on CPU, for the OOM tests).
+run once untimed (warm-up) and ``repeats`` times from the same initial state, each timed to
+``block_until_ready`` with the monitor sampling and compilations in the timed region counted
+(``recompiles``, must be 0). ``rlimit_as`` caps the address space the run may add (a real
+allocation failure on CPU, for the OOM tests). ``flops_per_device`` is XLA's count for one
+device's partitioned program: on N devices about 1/N of one device's, unless work is replicated.
 
 On GPUs the measured peak is the allocator's ``peak_bytes_in_use`` for the whole point
 process, which includes compile-time scratch (autotuning) as well as the run. With
