@@ -1,16 +1,19 @@
 """The stress sweep on this machine: ``jaxstress bench --quick`` from a cold compilation cache,
-and the 1 vs 4 forced-host-device scaling, measured in one run; prints a BENCHMARKS section.
+and 1 vs 2 vs 4 forced host devices, measured in one run; prints a BENCHMARKS section.
 
     python benchmarks/stress_sweep.py                        # both parts, markdown on stdout
     python benchmarks/stress_sweep.py --markdown benchmarks/STRESS.md
     python benchmarks/stress_sweep.py --skip-quick           # scaling only
+    python benchmarks/stress_sweep.py --skip-scaling         # the quick sweep only
 
 Part 1 runs ``jaxstress bench --quick`` with an empty XLA cache directory (a fresh machine's
-compile times) and reports its wall time, every point and the recommendation. Part 2 runs the
-same small grid twice in processes that see 4 forced host devices
-(``XLA_FLAGS=--xla_force_host_platform_device_count=4``), once on ``--devices 1`` and once
-sharded over ``--devices 4``, and compares throughput and the training results. On CPU the four
-"devices" share the same cores, so this measures the cost of sharding, not a speed-up.
+compile times) and reports its wall time, every point and the recommendation. Part 2 runs
+sweep points (``jaxstress.bench.point``) in processes that all see 4 forced host devices
+(``XLA_FLAGS=--xla_force_host_platform_device_count=4``): on 1 device, and on 2 and 4 devices
+with the PPO update replicated on every device (the code before minibatches were sharded,
+``PointSpec.shard_update=False``) and sharded, in interleaved rounds; it compares throughput and
+the training results. On CPU the forced "devices" share the same cores, so this measures the
+cost of partitioning and what sharding the update saves, not a speed-up.
 """
 
 from __future__ import annotations
@@ -103,15 +106,17 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="where profiles go (default: a temp dir)")
     ap.add_argument("--markdown", type=Path, help="write the section here too")
     ap.add_argument("--skip-quick", action="store_true")
+    ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--scaling-envs", default="256,1024")
-    ap.add_argument("--scaling-updates", default="5")
+    ap.add_argument("--scaling-updates", type=int, default=5)
+    ap.add_argument("--scaling-rounds", type=int, default=2, help="interleaved rounds (2)")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="jaxstress-stress-"))
-    today = dt.date.today().isoformat()
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Stress sweep (`jaxstress bench`)",
         "",
-        f"Measured {today} by `python benchmarks/stress_sweep.py` on {cpu_model()}, "
+        f"Measured {now} by `python benchmarks/stress_sweep.py` on {cpu_model()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; load average at start "
         f"{load()} (the machine is shared: absolute numbers are noisy). "
         "No GPU was available in this session: every number below is CPU; the GPU path "
@@ -153,63 +158,107 @@ def main() -> int:
                 "",
             ]
 
-    grid = ["--env", "phase1", "--num-envs", args.scaling_envs, "--minibatches", "4",
-            "--num-steps", "32", "--updates", args.scaling_updates, "--repeats", "3",
-            "--no-traffic"]  # fmt: skip
-    scaling: dict[int, dict[str, Any]] = {}
-    walls = {}
-    for devices in (1, 4):
-        target = out / f"scaling-{devices}"
-        cmd = [*grid, "--devices", str(devices), "--out", str(target)]
-        walls[devices], code, _ = bench(cmd, env={"XLA_FLAGS": FORCED})
-        if code != 0:
-            print(f"scaling run on {devices} device(s) failed (exit {code})", file=sys.stderr)
-            return 1
-        name = "cpu.json" if devices == 1 else f"cpu-x{devices}.json"
-        scaling[devices] = json.loads((target / name).read_text())
-    lines += [
-        "### 1 vs 4 forced host devices (one run)",
-        "",
-        "```",
-        f"XLA_FLAGS={FORCED} jaxstress bench {' '.join(grid)} --devices 1|4",
-        "```",
-        "",
-        "| num_envs | env steps/s, 1 device | env steps/s, 4 devices (sharded) | ratio "
-        "| same training results |",
-        "|---:|---:|---:|---:|---|",
-    ]
-    one = {p["num_envs"]: p for p in scaling[1]["points"]}
-    four = {p["num_envs"]: p for p in scaling[4]["points"]}
-    for n in sorted(one):
-        a, b = one[n], four.get(n, {})
-        if a.get("outcome") != "ok" or b.get("outcome") != "ok":
-            lines.append(f"| {n} | {a.get('outcome')} | {b.get('outcome')} | - | - |")
-            continue
-        ratio = b["steps_per_sec"]["median"] / a["steps_per_sec"]["median"]
-        same = all(
-            abs(x - y) <= 1e-4 * max(1.0, abs(x))
-            for key in ("mean_reward", "total_loss", "entropy")
-            for x, y in zip(a["digest"][key], b["digest"][key], strict=True)
-        )
-        lines.append(
-            f"| {n} | {fmt_sps(a['steps_per_sec'])} | {fmt_sps(b['steps_per_sec'])} "
-            f"| {ratio:.2f}x | {'yes (rel 1e-4)' if same else 'NO'} |"
-        )
-    lines += [
-        "",
-        "The 4 forced devices are one CPU's cores split four ways (same memory bus), so the "
-        "ratio is no speed-up measurement: it is the cost of partitioning on shared cores, plus "
-        "the PPO update phase, which the compiled program runs replicated (see below). On a "
-        "multi-GPU host the same code path shards the env batch over real devices. Wall times: "
-        f"{walls[1]:.0f} s (1 device), {walls[4]:.0f} s (4 devices).",
-        "",
-    ]
+    if not args.skip_scaling:
+        lines += scaling_section(args, out)
     text = "\n".join(lines)
     print(text)
     if args.markdown:
         args.markdown.write_text(text)
     print(f"profiles under {out}", file=sys.stderr)
     return 0
+
+
+VARIANTS = ((1, True), (2, False), (2, True), (4, False), (4, True))
+
+
+def _label(devices: int, sharded: bool) -> str:
+    if devices == 1:
+        return "1 device"
+    return f"{devices} devices, " + ("update sharded" if sharded else "update replicated")
+
+
+def scaling_section(args: argparse.Namespace, out: Path) -> list[str]:
+    """1 vs 2 vs 4 forced host devices, PPO update replicated (before) vs sharded (after).
+
+    Every variant is one point process per round; rounds are interleaved (rotating order) and
+    share one compilation cache, so later rounds load their programs instead of compiling.
+    """
+    import statistics
+
+    sys.path.insert(0, str(REPO))
+    from jaxstress.bench.point import PointSpec, run_in_subprocess
+
+    cache = tempfile.mkdtemp(prefix="jaxstress-xla-scaling-")
+    envs = [int(n) for n in args.scaling_envs.split(",")]
+    forced = {"XLA_FLAGS": FORCED, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(REPO)}
+    sps: dict[tuple[int, int, bool], list[float]] = {}
+    digests: dict[tuple[int, int, bool], dict[str, Any]] = {}
+    failures: list[str] = []
+    load_start, started = load(), time.perf_counter()
+    todo = [(n, d, sh) for n in envs for d, sh in VARIANTS]
+    for r in range(args.scaling_rounds):
+        shift = (r * len(VARIANTS)) % len(todo)
+        for key in todo[shift:] + todo[:shift]:
+            n, devices, sharded = key
+            spec = PointSpec(env="phase1", num_envs=n, num_minibatches=4, num_steps=32,
+                             updates=args.scaling_updates, repeats=3, devices=devices,
+                             traffic=False, cache_dir=cache, shard_update=sharded)  # fmt: skip
+            result = run_in_subprocess(spec, env=forced)
+            if result.get("outcome") != "ok":
+                failures.append(f"{_label(devices, sharded)}, {n} envs: {result.get('message')}")
+                continue
+            sps.setdefault(key, []).append(result["steps_per_sec"]["median"])
+            digests[key] = result["digest"]
+    wall = time.perf_counter() - started
+    lines = [
+        "### 1 vs 2 vs 4 forced host devices, PPO update replicated vs sharded (one run)",
+        "",
+        "```",
+        f"python benchmarks/stress_sweep.py --skip-quick --scaling-envs {args.scaling_envs} "
+        f"--scaling-rounds {args.scaling_rounds}",
+        "```",
+        "",
+        f"Each cell: median over {args.scaling_rounds} interleaved rounds of the point's median "
+        f"env steps/s (phase1, num_minibatches 4, num_steps 32, {args.scaling_updates} updates x "
+        "3 repeats, compile excluded), every process started with "
+        f"`XLA_FLAGS={FORCED}` so all variants see the same 4-device host. Load average at "
+        f"start {load_start}, at end {load()}; wall time {wall:.0f} s.",
+        "",
+        "| num_envs | variant | env steps/s | vs 1 device | same training results as 1 device |",
+        "|---:|---|---:|---:|---|",
+    ]
+    for n in envs:
+        base_runs = sps.get((n, 1, True))
+        base = statistics.median(base_runs) if base_runs else None
+        for devices, sharded in VARIANTS:
+            key = (n, devices, sharded)
+            if key not in sps:
+                lines.append(f"| {n} | {_label(devices, sharded)} | failed | - | - |")
+                continue
+            value = statistics.median(sps[key])
+            ratio = f"{value / base:.2f}x" if base else "-"
+            same = "-"
+            if devices > 1 and (n, 1, True) in digests:
+                a, b = digests[(n, 1, True)], digests[key]
+                ok = all(
+                    abs(x - y) <= 1e-4 * max(1.0, abs(x))
+                    for k in ("mean_reward", "total_loss", "entropy")
+                    for x, y in zip(a[k], b[k], strict=True)
+                )
+                same = "yes (rel 1e-4)" if ok else "NO"
+            lines.append(f"| {n} | {_label(devices, sharded)} | {value:,.0f} | {ratio} | {same} |")
+    lines.append("")
+    for n in envs:
+        for devices in (2, 4):
+            rep, sh = sps.get((n, devices, False)), sps.get((n, devices, True))
+            if rep and sh:
+                lines.append(
+                    f"- {n} envs, {devices} devices: sharded / replicated update = "
+                    f"**{statistics.median(sh) / statistics.median(rep):.2f}x**"
+                )
+    lines += [f"- failed: {f}" for f in failures]
+    lines.append("")
+    return lines
 
 
 def _phase_summary(profile: dict[str, Any]) -> str:

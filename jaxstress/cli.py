@@ -108,7 +108,9 @@ def _train_settings(args: argparse.Namespace) -> tuple[Any, Path, Path | None]:
         if args.profile:
             import jax
 
-            overrides, note = profile_recommendation(args.profile, jax.devices()[0].device_kind)
+            overrides, note = profile_recommendation(
+                args.profile, jax.devices()[0].device_kind, device_count=jax.device_count()
+            )
             print(note, file=sys.stderr)
             settings = settings.merged(overrides)
         flags = {"env": args.env, "seed": args.seed}

@@ -160,26 +160,34 @@ def _read_profile(path: Path) -> dict[str, Any]:
 
 
 def profile_recommendation(
-    spec: str, device_kind: str, profiles_dir: str | os.PathLike[str] = "profiles"
+    spec: str,
+    device_kind: str,
+    profiles_dir: str | os.PathLike[str] = "profiles",
+    device_count: int = 1,
 ) -> tuple[dict[str, int], str]:
     """PPO overrides from a hardware profile, and a one-line note on where they came from.
 
-    ``spec`` is a path, or ``auto``: the newest ``profiles_dir/*.json`` whose ``device_kind``
-    equals this device's. No match under ``auto`` is normal (defaults are kept); a missing or
+    ``spec`` is a path, or ``auto``: the newest ``profiles_dir/*.json`` measured on this
+    device kind and count. When the kind was only profiled on another device count, that
+    profile (the nearest count) is used as it is and the note says so: the best minibatch
+    split and rollout length carry over, while num_envs was chosen for that count and is not
+    rescaled. No profile of the kind under ``auto`` is normal (defaults are kept); a missing or
     malformed explicit file is a ConfigError.
     """
+    from jaxstress.bench.profile import match_profile
+
+    mismatch = ""
     if spec == "auto":
-        candidates = []
-        for path in sorted(Path(profiles_dir).glob("*.json")):
-            try:
-                profile = _read_profile(path)
-            except ConfigError:
-                continue
-            if profile.get("device_kind") == device_kind:
-                candidates.append((path.stat().st_mtime, path, profile))
-        if not candidates:
+        match = match_profile(device_kind, device_count, profiles_dir)
+        if match is None:
             return {}, f"no hardware profile for device kind {device_kind!r} in {profiles_dir}/"
-        _, path, profile = max(candidates, key=lambda c: c[0])
+        path, profile = match.path, match.profile
+        if not match.exact:
+            mismatch = (
+                f"no hardware profile for {device_count} x {device_kind!r} in {profiles_dir}/; "
+                f"using the one measured on {match.device_count} device(s), num_envs not "
+                "rescaled: "
+            )
     else:
         path = Path(spec)
         profile = _read_profile(path)
@@ -194,7 +202,7 @@ def profile_recommendation(
                 raise ConfigError(f"profile {path}: recommended.{key} must be a positive integer")
             chosen[key] = value
     shown = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "nothing"
-    return chosen, f"hardware profile {path}: {shown}"
+    return chosen, f"{mismatch}hardware profile {path}: {shown}"
 
 
 def load_market(settings: TrainSettings) -> Any:

@@ -205,6 +205,15 @@ def test_plot_and_table(tmp_path: Path) -> None:
         (["--data", "missing.csv"], "--data missing.csv: no such file"),
         (["--point-timeout", "-3"], "--point-timeout takes seconds > 0"),
         (["--config", "missing.toml"], "cannot read config file"),
+        (["--coordinator", "h:1"], "--coordinator, --num-processes and --process-id go together"),
+        (
+            ["--coordinator", "h", "--num-processes", "2", "--process-id", "0"],
+            "--coordinator takes HOST:PORT",
+        ),
+        (
+            ["--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"],
+            "--process-id takes an integer in [0, 1]",
+        ),
     ],
 )
 def test_bench_bad_input_is_one_line_exit_2(

@@ -199,3 +199,52 @@ def test_profile_auto_matches_the_device_kind(
     assert "here.json" in capsys.readouterr().err
     ppo = settings.ppo
     assert (ppo.num_envs, ppo.num_minibatches, ppo.num_steps) == (128, 8, 64)
+
+
+def test_profile_auto_matches_the_device_count_and_says_when_it_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import jax
+
+    from jaxstress.training import profile_recommendation
+
+    kind = jax.devices()[0].device_kind
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+
+    def write(name: str, count: int, num_envs: int, mtime: int) -> None:
+        path = profiles / name
+        recommended = {"num_envs": num_envs, "num_minibatches": 4, "num_steps": 32}
+        path.write_text(
+            json.dumps({"device_kind": kind, "device_count": count, "recommended": recommended})
+        )
+        os.utime(path, (mtime, mtime))
+
+    # Only a 4-device profile: this (1-device) host falls back to it and says so on one line.
+    write("cpu-x4.json", 4, 1024, 2_000_000_000)
+    monkeypatch.chdir(tmp_path)
+    settings, _, _ = resolve("--profile", "auto")
+    err = capsys.readouterr().err.strip()
+    assert settings.ppo.num_envs == 1024
+    assert err.splitlines() == [err]
+    assert f"no hardware profile for {jax.device_count()} x {kind!r}" in err
+    assert "measured on 4 device(s)" in err and "cpu-x4.json" in err
+
+    # The profile of the same count wins over a newer one of another count.
+    write("cpu.json", 1, 64, 1_000_000_000)
+    settings, _, _ = resolve("--profile", "auto")
+    err = capsys.readouterr().err
+    assert settings.ppo.num_envs == 64
+    assert "cpu.json: num_envs=64" in err and "no hardware profile" not in err
+
+    chosen, note = profile_recommendation("auto", kind, profiles, device_count=4)
+    assert chosen["num_envs"] == 1024 and "cpu-x4.json" in note and "no hardware" not in note
+    # No 2-device profile: the nearest count (1) is used, named in the note.
+    chosen, note = profile_recommendation("auto", kind, profiles, device_count=2)
+    assert chosen["num_envs"] == 64
+    assert note.startswith(f"no hardware profile for 2 x {kind!r}")
+    assert "measured on 1 device(s)" in note
+    # A newer profile of the same count replaces the older one.
+    write("cpu-x4-rerun.json", 4, 4096, 3_000_000_000)
+    chosen, _ = profile_recommendation("auto", kind, profiles, device_count=4)
+    assert chosen["num_envs"] == 4096

@@ -126,8 +126,16 @@ def add_bench_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--distributed",
         action="store_true",
-        help="multi-host: jax.distributed.initialize() in every point (run on every host)",
+        help="multi-host: jax.distributed.initialize() in every point (run on every host); "
+        "on SLURM/Open MPI/k8s JAX finds the coordinator, elsewhere give the three flags below",
     )
+    parser.add_argument(
+        "--coordinator",
+        metavar="HOST:PORT",
+        help="--distributed: address of process 0 (implies --distributed)",
+    )
+    parser.add_argument("--num-processes", metavar="N", help="--distributed: number of hosts")
+    parser.add_argument("--process-id", metavar="I", help="--distributed: this host, 0..N-1")
     parser.add_argument("--point-timeout", metavar="SECONDS", help="kill a point after this")
     parser.add_argument(
         "--no-traffic",
@@ -173,6 +181,7 @@ def _settings(args: argparse.Namespace) -> Any:
     seed = args.seed.strip()
     if not seed.isdigit():
         raise BenchInputError(f"--seed takes a non-negative integer, got {args.seed!r}")
+    coordinator, num_processes, process_id = _distributed(args)
     timeout = None
     if args.point_timeout is not None:
         try:
@@ -195,12 +204,33 @@ def _settings(args: argparse.Namespace) -> Any:
         if args.point_rlimit is not None
         else None,
         cache_dir=None if cache.lower() == "none" else cache,
-        distributed=args.distributed,
+        distributed=args.distributed or coordinator is not None,
+        coordinator=coordinator,
+        num_processes=num_processes,
+        process_id=process_id,
         point_timeout=timeout,
         seed=int(seed),
         traffic=not args.no_traffic,
         **values,
     )
+
+
+def _distributed(args: argparse.Namespace) -> tuple[str | None, int | None, int | None]:
+    """``--coordinator/--num-processes/--process-id``: all three or none."""
+    given = (args.coordinator, args.num_processes, args.process_id)
+    if all(value is None for value in given):
+        return None, None, None
+    if any(value is None for value in given):
+        raise BenchInputError("--coordinator, --num-processes and --process-id go together")
+    if not re.fullmatch(r"\S+:\d+", args.coordinator):
+        raise BenchInputError(f"--coordinator takes HOST:PORT, got {args.coordinator!r}")
+    count = parse_positive(args.num_processes, "--num-processes")
+    pid = args.process_id.strip()
+    if not pid.isdigit() or int(pid) >= count:
+        raise BenchInputError(
+            f"--process-id takes an integer in [0, {count - 1}], got {args.process_id!r}"
+        )
+    return args.coordinator, count, int(pid)
 
 
 def _min_util(text: str) -> float:
@@ -298,7 +328,7 @@ def cmd_profile_show(args: argparse.Namespace) -> int:
             import jax
 
             kind = jax.devices()[0].device_kind
-            found = find_profile(kind, args.dir)
+            found = find_profile(kind, args.dir, jax.device_count())
             if found is None:
                 raise ProfileError(
                     f"no profile for device kind {kind!r} in {args.dir}/; run 'jaxstress bench'"

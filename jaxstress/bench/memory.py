@@ -52,7 +52,7 @@ def predicted_peak_bytes(compiled: Any) -> dict[str, int] | None:
     return parts
 
 
-def bytes_accessed(compiled: Any) -> float | None:
+def _cost(compiled: Any, key: str) -> float | None:
     try:
         cost = compiled.cost_analysis()
     except (NotImplementedError, AttributeError, RuntimeError):
@@ -61,8 +61,17 @@ def bytes_accessed(compiled: Any) -> float | None:
         cost = cost[0] if cost else None
     if not cost:
         return None
-    value = cost.get("bytes accessed")
+    value = cost.get(key)
     return float(value) if value is not None else None
+
+
+def bytes_accessed(compiled: Any) -> float | None:
+    return _cost(compiled, "bytes accessed")
+
+
+def flops(compiled: Any) -> float | None:
+    """XLA's flop count of one device's partitioned program (loop bodies counted once)."""
+    return _cost(compiled, "flops")
 
 
 def host_memory_bytes() -> int | None:

@@ -10,20 +10,24 @@ in it, and a hard crash (the kernel's OOM killer) must not take the sweep with i
 dies without one is classified from its exit status and stderr.
 
 A point: build the env and market, make a ``Mesh`` over the chosen devices (one ``data``
-axis; env batch leaves sharded over it, network/optimizer state and market replicated),
-compile ``updates`` PPO updates as one program ahead of time from shapes alone (timed:
-``compile_s``; ``compile_cache_hit`` when the persistent cache served it), predict its peak
-memory from the compiled program and skip the point when that exceeds the limit (before
-anything is allocated), then initialise, run once untimed (warm-up) and ``repeats`` times
-from the same initial state, each timed to ``block_until_ready`` with the monitor sampling and
-compilations in the timed region counted (``recompiles``, must be 0). ``rlimit_as`` caps the
-address space the run may add (a real allocation failure on CPU, for the OOM tests).
+axis; env batch leaves and PPO minibatches sharded over it, network/optimizer state and market
+replicated), compile ``updates`` PPO updates as one program ahead of time from shapes alone
+(timed: ``compile_s``; ``compile_cache_hit`` when the persistent cache served it; the init
+program and the traffic estimate compile in a second thread meanwhile, so ``compile_s`` can
+include some contention for the cores), predict its peak memory from the compiled program and
+skip the point when that exceeds the limit (before anything is allocated), then initialise,
+run once untimed (warm-up) and ``repeats`` times from the same initial state, each timed to
+``block_until_ready`` with the monitor sampling and compilations in the timed region counted
+(``recompiles``, must be 0). ``rlimit_as`` caps the address space the run may add (a real
+allocation failure on CPU, for the OOM tests). ``flops_per_device`` is XLA's count for one
+device's partitioned program: on N devices about 1/N of one device's, unless work is replicated.
 
 On GPUs the measured peak is the allocator's ``peak_bytes_in_use`` for the whole point
 process, which includes compile-time scratch (autotuning) as well as the run. With
-``distributed`` every point calls ``jax.distributed.initialize()`` first (the coordinator comes
-from the cluster environment: run ``jaxstress bench --distributed`` on every host); the mesh
-then spans all processes' devices and only process 0 writes the profile.
+``distributed`` every point calls ``jax.distributed.initialize()`` first (with ``coordinator``,
+``num_processes`` and ``process_id`` where given, else JAX detects them from the cluster
+environment: run ``jaxstress bench --distributed`` on every host); the mesh then spans all
+processes' devices and only process 0 writes the profile.
 
 The probe: device kind/count, software versions, the memory limit, the memory bandwidth
 (`memory.measure_bandwidth`) and the jit-vs-eager env check (`envs.check_env`).
@@ -74,10 +78,18 @@ class PointSpec:
     rlimit_as: int | None = None  # address space the run may add after compiling (OOM tests)
     cache_dir: str | None = None
     distributed: bool = False
+    # jax.distributed.initialize arguments; None: JAX detects them (SLURM, Open MPI, k8s, TPU)
+    # or reads JAX_COORDINATOR_ADDRESS.
+    coordinator: str | None = None
+    num_processes: int | None = None
+    process_id: int | None = None
     seed: int = 0
     monitor_interval: float = 0.05
     traffic: bool = True  # estimate bytes per update (two small extra compiles)
     warmup: bool = True  # one untimed run before the timed repeats
+    # Keep PPO minibatches split over the devices (False: the learning phase runs replicated on
+    # every device, as before; kept to measure what the split buys, see benchmarks/).
+    shard_update: bool = True
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -91,15 +103,24 @@ class PointSpec:
 
 # --------------------------------------------------------------------------- in the child
 class _CompileCounter:
-    """Counts backend compilations (cache loads included) through jax.monitoring."""
+    """Counts backend compilations (cache loads included) through jax.monitoring.
+
+    Cache hits are counted per thread (listeners run in the compiling thread), so the main
+    thread's run program is not credited with a hit of the helper that compiles alongside it.
+    """
 
     def __init__(self) -> None:
         import jax
 
         self.compiles = 0
-        self.cache_hits = 0
+        self._hits: dict[int, int] = {}
         jax.monitoring.register_event_duration_secs_listener(self._duration)
         jax.monitoring.register_event_listener(self._event)
+
+    @property
+    def cache_hits(self) -> int:
+        """Cache hits of the calling thread."""
+        return self._hits.get(threading.get_ident(), 0)
 
     def _duration(self, event: str, duration: float, **kwargs: Any) -> None:
         if event == COMPILE_EVENT:
@@ -107,14 +128,46 @@ class _CompileCounter:
 
     def _event(self, event: str, **kwargs: Any) -> None:
         if event == CACHE_HIT_EVENT:
-            self.cache_hits += 1
+            ident = threading.get_ident()
+            self._hits[ident] = self._hits.get(ident, 0) + 1
+
+
+class _Background:
+    """Runs ``fn`` in a thread; ``result()`` joins it and re-raises its exception.
+
+    XLA compiles outside the GIL, so a second program compiles on a second core while the main
+    thread compiles the timed one: a point's cold start is about its longest compile instead of
+    the sum of all of them.
+    """
+
+    def __init__(self, fn: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any) -> None:
+        try:
+            self._value = fn()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _setup_jax(spec: PointSpec) -> Any:
     import jax
 
     if spec.distributed:
-        jax.distributed.initialize()  # coordinator etc. from the cluster's environment
+        jax.distributed.initialize(
+            coordinator_address=spec.coordinator,
+            num_processes=spec.num_processes,
+            process_id=spec.process_id,
+        )
     if spec.cache_dir:
         jax.config.update("jax_compilation_cache_dir", spec.cache_dir)
     return jax
@@ -130,6 +183,11 @@ def _select_devices(jax: Any, devices: str | int) -> list[Any]:
             f"--devices {n}: this host has {len(available)} {available[0].platform} device(s)"
         )
     return list(available[:n])
+
+
+def _own(jax: Any, devices: list[Any]) -> list[Any]:
+    """This process's devices among ``devices`` (with --distributed the mesh spans hosts)."""
+    return [d for d in devices if d.process_index == jax.process_index()] or list(devices)
 
 
 class _UsageError(ValueError):
@@ -183,14 +241,15 @@ def probe(spec: PointSpec) -> dict[str, Any]:
         return {"ok": False, "usage": True, "message": str(exc)}
     except ValueError as exc:  # ConfigError, DataError: bad settings or data
         return {"ok": False, "usage": True, "message": str(exc).splitlines()[0]}
-    limit, source = device_memory_limit(devices)
+    mine = _own(jax, devices)
+    limit, source = device_memory_limit(mine)
     if spec.mem_limit:
         limit, source = int(spec.mem_limit), "--mem-limit"
     # Well past any CPU cache; on accelerators larger, so launch overhead does not count.
     bw_bytes = 128 * 2**20 if devices[0].platform == "cpu" else 2**30
     if limit:
         bw_bytes = max(2**20, min(bw_bytes, limit // 16))
-    bandwidth = measure_bandwidth(devices[0], bw_bytes)
+    bandwidth = measure_bandwidth(mine[0], bw_bytes)
     check = check_env(loaded.env, loaded.params, loaded.data)
     return {
         "ok": True,
@@ -262,13 +321,15 @@ def _runner_shardings(runner: Any, num_envs: int, batch: Any, replicated: Any) -
     )
 
 
-def make_run(config: Any, env: Any, env_params: Any, updates: int) -> Any:
+def make_run(
+    config: Any, env: Any, env_params: Any, updates: int, batch_sharding: Any = None
+) -> Any:
     """``run(runner, data) -> (runner, metrics)``: ``updates`` PPO updates in one ``lax.scan``."""
     import jax
 
     from jaxstress.ppo import make_update
 
-    update = make_update(config, env, env_params)
+    update = make_update(config, env, env_params, batch_sharding)
 
     def run(runner: Any, data: Any) -> Any:
         def body(r: Any, _: None) -> Any:
@@ -315,6 +376,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     from jaxstress.bench.envs import load_env
     from jaxstress.bench.memory import (
         device_memory_limit,
+        flops,
         measured_peak,
         predicted_peak_bytes,
         update_traffic,
@@ -344,7 +406,8 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     )
     out: dict[str, Any] = {"devices": len(devices), "device_kind": devices[0].device_kind}
     out["phases_s"] = phases
-    limit, source = device_memory_limit(devices)
+    mine = _own(jax, devices)
+    limit, source = device_memory_limit(mine)
     if spec.mem_limit:
         limit, source = int(spec.mem_limit), "--mem-limit"
     out["memory"] = {"limit_bytes": limit, "limit_source": source}
@@ -361,28 +424,47 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
 
     # Compiled from shapes alone: the prediction comes before anything is allocated.
     run = jax.jit(
-        make_run(config, loaded.env, loaded.params, spec.updates),
+        make_run(
+            config,
+            loaded.env,
+            loaded.params,
+            spec.updates,
+            batch if len(devices) > 1 and spec.shard_update else None,
+        ),
         in_shardings=(runner_sh, data_sh),
         out_shardings=(runner_sh, replicated),
     )
     abstract = jax.tree.map(
         lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, runner_sh
     )
+
+    def helper() -> tuple[Any, Any]:
+        # init's program and the traffic estimate compile alongside the run program.
+        init_compiled = jax.jit(init, out_shardings=runner_sh).lower(rng, data).compile()
+        traffic = None
+        if spec.traffic:
+            try:
+                traffic = update_traffic(config, loaded.env, loaded.params, loaded.data)
+            except Exception as exc:  # an estimate only: never fail the point for it
+                traffic = {"error": f"{type(exc).__name__}: {exc}"}
+        return init_compiled, traffic
+
+    background = _Background(helper)
     hits = counter.cache_hits
     start = time.perf_counter()
     compiled = run.lower(abstract, data).compile()
     out["compile_s"] = time.perf_counter() - start
     out["compile_cache_hit"] = counter.cache_hits > hits
     phase("compile")
+    init_compiled, traffic = background.result()
+    if spec.traffic:
+        out["traffic"] = traffic
+    phase("init_and_traffic_compile")
 
     predicted = predicted_peak_bytes(compiled)
     out["memory"]["predicted"] = predicted
-    if spec.traffic:
-        try:
-            out["traffic"] = update_traffic(config, loaded.env, loaded.params, loaded.data)
-        except Exception as exc:  # an estimate only: never fail the point for it
-            out["traffic"] = {"error": f"{type(exc).__name__}: {exc}"}
-        phase("traffic")
+    # Work per device: with N devices about 1/N of one device's when nothing runs replicated.
+    out["flops_per_device"] = flops(compiled)
     if predicted and limit and predicted["peak_bytes"] > limit:
         out["outcome"] = "skipped"
         out["reason"] = (
@@ -390,7 +472,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         )
         return out
 
-    runner = jax.jit(init, out_shardings=runner_sh)(rng, data)
+    runner = init_compiled(rng, data)
     jax.block_until_ready(runner)
     phase("init")
 
@@ -441,7 +523,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         if reports[0].kind == "nvml"
         else "process CPU share of the usable cores",
     }
-    out["memory"]["measured"] = measured_peak(devices)
+    out["memory"]["measured"] = measured_peak(mine)
     obs_sharding = runner.obs.sharding
     out["env_batch_sharding"] = {
         "spec": str(getattr(obs_sharding, "spec", obs_sharding)),

@@ -5,8 +5,10 @@ the measured memory bandwidth, every grid point with every measurement, and
 ``recommended: {num_envs, num_minibatches, num_steps, ...}``: the configuration with the
 highest median env steps/s whose predicted *and* measured peak memory stay within
 ``HEADROOM`` (80%) of the device's memory (or ``--mem-limit``). On CPU, where the measured
-peak is the process's RSS (runtime and compiler included), only the prediction is judged. ``jaxstress train --profile auto|PATH`` reads the
-three keys (see `jaxstress.training.profile_recommendation`).
+peak is the process's RSS (runtime and compiler included), only the prediction is judged.
+``jaxstress train --profile auto|PATH`` reads the three keys (see
+`jaxstress.training.profile_recommendation`); ``auto`` takes the profile of this device kind
+and count (`match_profile`).
 
 File name: ``<device kind as a slug>.json`` (``cpu.json``, ``nvidia-h100-80gb-hbm3.json``), with
 ``-x<N>`` for N > 1 devices. A sweep with nothing to recommend (every point failed, or it was
@@ -16,6 +18,7 @@ neither replaces the last good profile nor is picked up by ``--profile auto``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -137,14 +140,46 @@ def read_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
     return profile
 
 
-def find_profile(device_kind: str, out_dir: str | os.PathLike[str] = DEFAULT_DIR) -> Path | None:
-    """The newest profile in ``out_dir`` for ``device_kind`` (None when there is none)."""
+@dataclasses.dataclass(frozen=True)
+class ProfileMatch:
+    """A profile found for a device; ``exact`` when it was measured on the asked device count."""
+
+    path: Path
+    profile: dict[str, Any]
+    device_count: int
+    exact: bool
+
+
+def match_profile(
+    device_kind: str, device_count: int = 1, out_dir: str | os.PathLike[str] = DEFAULT_DIR
+) -> ProfileMatch | None:
+    """The profile in ``out_dir`` for ``device_kind`` and ``device_count`` (None: no such kind).
+
+    A recommendation is measured on a device count (num_envs is split over the devices), so a
+    profile of the same count wins, the newest if several. Without one, the profile of the
+    same kind with the nearest count (then the newest) is returned with ``exact=False``, for
+    the caller to say so. Unreadable files and profiles of other kinds are ignored.
+    """
     found = []
     for path in Path(out_dir).glob("*.json"):
         try:
             profile = read_profile(path)
         except ProfileError:
             continue
-        if profile.get("device_kind") == device_kind:
-            found.append((path.stat().st_mtime, path))
-    return max(found)[1] if found else None
+        if profile.get("device_kind") != device_kind:
+            continue
+        count = profile.get("device_count", 1)
+        count = count if isinstance(count, int) and count >= 1 else 1
+        found.append((abs(count - device_count), -path.stat().st_mtime, path, profile, count))
+    if not found:
+        return None
+    _, _, path, profile, count = min(found, key=lambda f: (f[0], f[1], str(f[2])))
+    return ProfileMatch(path, profile, count, count == device_count)
+
+
+def find_profile(
+    device_kind: str, out_dir: str | os.PathLike[str] = DEFAULT_DIR, device_count: int = 1
+) -> Path | None:
+    """Path of `match_profile` (None when there is no profile for ``device_kind``)."""
+    match = match_profile(device_kind, device_count, out_dir)
+    return None if match is None else match.path

@@ -87,6 +87,9 @@ class SweepSettings:
     point_rlimit: int | None = None
     cache_dir: str | None = None
     distributed: bool = False
+    coordinator: str | None = None
+    num_processes: int | None = None
+    process_id: int | None = None
     headroom: float = HEADROOM
     point_timeout: float | None = None
     seed: int = 0
@@ -107,6 +110,9 @@ class SweepSettings:
             rlimit_as=self.point_rlimit,
             cache_dir=self.cache_dir,
             distributed=self.distributed,
+            coordinator=self.coordinator,
+            num_processes=self.num_processes,
+            process_id=self.process_id,
             seed=self.seed,
             traffic=self.traffic,
             **point,

@@ -90,9 +90,20 @@ def make_init(
 
 
 def make_update(
-    config: PPOConfig, env: Env, env_params: Any
+    config: PPOConfig,
+    env: Env,
+    env_params: Any,
+    batch_sharding: jax.sharding.Sharding | None = None,
 ) -> Callable[[RunnerState, Any], tuple[RunnerState, Metrics]]:
-    """``update(runner, data)``: one rollout, GAE, then epochs x minibatches of PPO steps."""
+    """``update(runner, data)``: one rollout, GAE, then epochs x minibatches of PPO steps.
+
+    ``batch_sharding`` (a sharding of a leading batch axis over several devices, e.g.
+    ``NamedSharding(mesh, P("data"))``) keeps every minibatch split over the devices: each one
+    runs the forward and backward pass on its slice, and gradients are all-reduced. Without it
+    the SPMD partitioner gathers the shuffled minibatch onto every device and repeats the whole
+    learning phase there. The minibatches are the same either way (one global permutation per
+    epoch), so the result does not depend on the device count beyond float summation order.
+    """
     store_obs = config.stores_obs(env)
     network = make_network(config, env)
     tx = make_optimizer(config)
@@ -105,6 +116,11 @@ def make_update(
         )
 
     grad_fn = jax.grad(loss_fn, has_aux=True)
+
+    def split(tree: Any) -> Any:
+        if batch_sharding is None:
+            return tree
+        return jax.lax.with_sharding_constraint(tree, batch_sharding)
 
     def observe(stored: Any, data: Any) -> jax.Array:
         if store_obs:
@@ -139,8 +155,8 @@ def make_update(
         ) -> tuple[tuple[Any, Any], Metrics]:
             params, opt_state = carry
             # Gather the minibatch by index: no shuffled copy of the whole batch per epoch.
-            mb = jax.tree_util.tree_map(lambda x: jnp.take(x, idx, axis=0), flat)
-            mb = mb.replace(obs=observe(mb.obs, data))
+            mb = split(jax.tree_util.tree_map(lambda x: jnp.take(x, idx, axis=0), flat))
+            mb = mb.replace(obs=split(observe(mb.obs, data)))
             grads, aux = grad_fn(params, mb)
             updates, opt_state = tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), aux
