@@ -758,6 +758,8 @@ class Interpreter:
             return Value(kind=Kind.HOST)
         if v.traced:
             return Value(v.reason, Kind.DEVICE if v.kind is Kind.DEVICE else Kind.UNKNOWN)
+        if v.kind is Kind.DEVICE and node is not None:
+            return self.staged(v, node)  # each row of a JAX constant is indexed out: staged
         return STATIC
 
     def staged(self, v: Value, node: cst.CSTNode) -> Value:
@@ -1398,7 +1400,8 @@ class Interpreter:
                 return fv  # grad of a jitted function: the jit decides
             differentiated = self.argnums_params(ref, kws)
         static = static | self.static_params(ref.fn, kws)
-        if spec.has_in_axes:
+        if spec.has_in_axes and not spec.staged:
+            # vmap leaves in_axes=None arguments concrete; pmap stages them like jit
             unbatched = unbatched | self.unbatched_params(ref.fn, kws, ref.bound)
         how = f"decorated with @{_short(qual)}" if decorated else f"passed to {_short(qual)}"
         t = TransformedRef(

@@ -350,9 +350,11 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         return
     if qual.startswith("numpy."):
         name = qual[len("numpy.") :]
-        if name in K.NUMPY_DISPATCHING or name.startswith(("random.", "testing.", "typing.")):
+        if name in K.NUMPY_DISPATCHING or name.startswith(("testing.", "typing.")):
             return
         error, twin = K.NUMPY_ERRORS.get(name, "TracerArrayConversionError"), f"jnp.{name}"
+        if name.startswith("random."):
+            twin = f"jax.{name} with a key"
     elif qual.startswith("math."):
         name = qual[len("math.") :]
         error, twin = "ConcretizationTypeError", f"jnp.{MATH_TWINS.get(name, name)}"

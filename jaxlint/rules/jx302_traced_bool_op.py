@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from jaxlint.analysis.values import Kind
+from jaxlint.analysis.values import Kind, Value
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import bare, code, guarded, pure, verdict
@@ -543,6 +543,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         return
     if qual not in ("builtins.min", "builtins.max"):
         return
+    if len(node.args) == 1:  # min(iterable): compares its elements
+        _iterating_builtin(ctx, node, qual[9:])
+        return
     for a in node.args:
         v = ctx.value(a.value)
         if is_arraylike_traced(v):
@@ -587,7 +590,13 @@ def _boolean(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
     return v.boolean
 
 
-_TWINS = {"any": "jnp.any", "all": "jnp.all", "sorted": "jnp.sort"}
+_TWINS = {
+    "any": "jnp.any",
+    "all": "jnp.all",
+    "sorted": "jnp.sort",
+    "min": "jnp.min",
+    "max": "jnp.max",
+}
 
 
 def _iterating_builtin(ctx: RuleContext, node: cst.Call, name: str) -> None:
@@ -598,10 +607,19 @@ def _iterating_builtin(ctx: RuleContext, node: cst.Call, name: str) -> None:
         return
     arg = positional[0].value
     v = ctx.value(arg)
-    if isinstance(arg, cst.Name | cst.Attribute) and not v.boolean and v.elts is None:
+    staged_constant = not v.traced and v.kind is Kind.DEVICE and ctx.staged
+    if (
+        name in ("any", "all", "sorted")
+        and isinstance(arg, cst.Name | cst.Attribute)
+        and not v.boolean
+        and v.elts is None
+        and not staged_constant
+    ):
         return  # a parameter of unknown structure may be a dict (its keys) or a tuple
     items = [v, *(v.elts or ()), *((v.elem,) if v.elem is not None else ())]
     traced = next((x for x in items if is_arraylike_traced(x)), None)
+    if traced is None and staged_constant:
+        traced = Value(ctx.frame.in_trace)  # under the trace each element is indexed out: staged
     if traced is None:
         return
     ctx.report(
