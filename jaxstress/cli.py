@@ -32,9 +32,16 @@ def _error(command: str, message: object) -> int:
 def _input_errors() -> tuple[type[BaseException], ...]:
     """Exception classes that mean bad user input (not a bug) for the train command."""
     from jaxstress.ppo.config import ConfigError
+    from jaxstress.sharding import DeviceError
     from jaxstress.training import CheckpointError
 
-    errors: list[type[BaseException]] = [UsageError, ConfigError, CheckpointError, OSError]
+    errors: list[type[BaseException]] = [
+        UsageError,
+        ConfigError,
+        CheckpointError,
+        DeviceError,
+        OSError,
+    ]
     try:
         from jaxstress.data import DataError
 
@@ -80,6 +87,13 @@ def add_train_parser(subparsers: Any) -> None:
     parser.add_argument("--env", choices=("phase1", "dummy"), help="environment (phase1)")
     parser.add_argument("--seed", type=int, metavar="N", help="random seed")
     parser.add_argument(
+        "--devices",
+        metavar="all|N",
+        default="all",
+        help="split the env batch over all local devices or the first N, as 'jaxstress bench' "
+        "does (all); num_envs must be a multiple of the count",
+    )
+    parser.add_argument(
         "--resume", metavar="DIR", help="continue the run saved in DIR (into DIR unless --out)"
     )
     parser.set_defaults(handler=cmd_train)
@@ -106,10 +120,12 @@ def _train_settings(args: argparse.Namespace) -> tuple[Any, Path, Path | None]:
         if args.config:
             settings = settings.merged(load_config_file(args.config))
         if args.profile:
-            import jax
+            from jaxstress.sharding import parse_devices, select_devices
 
+            # Match the profile to the devices this run will use, not all the host has.
+            devices = select_devices(parse_devices(args.devices))
             overrides, note = profile_recommendation(
-                args.profile, jax.devices()[0].device_kind, device_count=jax.device_count()
+                args.profile, devices[0].device_kind, device_count=len(devices)
             )
             print(note, file=sys.stderr)
             settings = settings.merged(overrides)
@@ -132,10 +148,13 @@ def _train_settings(args: argparse.Namespace) -> tuple[Any, Path, Path | None]:
 def cmd_train(args: argparse.Namespace) -> int:
     errors = _input_errors()
     try:
+        from jaxstress.sharding import parse_devices
+
+        devices = parse_devices(args.devices)
         settings, out, resume = _train_settings(args)
         from jaxstress.training import run_training
 
-        run_training(settings, out, resume_from=resume)
+        run_training(settings, out, resume_from=resume, devices=devices)
     except errors as exc:
         return _error("train", exc)
     except KeyboardInterrupt:

@@ -4,7 +4,9 @@ Training runs in chunks of ``chunk_updates`` PPO updates; each chunk is one comp
 call (``make_train_chunk``) with the runner state carried between chunks, so the host can show
 progress, append ``metrics.jsonl`` and write a checkpoint between chunks while the inner loop
 stays fully under jit. Compilation is done ahead of time and timed apart from running, so
-``steps_per_sec`` never includes compile time.
+``steps_per_sec`` never includes compile time. The env batch and minibatches are split over all
+local devices (or ``--devices N``) through `jaxstress.sharding`, the placement ``jaxstress
+bench`` measures, so a multi-device profile's recommendation is trained the way it was measured.
 
 Settings precedence (later wins): defaults < ``--config`` file < ``--profile`` recommendation <
 explicit command-line flags. On ``--resume`` the run's saved ``run.json`` replaces the first
@@ -114,7 +116,7 @@ class TrainSettings:
                 run_values[key] = value
             elif key in PPOConfig.field_names():
                 ppo_values[key] = value
-            elif key not in ("versions", "device_kind"):  # informational keys of run.json
+            elif key not in ("versions", "device_kind", "device_count"):  # informational
                 known = sorted(run_names | PPOConfig.field_names())
                 raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(known)}")
         if isinstance(run_values.get("drift"), int):
@@ -330,8 +332,12 @@ def save_checkpoint(out: Path, runner: Any) -> None:
     _atomic_write(out / CHECKPOINT_FILE, serialization.to_bytes(runner))
 
 
-def load_checkpoint(run_dir: Path, template: Any) -> Any:
-    """Restore a runner state saved by ``save_checkpoint``; shapes must match ``template``."""
+def load_checkpoint(run_dir: Path, template: Any, shardings: Any = None) -> Any:
+    """Restore a runner state saved by ``save_checkpoint``; shapes must match ``template``.
+
+    The file holds whole (gathered) arrays, so a run may resume on another device count;
+    ``shardings`` places the restored state for this run's devices.
+    """
     import jax
     from flax import serialization
 
@@ -350,7 +356,7 @@ def load_checkpoint(run_dir: Path, template: Any) -> Any:
     got = jax.tree_util.tree_map(lambda x: (tuple(x.shape), str(x.dtype)), restored)
     if want != got:
         raise CheckpointError(f"checkpoint {path} has different shapes than this run's config")
-    return jax.device_put(restored)
+    return jax.device_put(restored, shardings)
 
 
 def load_run_settings(run_dir: Path) -> TrainSettings:
@@ -373,37 +379,50 @@ def run_training(
     out: Path,
     resume_from: Path | None = None,
     console: Console | None = None,
+    devices: str | int = "all",
 ) -> dict[str, Any]:
-    """Train into ``out`` (continuing the checkpoint in ``resume_from``); returns the summary."""
+    """Train into ``out`` (continuing the checkpoint in ``resume_from``); returns the summary.
+
+    The env batch and minibatches are split over ``devices`` (``"all"`` or the first N local
+    devices) the way ``jaxstress bench`` measured them, so a profile's recommendation holds.
+    """
     import jax
     import numpy as np
 
     from jaxstress.ppo.train import make_init, make_train_chunk
+    from jaxstress.sharding import indivisible, place, select_devices
 
     console = console or Console()
     cfg = settings.ppo
+    chosen = select_devices(devices)
+    problem = indivisible(cfg.num_envs, len(chosen))
+    if problem:
+        raise ConfigError(
+            f"{problem}: the env batch is split evenly over the devices; set num_envs to a "
+            f"multiple of {len(chosen)} or pass --devices N with N dividing {cfg.num_envs}"
+        )
     env, env_params, data = build_env(settings)
     out.mkdir(parents=True, exist_ok=True)
-    device_kind = jax.devices()[0].device_kind
+    device_kind = chosen[0].device_kind
 
-    init = jax.jit(make_init(cfg, env, env_params))
+    init_fn = make_init(cfg, env, env_params)
     rng = jax.random.PRNGKey(cfg.seed)
+    shapes = jax.eval_shape(init_fn, rng, data)
+    placement = place(chosen, shapes, cfg.num_envs, data)
+    data = placement.put_data(data)
     if resume_from is None:
-        runner = init(rng, data)
+        runner = jax.jit(init_fn, out_shardings=placement.runner)(rng, data)
     else:
-        runner = load_checkpoint(resume_from, jax.eval_shape(init, rng, data))
-    (out / RUN_FILE).write_text(
-        json.dumps(
-            {**settings.to_dict(), "versions": _versions(), "device_kind": device_kind}, indent=2
-        )
-        + "\n"
-    )
+        runner = load_checkpoint(resume_from, shapes, placement.runner)
+    info = {"versions": _versions(), "device_kind": device_kind, "device_count": placement.size}
+    (out / RUN_FILE).write_text(json.dumps({**settings.to_dict(), **info}, indent=2) + "\n")
 
     done = int(runner.update_step)
     total = cfg.num_updates
     batch = cfg.batch_size
     console.print(
         f"[bold]jaxstress train[/] env={settings.env} device={device_kind} "
+        f"devices={placement.size} "
         f"num_envs={cfg.num_envs} num_steps={cfg.num_steps} minibatches={cfg.num_minibatches} "
         f"updates={total} ({total * batch:,} env steps) out={out}"
     )
@@ -422,7 +441,7 @@ def run_training(
     first = done
     chunk = settings.chunk_size
     t0 = time.perf_counter()
-    chunk_fn = make_train_chunk(cfg, env, env_params, chunk)
+    chunk_fn = make_train_chunk(cfg, env, env_params, chunk, placement)
     compiled = chunk_fn.lower(runner, data, np.int32(chunk)).compile()
     compile_s = time.perf_counter() - t0
     console.print(f"compiled a {chunk}-update chunk in {compile_s:.1f}s")
@@ -475,6 +494,7 @@ def run_training(
         "run_s": run_s,
         "steps_per_sec": (done - first) * batch / run_s if run_s > 0 else None,
         "device_kind": device_kind,
+        "device_count": placement.size,
         "out": str(out),
     }
     (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")

@@ -26,9 +26,11 @@ anneal_lr = false  # the resumed run then compiles the same program: a compile-c
 """
 
 
-def jaxstress(*args: str, cwd: Path, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+def jaxstress(
+    *args: str, cwd: Path, cache: Path | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     pythonpath = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": pythonpath, "JAX_PLATFORMS": "cpu"}
+    env = {**os.environ, "PYTHONPATH": pythonpath, "JAX_PLATFORMS": "cpu", **(extra_env or {})}
     if cache is not None:  # a persistent XLA cache shared by the runs of one test
         env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
     return subprocess.run(
@@ -100,6 +102,47 @@ def test_resume_continues_the_step_count(first_run) -> None:
     assert again.stderr.count("\n") == 1 and "--resume" in again.stderr
 
 
+@pytest.mark.slow
+def test_four_forced_devices_train_like_one_device(tmp_path: Path) -> None:
+    """``train`` splits the env batch over every device (as the bench measures) without
+    changing the result beyond float summation order; num_envs must split evenly."""
+    import jax
+    from flax import serialization
+
+    (tmp_path / "small.toml").write_text(SMALL_CONFIG)
+    forced = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    procs, runs = {}, {}
+    for devices in ("1", "all"):  # 256 steps: 2 updates of 8 envs x 16 steps, one chunk
+        procs[devices] = proc = jaxstress(
+            "train", "--config", "small.toml", "--total-steps", "256", "--devices", devices,
+            "--out", f"run-{devices}", cwd=tmp_path, extra_env=forced,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        runs[devices] = tmp_path / f"run-{devices}"
+    assert "devices=1 " in procs["1"].stdout and "devices=4 " in procs["all"].stdout
+    summaries = {d: json.loads((run / "summary.json").read_text()) for d, run in runs.items()}
+    assert summaries["1"]["device_count"] == 1 and summaries["all"]["device_count"] == 4
+
+    one, four = records(runs["1"]), records(runs["all"])
+    assert [r["update"] for r in four] == [r["update"] for r in one] == [1, 2]
+    for a, b in zip(one, four, strict=True):
+        for key in ("mean_episode_return", "total_loss", "policy_loss", "value_loss", "entropy"):
+            assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-6), key
+
+    def param_sq_sum(run: Path) -> float:
+        state = serialization.msgpack_restore((run / "checkpoint.msgpack").read_bytes())
+        return sum(
+            float((leaf.astype("float64") ** 2).sum()) for leaf in jax.tree.leaves(state["params"])
+        )
+
+    assert param_sq_sum(runs["all"]) == pytest.approx(param_sq_sum(runs["1"]), rel=1e-5)
+
+    uneven = jaxstress("train", "--config", "small.toml", "--devices", "3", "--out", "odd",
+                       cwd=tmp_path, extra_env=forced)  # fmt: skip
+    assert uneven.returncode == 2 and uneven.stderr.count("\n") == 1, uneven.stderr
+    assert "num_envs=8 not divisible by 3 devices" in uneven.stderr
+
+
 def test_bad_data_path_is_one_line_exit_2(tmp_path: Path) -> None:
     proc = jaxstress("train", "--data", "missing.csv", "--out", "run", cwd=tmp_path)
     assert proc.returncode == 2
@@ -138,6 +181,8 @@ def test_bad_config_is_one_line_exit_2(
         (["--profile", "missing.json"], "cannot read profile"),
         (["--resume", "."], "not a jaxstress run directory"),
         (["--resume", ".", "--env", "dummy"], "cannot be combined with --resume"),
+        (["--devices", "x"], "--devices takes 'all' or a positive integer"),
+        (["--devices", "1000"], "--devices 1000: this host has"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(

@@ -57,14 +57,6 @@ def parse_bytes(text: str, flag: str) -> int:
     return int(value)
 
 
-def parse_devices(text: str) -> str | int:
-    if text == "all":
-        return "all"
-    if text.isdigit() and int(text) >= 1:
-        return int(text)
-    raise BenchInputError(f"--devices takes 'all' or a positive integer, got {text!r}")
-
-
 def add_bench_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bench",
@@ -149,6 +141,7 @@ def add_bench_parser(subparsers: Any) -> None:
 
 def _settings(args: argparse.Namespace) -> Any:
     from jaxstress.bench.sweep import DEFAULTS, QUICK, SweepSettings, default_cache_dir
+    from jaxstress.sharding import parse_devices
 
     base = QUICK if args.quick else DEFAULTS
     values: dict[str, Any] = {}
@@ -247,11 +240,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from jaxstress.ppo.config import ConfigError
+    from jaxstress.sharding import DeviceError
 
     try:
         settings = _settings(args)
         min_util = _min_util(args.min_util)
-    except (BenchInputError, ConfigError, OSError) as exc:
+    except (BenchInputError, ConfigError, DeviceError, OSError) as exc:
         return _error("bench", exc)
     from jaxstress.bench.sweep import BenchFailure, BenchUsageError, run_check, run_sweep
 

@@ -9,12 +9,13 @@ in it, and a hard crash (the kernel's OOM killer) must not take the sweep with i
 (`run_in_subprocess`) reads the last stdout line starting with ``RESULT_PREFIX``; a process that
 dies without one is classified from its exit status and stderr.
 
-A point: build the env and market, make a ``Mesh`` over the chosen devices (one ``data``
-axis; env batch leaves and PPO minibatches sharded over it, network/optimizer state and market
-replicated), compile ``updates`` PPO updates as one program ahead of time from shapes alone
-(timed: ``compile_s``; ``compile_cache_hit`` when the persistent cache served it; the init
-program and the traffic estimate compile in a second thread meanwhile, so ``compile_s`` can
-include some contention for the cores), predict its peak memory from the compiled program and
+A point: build the env and market, place them on a ``Mesh`` over the chosen devices
+(`jaxstress.sharding`, shared with ``jaxstress train``: env batch leaves and PPO minibatches
+sharded over the ``data`` axis, network/optimizer state and market replicated), compile
+``updates`` PPO updates as one program ahead of time from shapes alone (timed: ``compile_s``;
+``compile_cache_hit`` when the persistent cache served it; the init program and the traffic
+estimate compile in a second thread meanwhile, so ``compile_s`` can include some contention for
+the cores), predict its peak memory from the compiled program and
 skip the point when that exceeds the limit (before anything is allocated), then initialise,
 run once untimed (warm-up) and ``repeats`` times from the same initial state, each timed to
 ``block_until_ready`` with the monitor sampling and compilations in the timed region counted
@@ -173,25 +174,9 @@ def _setup_jax(spec: PointSpec) -> Any:
     return jax
 
 
-def _select_devices(jax: Any, devices: str | int) -> list[Any]:
-    available = jax.devices()
-    if devices in ("all", None):
-        return list(available)
-    n = int(devices)
-    if n < 1 or n > len(available):
-        raise _UsageError(
-            f"--devices {n}: this host has {len(available)} {available[0].platform} device(s)"
-        )
-    return list(available[:n])
-
-
 def _own(jax: Any, devices: list[Any]) -> list[Any]:
     """This process's devices among ``devices`` (with --distributed the mesh spans hosts)."""
     return [d for d in devices if d.process_index == jax.process_index()] or list(devices)
-
-
-class _UsageError(ValueError):
-    pass
 
 
 def _settings(spec: PointSpec) -> Any:
@@ -232,12 +217,13 @@ def probe(spec: PointSpec) -> dict[str, Any]:
     """Device facts, bandwidth and the env check (run once per sweep, in its own process)."""
     from jaxstress.bench.envs import EnvLoadError, check_env, load_env
     from jaxstress.bench.memory import device_memory_limit, measure_bandwidth
+    from jaxstress.sharding import DeviceError, select_devices
 
     jax = _setup_jax(spec)
     try:
-        devices = _select_devices(jax, spec.devices)
+        devices = select_devices(spec.devices)
         loaded = load_env(spec.env, spec.env_module, spec.data, _settings(spec))
-    except (_UsageError, EnvLoadError) as exc:
+    except (DeviceError, EnvLoadError) as exc:
         return {"ok": False, "usage": True, "message": str(exc)}
     except ValueError as exc:  # ConfigError, DataError: bad settings or data
         return {"ok": False, "usage": True, "message": str(exc).splitlines()[0]}
@@ -304,23 +290,6 @@ def _stats(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _runner_shardings(runner: Any, num_envs: int, batch: Any, replicated: Any) -> Any:
-    import jax
-
-    def by_leaf(leaf: Any) -> Any:
-        return batch if leaf.ndim >= 1 and leaf.shape[0] == num_envs else replicated
-
-    return runner.replace(
-        params=jax.tree.map(lambda _: replicated, runner.params),
-        opt_state=jax.tree.map(lambda _: replicated, runner.opt_state),
-        env_state=jax.tree.map(by_leaf, runner.env_state),
-        obs=batch,
-        episode_return=batch,
-        rng=replicated,
-        update_step=replicated,
-    )
-
-
 def make_run(
     config: Any, env: Any, env_params: Any, updates: int, batch_sharding: Any = None
 ) -> Any:
@@ -370,9 +339,6 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     jax = _setup_jax(spec)
-    from jax.sharding import Mesh, NamedSharding
-    from jax.sharding import PartitionSpec as P
-
     from jaxstress.bench.envs import load_env
     from jaxstress.bench.memory import (
         device_memory_limit,
@@ -383,6 +349,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
     )
     from jaxstress.monitor import Monitor
     from jaxstress.ppo import make_init
+    from jaxstress.sharding import place, select_devices
 
     counter = _CompileCounter()
     phases: dict[str, float] = {}
@@ -394,7 +361,7 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         phases[name] = now - mark
         mark = now
 
-    devices = _select_devices(jax, spec.devices)
+    devices = select_devices(spec.devices)
     settings = _settings(spec)
     loaded = load_env(spec.env, spec.env_module, spec.data, settings)
     config = settings.ppo.replace(
@@ -412,27 +379,23 @@ def _measure(spec: PointSpec, partial: dict[str, Any]) -> dict[str, Any]:
         limit, source = int(spec.mem_limit), "--mem-limit"
     out["memory"] = {"limit_bytes": limit, "limit_source": source}
 
-    mesh = Mesh(np.array(devices), ("data",))
-    batch, replicated = NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
     init = make_init(config, loaded.env, loaded.params)
     rng = jax.random.PRNGKey(config.seed)
-    data = jax.device_put(loaded.data, replicated) if loaded.data is not None else None
-    shapes = jax.eval_shape(init, rng, data)
-    runner_sh = _runner_shardings(shapes, config.num_envs, batch, replicated)
-    data_sh = None if data is None else jax.tree.map(lambda _: replicated, data)
+    shapes = jax.eval_shape(init, rng, loaded.data)
+    placement = place(devices, shapes, config.num_envs, loaded.data)
+    runner_sh = placement.runner
+    data = placement.put_data(loaded.data)
     phase("setup")
 
     # Compiled from shapes alone: the prediction comes before anything is allocated.
-    run = jax.jit(
+    run = placement.jit(
         make_run(
             config,
             loaded.env,
             loaded.params,
             spec.updates,
-            batch if len(devices) > 1 and spec.shard_update else None,
-        ),
-        in_shardings=(runner_sh, data_sh),
-        out_shardings=(runner_sh, replicated),
+            placement.minibatch if spec.shard_update else None,
+        )
     )
     abstract = jax.tree.map(
         lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, runner_sh

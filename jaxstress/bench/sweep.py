@@ -37,6 +37,7 @@ from jaxstress.bench.profile import (
     write_profile,
 )
 from jaxstress.bench.table import LiveTable, print_profile
+from jaxstress.sharding import indivisible
 
 QUICK = {
     "num_envs": (16, 64, 256),
@@ -250,8 +251,8 @@ def run_sweep(
                 live.update(points, f"point {i + 1}/{len(todo)}: num_envs={n} mb={mb} ...")
                 if (n * steps) % mb:
                     point = _skip(f"num_envs*num_steps not divisible by {mb}", steps, mb, n)
-                elif n % devices:
-                    point = _skip(f"num_envs not divisible by {devices} devices", steps, mb, n)
+                elif problem := indivisible(n, devices):
+                    point = _skip(problem, steps, mb, n)
                 elif axis in known_oom and n > known_oom[axis]:
                     reason = f"known OOM: num_envs={known_oom[axis]} did not fit on this axis"
                     point = _skip(reason, steps, mb, n)

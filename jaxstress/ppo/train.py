@@ -9,7 +9,7 @@ baked into the compiled program as constants.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +20,9 @@ from jaxstress.ppo.config import PPOConfig
 from jaxstress.ppo.loss import Batch, ppo_loss
 from jaxstress.ppo.network import ActorCritic
 from jaxstress.ppo.rollout import Env, collect_rollout, gae
+
+if TYPE_CHECKING:
+    from jaxstress.sharding import Placement
 
 Metrics = dict[str, jax.Array]
 
@@ -197,15 +200,23 @@ def make_update(
 
 
 def make_train_chunk(
-    config: PPOConfig, env: Env, env_params: Any, chunk_size: int
+    config: PPOConfig,
+    env: Env,
+    env_params: Any,
+    chunk_size: int,
+    placement: Placement | None = None,
 ) -> Callable[[RunnerState, Any, jax.Array | int], tuple[RunnerState, Metrics]]:
     """Jitted ``chunk(runner, data, n)``: ``min(n, chunk_size)`` updates in one device call.
 
     The trip count is a traced argument, so one compilation serves full chunks and the shorter
     last one. Metrics come back with leading axis ``chunk_size``; rows ``>= n`` are zeros. The
-    runner state is donated on accelerators (its buffers are reused in place).
+    runner state is donated on accelerators (its buffers are reused in place). With a
+    ``placement`` (`jaxstress.sharding.place`) the env batch and minibatches are split over its
+    devices exactly as ``jaxstress bench`` measures them; the runner must be placed accordingly.
     """
-    update = make_update(config, env, env_params)
+    update = make_update(
+        config, env, env_params, None if placement is None else placement.minibatch
+    )
 
     def chunk(runner: RunnerState, data: Any, n: jax.Array) -> tuple[RunnerState, Metrics]:
         shapes = jax.eval_shape(update, runner, data)[1]
@@ -223,7 +234,9 @@ def make_train_chunk(
         return jax.lax.fori_loop(0, stop, body, (runner, buffer))
 
     donate = () if jax.default_backend() == "cpu" else (0,)
-    return jax.jit(chunk, donate_argnums=donate)
+    if placement is None:
+        return jax.jit(chunk, donate_argnums=donate)
+    return placement.jit(chunk, extra_args=1, donate_argnums=donate)
 
 
 def make_train(
