@@ -3,10 +3,13 @@
 Parsing is most of a check's cost and LibCST trees are as slow to pickle as to parse, so workers
 share no trees: every worker gets all the texts, parses and analyses its *primary* modules
 (module bodies run, transform sites traced, findings reported) and treats every other module as
-a lazy import, parsed and loaded only where traced code, a transform, a decorator or a base class
-reaches it. Each module is thus analysed by the one worker that owns it, with the same view of
-the modules its code uses as in one process; findings reached from several workers are merged
-(first report in file order wins).
+a lazy import, parsed and loaded only where traced code, a transform, a decorator, a base class
+or an annotation reaches it. Each module is thus analysed by the worker that owns it, with the
+modules its code uses loaded as in one process; findings reached from several workers are merged
+(first report in file order wins). What a worker does not load is what the module's code never
+reaches, so findings match one process; the exception would be knowledge keyed by attribute name
+across the whole project (``Project.attr_kinds`` and the field-name sets), which covers only the
+modules a worker loaded. The equality is checked on flax + optax, jax and the test fixtures.
 
 Who owns what (``plan``): a tree of several independent import groups (modules that import each
 other, found by scanning import statements, no parse) is dealt out group by group. When one
