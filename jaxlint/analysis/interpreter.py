@@ -488,10 +488,17 @@ class Interpreter:
                 v = Value(kind=Kind.EXT, ref=_canonical(f"{base}.{name}" if base else name))
             f.env[local] = v
 
-    def resolve(self, v: Value) -> Value:
-        """The value behind a lazy import: parse and load its module now."""
+    def resolve(self, v: Value, depth: int = 0) -> Value:
+        """The value behind a lazy import: parse and load its module now.
+
+        A name may be re-exported through lazy imports (``flax.linen`` binds ``Module`` lazily
+        from ``flax.linen.module``), so the chain is followed to the value itself, as an eager
+        load would bind it.
+        """
         if v.kind is not Kind.LAZY:
             return v
+        if depth > 50:  # a cycle of re-exports
+            return STATIC
         modname, path = v.ref
         parts = path.split(".") if path else []
         for k in range(len(parts), -1, -1):
@@ -503,8 +510,8 @@ class Interpreter:
             for part in parts[k:]:
                 if out.kind is not Kind.PMODULE:
                     return STATIC
-                out = self.load_module(out.ref).env.get(part, STATIC)
-            return out
+                out = self.resolve(self.load_module(out.ref).env.get(part, STATIC), depth + 1)
+            return self.resolve(out, depth + 1)
         return STATIC
 
     # ------------------------------------------------------------------ binding
@@ -859,6 +866,8 @@ class Interpreter:
                 if sub is not None:
                     return Value(kind=Kind.PMODULE, ref=sub)
                 return STATIC
+            if v.kind is Kind.LAZY and self.frame.traced:
+                return self.resolve(v)
             return v
         if (
             name in K.STATIC_ATTRS
@@ -959,9 +968,13 @@ class Interpreter:
         parts = head.split(".")
         v = module.frame.env.get(parts[0])
         for part in parts[1:]:
+            if v is not None:
+                v = self.resolve(v)
             if v is None or v.kind is not Kind.PMODULE:
                 return None
             v = self.load_module(v.ref).env.get(part)
+        if v is not None:
+            v = self.resolve(v)
         return v.ref if v is not None and v.kind is Kind.CLASS else None
 
     # ------------------------------------------------------------------ calls
@@ -1260,13 +1273,16 @@ class Interpreter:
         return _canonical(f"{v.ref}.{rest}" if rest else v.ref)
 
     def _lookup_quiet(self, node: cst.BaseExpression) -> Value | None:
+        """The value a dotted name (an annotation) refers to, without evaluating it (no hooks)."""
+        v: Value | None = None
         if isinstance(node, cst.Name):
-            return self.frame.lookup(node.value)
-        if isinstance(node, cst.Attribute):
+            v = self.frame.lookup(node.value)
+        elif isinstance(node, cst.Attribute):
             base = self._lookup_quiet(node.value)
             if base is not None and base.kind is Kind.PMODULE:
-                return self.load_module(base.ref).env.get(node.attr.value)
-        return None
+                v = self.load_module(base.ref).env.get(node.attr.value)
+        # an annotation names the class of a value: one process would have loaded it
+        return self.resolve(v) if v is not None else None
 
     def transformed_param(
         self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param, v: Value
