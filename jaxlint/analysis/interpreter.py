@@ -1049,8 +1049,14 @@ class Interpreter:
                 return self.element(owner, None) if name == "pop" else owner
             if name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT:
                 return Value(r, Kind.UNKNOWN)
-            if name in ("keys", "values", "items") and owner.kind is Kind.DICT:
-                return Value(r, Kind.LIST)
+            if name in ("keys", "values", "items") and (owner.kind is Kind.DICT or owner.traced):
+                # a mapping (arrays have no .items()): its keys are static, even in a pytree
+                key = Value(kind=Kind.STR)
+                value = Value(r, Kind.UNKNOWN) if r is not None else STATIC
+                elem = {"keys": key, "values": value}.get(name) or Value(
+                    r, Kind.TUPLE, elts=(key, value)
+                )
+                return Value(r if name != "keys" else None, Kind.LIST, elem=elem)
             if r is not None:
                 boolean = name in ("any", "all") or (owner.boolean and name in ("reshape", "T"))
                 arrayish = owner.kind is Kind.DEVICE or (owner.traced and name in _ARRAY_METHODS)
