@@ -41,22 +41,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 ORIGINAL_DIR = ROOT / "examples" / "jax_migration"
 
 
 # --------------------------------------------------------------------------- machine and timing
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in ("jax", "jaxlib", "flax", "optax", "numpy", "gymnax"):

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 FORCED = "--xla_force_host_platform_device_count=4"
 
@@ -47,16 +49,6 @@ def bench(args: list[str], env: dict[str, str] | None = None) -> tuple[float, in
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
     return time.perf_counter() - start, proc.returncode, proc.stdout
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load() -> str:
