@@ -24,6 +24,7 @@ from jaxlint.analysis.model import (
     ModuleInfo,
     Param,
     TransformedRef,
+    own_returns,
 )
 from jaxlint.analysis.values import (
     SCALAR,
@@ -2054,18 +2055,10 @@ def _aux_fields(flatten: cst.FunctionDef) -> set[str]:
     obj = params[0].name.value
     aux: set[str] = set()
     children: set[str] = set()
-    stack: list[cst.CSTNode] = [flatten.body]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef):
-            continue
-        if isinstance(n, cst.Return) and isinstance(n.value, cst.Tuple):
-            elements = n.value.elements
-            if len(elements) == 2:
-                aux |= _fields_of(obj, elements[1].value)
-                children |= _fields_of(obj, elements[0].value)
-            continue
-        stack.extend(n.children)
+    for r in own_returns(flatten):
+        if isinstance(r.value, cst.Tuple) and len(r.value.elements) == 2:
+            aux |= _fields_of(obj, r.value.elements[1].value)
+            children |= _fields_of(obj, r.value.elements[0].value)
     return aux - children
 
 

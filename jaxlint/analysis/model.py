@@ -31,6 +31,19 @@ class Param:
     default: cst.BaseExpression | None
 
 
+def own_returns(fn: cst.FunctionDef) -> list[cst.Return]:
+    """The ``return`` statements of ``fn`` itself, not of functions or classes nested in it."""
+    out: list[cst.Return] = []
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Return):
+            out.append(n)
+        elif not isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            stack.extend(n.children)
+    return out
+
+
 @dataclass(eq=False)
 class FunctionInfo:
     node: cst.FunctionDef | cst.Lambda

@@ -66,8 +66,7 @@ def import_anchor(header: list[cst.BaseSmallStatement], line: str) -> cst.BaseSm
     for s in header:
         name = _imported_top(s)
         if name is None or name == "__future__":
-            if last_stdlib is None and last_same is None:
-                last_prefix = s
+            last_prefix = s
             continue
         if name in sys.stdlib_module_names:
             last_stdlib = s

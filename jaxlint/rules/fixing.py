@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 import libcst as cst
 
+from jaxlint.analysis.model import own_returns
 from jaxlint.analysis.values import Kind, Value
 from jaxlint.fixes.spec import NodeFix
 
@@ -361,14 +362,7 @@ def _returns_arithmetic(ctx: RuleContext, func: cst.BaseExpression) -> bool:
     v = ctx.frame.lookup(func.value)
     if v is None or v.kind is not Kind.FUNC or not isinstance(v.ref.fn.node, cst.FunctionDef):
         return False
-    returns: list[cst.Return] = []
-    stack: list[cst.CSTNode] = [v.ref.fn.node.body]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Return):
-            returns.append(n)
-        elif not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            stack.extend(n.children)
+    returns = own_returns(v.ref.fn.node)
     return bool(returns) and all(
         isinstance(r.value, cst.BinaryOperation | cst.UnaryOperation | cst.Comparison)
         for r in returns

@@ -906,7 +906,7 @@ def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
 _COND_STATEMENTS = (cst.Assign, cst.AugAssign, cst.Expr, cst.Pass)
 
 
-def _cond_branch(ctx: RuleContext, suite: cst.BaseSuite | None) -> list[str] | None:
+def _cond_branch(suite: cst.BaseSuite | None) -> list[str] | None:
     """The names a branch assigns, in order, if it is made of assignments to names and
     expression statements (calls with effects: ``jax.debug.print``, callbacks)."""
     if suite is None:
@@ -970,8 +970,8 @@ def _cond_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
     if (isinstance(parent, cst.If) and parent.orelse is node) or isinstance(node.orelse, cst.If):
         return None  # elif chains: nested lax.cond would be needed
     else_body = node.orelse.body if isinstance(node.orelse, cst.Else) else None
-    then_names = _cond_branch(ctx, node.body)
-    else_names = _cond_branch(ctx, else_body)
+    then_names = _cond_branch(node.body)
+    else_names = _cond_branch(else_body)
     if then_names is None or else_names is None:
         return None
     outs = then_names + [n for n in else_names if n not in then_names]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.values import Kind
+from jaxlint.analysis.values import Kind, Value
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import bare, code, guarded, pure
@@ -302,7 +302,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             f"`{ctx.source(node.func)}` without `size=` returns a shape that depends on the "
             "traced data: JAX raises ConcretizationTypeError; pass size= (and fill_value=)",
             v,
-            fix=_fix(ctx, node, qual, positional[0].value, host=not v.traced),
+            fix=_fix(ctx, node, qual, positional[0].value, v),
         )
 
 
@@ -312,11 +312,11 @@ _INDEX_RESULTS = frozenset({"nonzero", "flatnonzero", "argwhere", "where"})
 
 @guarded
 def _fix(
-    ctx: RuleContext, node: cst.Call, qual: str, arg: cst.BaseExpression, host: bool
+    ctx: RuleContext, node: cst.Call, qual: str, arg: cst.BaseExpression, v: Value
 ) -> NodeFix | None:
     name = qual.rsplit(".", 1)[-1]
-    if host and _host_constant(ctx, arg):
-        # a NumPy constant: NumPy computes the indices at trace time, exactly
+    if not v.traced and v.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE):
+        # a NumPy constant (or a literal container): NumPy computes the indices at trace time
         np_name, imports = ctx.alias("numpy")
         return NodeFix(
             "safe",
@@ -338,9 +338,3 @@ def _fix(
         ((last, f"{code(last)}, size={size}, fill_value=-1"),),
         imports,
     )
-
-
-def _host_constant(ctx: RuleContext, arg: cst.BaseExpression) -> bool:
-    """A NumPy array (or a literal container) that no transform traces."""
-    v = ctx.value(arg)
-    return not v.traced and v.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE)
