@@ -483,3 +483,17 @@ JNP_STATIC = frozenset(
         "isrealobj",
     ]
 )
+
+
+def canonical(qual: str) -> str:
+    for old, new in ALIASES.items():
+        if qual == old or qual.startswith(old + "."):
+            return new + qual[len(old) :]
+    if qual.startswith("jax.numpy.random."):
+        return qual
+    return qual
+
+
+# Entry points of a flax linen Module that run one of its methods, and their own options.
+LINEN_ENTRIES = frozenset({"apply", "init", "init_with_output"})
+LINEN_OPTIONS = frozenset({"mutable", "rngs", "capture_intermediates", "method"})

@@ -123,3 +123,103 @@ def source_of(node: cst.CSTNode, limit: int = 60) -> str:
     text = cst.Module([]).code_for_node(node).strip()
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Kinds of plain Python values: never leaves under filtered transforms.
+PYTHON_KINDS = frozenset({Kind.SCALAR, Kind.STR, Kind.NONE, Kind.FUNC, Kind.TRANSFORMED, Kind.EXT})
+
+
+ARRAY_METHODS = frozenset(
+    [
+        "astype",
+        "reshape",
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "std",
+        "var",
+        "any",
+        "all",
+        "argmax",
+        "argmin",
+        "clip",
+        "round",
+        "transpose",
+        "squeeze",
+        "flatten",
+        "ravel",
+        "cumsum",
+        "cumprod",
+        "dot",
+        "item",
+        "tolist",
+        "at",
+        "set",
+        "add",
+        "multiply",
+        "get",
+        "T",
+        "prod",
+        "repeat",
+        "take",
+    ]
+)
+
+
+def annotation_kind(ann: str) -> Kind | None:
+    a = ann.replace(" ", "")
+    if a.startswith(("np.ndarray", "numpy.ndarray", "npt.NDArray", "np.typing", "NDArray")):
+        return Kind.HOST
+    if a.startswith(
+        (
+            "jnp.ndarray",
+            "jax.Array",
+            "chex.Array",
+            "jaxtyping",
+            "Array",
+            "jnp.array",
+            "jax.numpy.ndarray",
+            "Float[",
+            "Int[",
+            "Bool[",
+        )
+    ):
+        return Kind.DEVICE
+    if a in ("int", "float", "bool", "complex"):
+        return Kind.SCALAR
+    if a == "str":
+        return Kind.STR
+    if a.startswith(("list", "List", "typing.List", "Sequence")):
+        return Kind.LIST
+    if a.startswith(("tuple", "Tuple")):
+        return Kind.TUPLE
+    return None
+
+
+def deep_trace(v: Value, reason: Reason) -> Value:
+    """The value as seen inside a transform: every array leaf of it becomes a tracer."""
+    if v.kind in (
+        Kind.STR,
+        Kind.NONE,
+        Kind.FUNC,
+        Kind.CLASS,
+        Kind.EXT,
+        Kind.PMODULE,
+        Kind.TRANSFORMED,
+    ):
+        return v
+    if v.kind in (Kind.TUPLE, Kind.LIST):
+        elts = tuple(deep_trace(e, reason) for e in v.elts) if v.elts is not None else None
+        return Value(
+            reason, v.kind, elts=elts, elem=Value(reason, Kind.UNKNOWN) if elts is None else None
+        )
+    if v.kind is Kind.DICT:
+        pairs = (
+            tuple((k, deep_trace(e, reason)) for k, e in v.pairs) if v.pairs is not None else None
+        )
+        return Value(reason, Kind.DICT, pairs=pairs)
+    if v.kind is Kind.OBJECT:
+        return Value(reason, Kind.OBJECT, ref=v.ref)
+    # arrays, Python numbers and parameters of unknown type: traced arrays
+    return Value(reason, Kind.DEVICE)

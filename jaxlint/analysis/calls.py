@@ -1,0 +1,657 @@
+"""Calls: into project functions and methods, classes, linen entry points, externals and builtins."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.frames import DEBUG, Frame, anchor
+from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
+from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param, TransformedRef
+from jaxlint.analysis.syntax import (
+    aux_fields,
+    bool_literals,
+    dotted,
+    literal_str,
+    str_literals,
+    suite_body,
+)
+from jaxlint.analysis.values import (
+    ARRAY_METHODS,
+    SCALAR,
+    STATIC,
+    Kind,
+    Reason,
+    Text,
+    Value,
+    annotation_kind,
+    extend,
+    first_reason,
+    join,
+)
+
+if TYPE_CHECKING:
+    pass
+
+MAX_DEPTH = 40
+MAX_SIGNATURES = 12
+
+
+class Calls:
+    """Mixin of :class:`Interpreter`."""
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, node: cst.Call) -> Value:
+        fv = self.ev(node.func)
+        args: list[tuple[Value, cst.Arg]] = []
+        for a in node.args:
+            args.append((self.ev(a.value), a))
+        result = self.call_value(fv, args, node)
+        return result
+
+    def call_value(self, fv: Value, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
+        f = self.frame
+        if any(v.kind is Kind.LAZY for v, _ in args) and (f.traced or fv.kind is Kind.EXT):
+            # functions handed to transforms or called from traced code must be analysed
+            args = [(self.resolve(v), a) for v, a in args]
+        kind = fv.kind
+        if kind is Kind.EXT:
+            return self.call_external(fv.ref, args, node)
+        if kind is Kind.FUNC:
+            if self.project.is_transform(fv.ref.fn.name) and args and args[0][0].kind is Kind.FUNC:
+                return self.apply_transform(fv.ref.fn.name, args[0][0], args[1:], node)
+            result = self.call_function(fv.ref, args, node)
+            if f.traced:
+                # self.method(...) may run any override in a subclass (gymnax-style envs)
+                for override in self.overrides(fv.ref):
+                    result = join(result, self.call_function(override, args, node))
+            return result
+        if kind is Kind.TRANSFORMED:
+            return self.call_transformed(fv.ref, args, node)
+        if kind is Kind.PARTIAL:
+            qual, kws = fv.ref
+            return self.call_external(qual, [*args, *kws], node)
+        if kind is Kind.CLASS:
+            info: ClassInfo = fv.ref
+            if f.traced is False:
+                self.project.record_constructor(info, args)
+            init = info.lookup_method("__init__")
+            if init is not None and (f.traced or any(v.traced for v, _ in args)):
+                self.call_function(
+                    FuncRef(init, None, (Value(kind=Kind.OBJECT, ref=info),)), args, node
+                )
+            r = first_reason(*(v for v, _ in args))
+            return Value(r, Kind.OBJECT, ref=info)
+        if kind is Kind.OBJECT and fv.ref is not None:
+            m = fv.ref.lookup_method("__call__")
+            if m is not None:
+                return self.call_function(FuncRef(m, None, (fv,)), args, node)
+        r = first_reason(*(v for v, _ in args))
+        ref = fv.ref
+        if isinstance(ref, tuple) and len(ref) == 3 and ref[0] == "attr":
+            owner: Value = ref[1]
+            name: str = ref[2]
+            if name in LINEN_ENTRIES and owner.kind is Kind.OBJECT and owner.ref is not None:
+                return self.linen_entry(owner, name, args, node)
+            r = owner.reason or r
+            if name in K.HOST_METHODS and not owner.traced:
+                return Value(kind=Kind.HOST)
+            if name in ("item", "tolist", "__index__", "__int__", "__float__", "__bool__"):
+                return (
+                    SCALAR
+                    if owner.kind is not Kind.HOST or name == "item"
+                    else Value(kind=Kind.LIST)
+                )
+            if name in ("copy", "astype", "view", "flatten", "ravel", "squeeze"):
+                if r is None:
+                    return Value(
+                        kind=owner.kind if owner.kind in (Kind.HOST, Kind.DEVICE) else Kind.UNKNOWN
+                    )
+                return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
+            if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
+                return self.element(owner, None) if name == "pop" else owner
+            if name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT:
+                return Value(r, Kind.UNKNOWN)
+            if name in ("keys", "values", "items") and (owner.kind is Kind.DICT or owner.traced):
+                # a mapping (arrays have no .items()): its keys are static, even in a pytree
+                key = Value(kind=Kind.STR)
+                value = Value(r, Kind.UNKNOWN) if r is not None else STATIC
+                elem = {"keys": key, "values": value}.get(name) or Value(
+                    r, Kind.TUPLE, elts=(key, value)
+                )
+                return Value(r if name != "keys" else None, Kind.LIST, elem=elem)
+            if r is not None:
+                boolean = name in ("any", "all") or (owner.boolean and name in ("reshape", "T"))
+                arrayish = owner.kind is Kind.DEVICE or (owner.traced and name in ARRAY_METHODS)
+                return Value(r, Kind.DEVICE if arrayish else Kind.UNKNOWN, boolean)
+            if owner.kind is Kind.HOST:
+                return Value(kind=Kind.HOST)
+            if owner.kind is Kind.DEVICE:
+                if f.traced and f.staged:
+                    return Value(f.in_trace, Kind.DEVICE)
+                return Value(kind=Kind.DEVICE)
+            return STATIC
+        if r is not None:
+            return Value(r, Kind.UNKNOWN)
+        return STATIC
+
+    def linen_entry(
+        self, owner: Value, name: str, args: list[tuple[Value, cst.Arg]], node: cst.Call
+    ) -> Value:
+        """``model.apply(variables, *args, method=...)`` / ``model.init(rngs, *args)``: run the
+        method (``__call__`` by default, a function or its name with ``method=``) on the rest of
+        the arguments, so that what the caller traces reaches it."""
+        info: ClassInfo = owner.ref
+        method = info.lookup_method("__call__")
+        rest: list[tuple[Value, cst.Arg]] = []
+        skipped_first = False
+        for v, a in args:
+            if a.keyword is None and a.star == "" and not skipped_first:
+                skipped_first = True  # the variables (apply) or the rngs (init)
+            elif a.keyword is not None and a.keyword.value == "method":
+                if v.kind is Kind.FUNC:
+                    method = v.ref.fn
+                elif isinstance(a.value, cst.SimpleString) and isinstance(
+                    a.value.evaluated_value, str
+                ):
+                    method = info.lookup_method(a.value.evaluated_value)
+                else:
+                    method = None
+            elif a.keyword is None or a.keyword.value not in LINEN_OPTIONS:
+                rest.append((v, a))
+        r = first_reason(*(v for v, _ in args))
+        if method is None or method.cls is None:
+            return Value(r, Kind.UNKNOWN)
+        result = self.call_function(FuncRef(method, None, (owner,)), rest, node)
+        return result if name == "apply" and r is not None else Value(r, Kind.UNKNOWN)
+
+    def call_transformed(
+        self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call
+    ) -> Value:
+        fn = t.target.fn
+        caller = self.frame
+        if caller.traced and t.static:
+            bound = self.bind_args(fn, t.target.bound, t.target.bound_kw, args)
+            for i, p in enumerate(fn.params):
+                got = bound.get(p.name)
+                if got is not None and got[0].traced and (p.name in t.static or str(i) in t.static):
+                    self.hook("static_arg", got[1] or node, p, got[0], t)
+        result = self.call_function(t.target, args, node, transformed=t)
+        if caller.traced:
+            return result
+        # Called from Python: the result is a concrete array (or a container of them).
+        if result.kind in (Kind.TUPLE, Kind.LIST, Kind.DICT):
+            return Value(kind=result.kind)
+        return Value(
+            kind=Kind.DEVICE if result.kind in (Kind.DEVICE, Kind.UNKNOWN) else result.kind,
+            ref=result.ref,
+        )
+
+    def overrides(self, ref: FuncRef) -> list[FuncRef]:
+        """The same method in the project's subclasses of the receiver's class."""
+        fn = ref.fn
+        if fn.cls is None or not ref.bound or ref.bound[0].kind is not Kind.OBJECT:
+            return []
+        receiver = ref.bound[0]
+        out = []
+        for sub in self.project.subclasses(receiver.ref):
+            m = sub.methods.get(fn.name)
+            if m is not None and m is not fn:
+                me = Value(receiver.reason, Kind.OBJECT, ref=sub)
+                out.append(FuncRef(m, None, (me, *ref.bound[1:]), ref.bound_kw))
+        return out
+
+    def bind_args(
+        self,
+        fn: FunctionInfo,
+        bound: tuple[Value, ...],
+        bound_kw: tuple[tuple[str, Value], ...],
+        args: list[tuple[Value, cst.Arg]],
+    ) -> dict[str, tuple[Value, cst.CSTNode | None]]:
+        out: dict[str, tuple[Value, cst.CSTNode | None]] = {}
+        positional = fn.positional
+        vararg = next((p for p in fn.params if p.kind == "vararg"), None)
+        varkw = next((p for p in fn.params if p.kind == "varkw"), None)
+        pos_vals: list[tuple[Value, cst.CSTNode | None]] = [(v, None) for v in bound]
+        for v, a in args:
+            if a.keyword is None and a.star == "":
+                pos_vals.append((v, a.value))
+            elif a.star == "*":
+                el = self.element(v, a.value)
+                # unknown count: spread over the remaining positional parameters
+                for _ in range(max(0, len(positional) - len(pos_vals))):
+                    pos_vals.append((el, a.value))
+        for i, (v, n) in enumerate(pos_vals):
+            if i < len(positional):
+                out[positional[i].name] = (v, n)
+            elif vararg is not None:
+                prev = out.get(vararg.name)
+                out[vararg.name] = (
+                    Value(first_reason(v, prev[0]) if prev else v.reason, Kind.TUPLE),
+                    n,
+                )
+        names = {p.name for p in fn.params}
+        for k, v in bound_kw:
+            out[k] = (v, None)
+        for v, a in args:
+            if a.keyword is not None:
+                k = a.keyword.value
+                if k in names:
+                    out[k] = (v, a.value)
+                elif varkw is not None:
+                    prev = out.get(varkw.name)
+                    out[varkw.name] = (
+                        Value(first_reason(v, prev[0]) if prev else v.reason, Kind.DICT),
+                        a.value,
+                    )
+            elif a.star == "**":
+                for p in fn.params:
+                    if p.name not in out and p.kind in ("pos", "kwonly"):
+                        out[p.name] = (Value(v.reason), a.value)
+        return out
+
+    def call_function(
+        self,
+        ref: FuncRef,
+        args: list[tuple[Value, cst.Arg]],
+        node: cst.Call,
+        transformed: TransformedRef | None = None,
+    ) -> Value:
+        fn = ref.fn
+        caller = self.frame
+        bound = self.bind_args(fn, ref.bound, ref.bound_kw, args)
+        env: dict[str, Value] = {}
+        at = anchor(caller, node)
+        for i, p in enumerate(fn.params):
+            got = bound.get(p.name)
+            if got is None:
+                v = self.param_default(fn, p)
+            else:
+                v = got[0]
+                if v.traced and got[1] is not None:
+                    v = v.with_reason(
+                        extend(
+                            v.reason,
+                            (
+                                f"passed as `{p.name}` (argument {i + 1}) to {fn.name}() at {{at}}",
+                                at,
+                            ),
+                        )  # type: ignore[arg-type]
+                    )
+            if transformed is not None and got is not None and got[1] is not None:
+                v = self.transformed_param(transformed, fn, i, p, v)
+            if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN, Kind.DEVICE):
+                v = self.annotated(p, v)
+            env[p.name] = v
+        if transformed is not None:
+            reason: Reason | None = self.site_reason(transformed)
+            staged = transformed.staged or caller.staged
+            filtered = transformed.filtered
+            weak = transformed.differentiated is not None and (caller.weak or not caller.traced)
+        else:
+            reason = caller.in_trace
+            if reason is not None:
+                reason = extend(reason, (f"{fn.name}() is called from traced code at {{at}}", at))
+            staged = caller.staged
+            filtered = caller.filtered
+            weak = caller.weak
+        return self.evaluate(fn, ref.closure, env, reason, staged, filtered, weak)
+
+    def param_default(self, fn: FunctionInfo, p: Param) -> Value:
+        if p.kind == "vararg":
+            return Value(kind=Kind.TUPLE)
+        if p.kind == "varkw":
+            return Value(kind=Kind.DICT)
+        v = STATIC
+        if fn.cls is not None and not fn.is_static and fn.params and p is fn.params[0]:
+            v = Value(kind=Kind.CLASS if fn.is_classmethod else Kind.OBJECT, ref=fn.cls)
+        elif p.annotation is not None:
+            v = self.annotated(p, v)
+        return v
+
+    def annotated(self, p: Param, v: Value) -> Value:
+        ann = p.annotation
+        if ann is None:
+            return v
+        target = ann.value if isinstance(ann, cst.Subscript) else ann
+        if isinstance(target, cst.Name | cst.Attribute):
+            with contextlib.suppress(Exception):
+                a = self._lookup_quiet(target)
+                if a is not None and a.kind is Kind.CLASS:
+                    return Value(v.reason, Kind.OBJECT, ref=a.ref)
+        if not v.traced:
+            # `n: int` on a value nobody traced: a Python scalar (static), not an array.
+            kind = (
+                annotation_kind(dotted(target) or "")
+                if isinstance(target, cst.Name | cst.Attribute)
+                else None
+            )
+            if kind in (Kind.SCALAR, Kind.STR):
+                return Value(kind=kind)
+        return v
+
+    def _lookup_qual(self, node: cst.BaseExpression) -> str | None:
+        """Qualified name of a dotted external name (decorators, field calls), no evaluation."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        v = self.frame.lookup(head)
+        if v is None or v.kind is not Kind.EXT:
+            return None
+        return canonical(f"{v.ref}.{rest}" if rest else v.ref)
+
+    def _lookup_quiet(self, node: cst.BaseExpression) -> Value | None:
+        """The value a dotted name (an annotation) refers to, without evaluating it (no hooks)."""
+        v: Value | None = None
+        if isinstance(node, cst.Name):
+            v = self.frame.lookup(node.value)
+        elif isinstance(node, cst.Attribute):
+            base = self._lookup_quiet(node.value)
+            if base is not None and base.kind is Kind.PMODULE:
+                v = self.load_module(base.ref).env.get(node.attr.value)
+        # an annotation names the class of a value: one process would have loaded it
+        return self.resolve(v) if v is not None else None
+
+    def evaluate(
+        self,
+        fn: FunctionInfo,
+        closure: Frame | None,
+        env: dict[str, Value],
+        in_trace: Reason | None,
+        staged: bool,
+        filtered: bool,
+        weak: bool = False,
+    ) -> Value:
+        sig = tuple(
+            (k, v.traced, v.kind, id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0)
+            for k, v in env.items()
+        )
+        key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        if key in self.active or self.depth > MAX_DEPTH:
+            r = first_reason(*env.values())
+            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+        count = self.signatures.get(id(fn.node), 0)
+        if count > MAX_SIGNATURES and in_trace is None:
+            r = first_reason(*env.values())
+            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+        self.signatures[id(fn.node)] = count + 1
+        self.active.add(key)
+        self.depth += 1
+        frame = Frame(fn.module, fn, closure, in_trace, staged, filtered, weak=weak)
+        frame.env.update(env)
+        try:
+            with self.in_frame(frame):
+                if isinstance(fn.node, cst.Lambda):
+                    frame.returns = self.ev(fn.node.body)
+                else:
+                    self.exec_block(suite_body(fn.node.body))
+        except RecursionError:
+            frame.returns = Value(first_reason(*env.values()))
+        except Exception:
+            # An analysis bug must cost one function's precision, never the run.
+            if DEBUG:
+                raise
+            frame.returns = Value(first_reason(*env.values()))
+        finally:
+            self.depth -= 1
+            self.active.discard(key)
+        result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
+        self.memo[key] = result
+        return result
+
+    # ------------------------------------------------------------------ external calls
+
+    def call_external(self, qual: str, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
+        f = self.frame
+        project = self.project
+        if qual in ("functools.partial", "builtins.partial") and args:
+            target, _ = args[0]
+            rest = args[1:]
+            if target.kind is Kind.EXT and project.is_transform(target.ref):
+                if (
+                    rest
+                    and rest[0][1].keyword is None
+                    and rest[0][0].kind in (Kind.FUNC, Kind.TRANSFORMED)
+                ):
+                    return self.apply_transform(target.ref, rest[0][0], rest[1:], node)
+                return Value(kind=Kind.PARTIAL, ref=(target.ref, tuple(rest)))
+            if target.kind is Kind.FUNC:
+                ref: FuncRef = target.ref
+                pos = tuple(v for v, a in rest if a.keyword is None and a.star == "")
+                kw = tuple((a.keyword.value, v) for v, a in rest if a.keyword is not None)
+                return Value(
+                    kind=Kind.FUNC,
+                    ref=FuncRef(ref.fn, ref.closure, ref.bound + pos, ref.bound_kw + kw),
+                )
+            if target.kind is Kind.TRANSFORMED:
+                return target
+            return STATIC
+        if project.is_transform(qual):
+            spec = project.transform_spec(qual)
+            fn_vals = self.function_args(spec, args)
+            if not fn_vals:
+                if spec.has_static or spec.has_in_axes or spec.wrapper:
+                    return Value(kind=Kind.PARTIAL, ref=(qual, tuple(args)))
+                return STATIC
+            result: Value = STATIC
+            for fv in fn_vals:
+                kws = [(v, a) for v, a in args if a.keyword is not None]
+                result = self.apply_transform(qual, fv, kws, node)
+            if (
+                len(fn_vals) == 1
+                and spec.fn_args == (0,)
+                and spec.list_arg is None
+                and not qual.startswith("jax.lax.")
+            ):
+                return result
+            # Control-flow primitives run their functions now: their results are traced values.
+            r = first_reason(*(v for v, _ in args))
+            if f.traced:
+                r = r or f.in_trace
+            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+        if qual in K.HOST_CALLBACKS:
+            r = f.in_trace if f.traced else None
+            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+        reason = first_reason(*(v for v, _ in args))
+        if qual.startswith("numpy."):
+            if qual in ("numpy.shape", "numpy.ndim", "numpy.size"):
+                return Value(kind=Kind.TUPLE) if qual == "numpy.shape" else SCALAR
+            if reason is not None:
+                return Value(reason, Kind.DEVICE)
+            if qual.rsplit(".", 1)[-1] in K.NUMPY_NON_CONVERTING:
+                return STATIC
+            return Value(kind=Kind.HOST)
+        if qual.startswith("math."):
+            return Value(reason, Kind.DEVICE) if reason else SCALAR
+        if qual.startswith("builtins."):
+            return self.call_builtin(qual[9:], args, node, reason)
+        if qual in ("jax.device_get",):
+            return Value(kind=Kind.HOST)
+        if qual == "jax.tree_util.register_static" and args and args[0][0].kind is Kind.CLASS:
+            args[0][0].ref.static_fields.update(args[0][0].ref.fields)
+            self.project.record_class(args[0][0].ref)
+            return args[0][0]
+        if qual in K.PYTREE_REGISTRATIONS and args and args[0][0].kind is Kind.CLASS:
+            info = args[0][0].ref
+            info.is_pytree = True
+            self.registered_static_fields(info, qual, args)
+            self.project.record_class(info)
+            return args[0][0]
+        if qual in K.TREE_STATIC or qual in K.JNP_STATIC:
+            return STATIC
+        if qual in K.TREE_LEAVES:
+            leaf = Value(reason, Kind.DEVICE) if reason else STATIC
+            if qual.endswith("flatten"):
+                return Value(reason, Kind.TUPLE, elts=(Value(reason, Kind.LIST, elem=leaf), STATIC))
+            return Value(reason, Kind.LIST, elem=leaf)
+        if qual.startswith(
+            (
+                "jax.tree_util.tree_map",
+                "jax.tree.map",
+                "jax.tree_map",
+                "jax.tree_util.tree_map_with_path",
+            )
+        ):
+            fvs = [v for v, _ in args[:1] if v.kind is Kind.FUNC]
+            trees = [(v, a) for v, a in args[1:] if a.keyword is None]
+            for fv in fvs:
+                # the callback gets one leaf of each tree: traced only where that tree is
+                leaves = [(self.leaf_of(v), a) for v, a in trees]
+                if qual.endswith("with_path"):
+                    leaves = [(STATIC, trees[0][1]), *leaves] if trees else leaves
+                self.call_function(fv.ref, leaves, node)
+            r = first_reason(*(v for v, _ in trees))
+            return Value(r, Kind.UNKNOWN)
+        is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")
+        # a function argument passed to an unknown higher-order function: called with the other args
+        for v, _a in args:
+            if v.kind is Kind.FUNC and (f.traced or reason is not None):
+                others = [(ov, oa) for ov, oa in args if ov is not v and oa.keyword is None]
+                self.call_function(v.ref, others, node)
+        if is_jax:
+            if (
+                reason is None
+                and f.traced
+                and f.staged
+                and qual.startswith(K.JAX_ARRAY_MODULES[:6])
+            ):
+                reason = extend(
+                    f.in_trace,  # type: ignore[arg-type]
+                    (
+                        Text("`{0}` is computed by JAX under the trace at {at}", node),
+                        anchor(f, node),
+                    ),
+                )
+            boolean = qual in K.BOOLEAN_RESULTS or (
+                qual in ("jax.numpy.any", "jax.numpy.all") and reason is not None
+            )
+            if qual in ("jax.numpy.asarray", "jax.numpy.array") and args:
+                boolean = args[0][0].boolean or bool_literals(args[0][1].value)
+            elif qual in ("jax.numpy.where", "jax.lax.select") and len(args) == 3:
+                boolean = args[1][0].boolean and args[2][0].boolean
+            kind = (
+                Kind.DEVICE if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or reason else Kind.UNKNOWN
+            )
+            if qual.endswith((".shape", ".ndim")):
+                return STATIC
+            return Value(reason, kind, boolean, ref=("call", qual))
+        if reason is not None:
+            return Value(reason, Kind.UNKNOWN)
+        return STATIC
+
+    def registered_static_fields(
+        self, info: ClassInfo, qual: str, args: list[tuple[Value, cst.Arg]]
+    ) -> None:
+        """Fields a registration keeps out of the leaves: ``meta_fields=`` of register_dataclass,
+        or what the flatten function returns as auxiliary data instead of children."""
+        for _, a in args:
+            if a.keyword is not None and a.keyword.value == "meta_fields":
+                info.static_fields.update(str_literals(a.value))
+        registers_flatten = qual.endswith(("register_pytree_node", "register_pytree_with_keys"))
+        if len(args) > 1 and registers_flatten and args[1][0].kind is Kind.FUNC:
+            node = args[1][0].ref.fn.node
+            if isinstance(node, cst.FunctionDef):
+                info.static_fields.update(aux_fields(node) & set(info.fields))
+                return
+        flatten = args[1][1].value if len(args) > 1 and registers_flatten else None
+        if isinstance(flatten, cst.Lambda):
+            body = flatten.body
+            if isinstance(body, cst.Tuple) and body.elements:
+                children = body.elements[0].value
+                if isinstance(children, cst.Tuple | cst.List):
+                    leaves = {
+                        e.value.attr.value
+                        for e in children.elements
+                        if isinstance(e.value, cst.Attribute)
+                    }
+                    info.static_fields.update(set(info.fields) - leaves)
+
+    def call_builtin(
+        self, name: str, args: list[tuple[Value, cst.Arg]], node: cst.Call, reason: Reason | None
+    ) -> Value:
+        vals = [v for v, _ in args]
+        if name in (
+            "int",
+            "float",
+            "bool",
+            "complex",
+            "len",
+            "isinstance",
+            "str",
+            "repr",
+            "hash",
+            "callable",
+            "hasattr",
+            "id",
+            "type",
+            "print",
+            "format",
+        ):
+            if name == "str" or name == "repr" or name == "format":
+                return Value(kind=Kind.STR)
+            return Value(
+                kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr")
+            )
+        if name == "range":
+            return Value(kind=Kind.LIST, elem=SCALAR)
+        if name == "enumerate" and vals:
+            return Value(
+                vals[0].reason,
+                Kind.LIST,
+                elem=Value(kind=Kind.TUPLE, elts=(SCALAR, self.element(vals[0], None))),
+            )
+        if name == "zip":
+            return Value(
+                reason,
+                Kind.LIST,
+                elem=Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in vals)),
+            )
+        if name in ("list", "tuple", "sorted", "reversed", "set", "frozenset"):
+            if not vals:
+                return Value(kind=Kind.LIST)
+            v = vals[0]
+            kind = Kind.TUPLE if name == "tuple" else Kind.LIST
+            if v.kind is Kind.HOST and name in ("list", "tuple"):
+                return Value(kind=kind, elem=Value(kind=Kind.HOST))
+            return Value(v.reason, kind, elts=v.elts if v.kind in (Kind.LIST, Kind.TUPLE) else None)
+        if name == "getattr" and len(args) >= 2:
+            attr_name = literal_str(args[1][1].value)
+            if attr_name is not None:
+                return self.attr(vals[0], attr_name, args[1][1].value)
+            return Value(vals[0].reason)
+        if name in ("min", "max", "sum", "abs", "round", "pow", "divmod"):
+            if reason is not None:
+                return Value(reason, Kind.DEVICE)
+            if vals and vals[0].kind is Kind.HOST:
+                return Value(kind=Kind.HOST)
+            return SCALAR
+        if name in ("map", "filter"):
+            if vals and vals[0].kind is Kind.FUNC:
+                others = [(self.element(v, None), a) for v, a in args[1:]]
+                res = self.call_function(vals[0].ref, others, node)
+                return Value(res.reason, Kind.LIST, elem=res)
+            return Value(reason, Kind.LIST)
+        if name in ("any", "all"):
+            return Value(reason, Kind.DEVICE if reason else Kind.SCALAR, boolean=True)
+        if name in ("dict",):
+            return Value(reason, Kind.DICT)
+        if name in ("next", "iter"):
+            return self.element(vals[0], None) if vals and name == "next" else Value(reason)
+        if name == "super":
+            cls = self.frame.fn.cls if self.frame.fn is not None else None
+            if cls is not None:
+                for b in cls.bases:
+                    if b.kind is Kind.CLASS:
+                        return Value(kind=Kind.OBJECT, ref=b.ref)
+            return STATIC
+        if reason is not None:
+            return Value(reason, Kind.UNKNOWN)
+        return STATIC

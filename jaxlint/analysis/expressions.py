@@ -1,0 +1,455 @@
+"""Expressions: the value of each node, and which are traced arrays vs Python values."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.frames import anchor
+from jaxlint.analysis.knowledge import LINEN_ENTRIES, canonical
+from jaxlint.analysis.model import ClassInfo, FuncRef, ModuleInfo, TransformedRef
+from jaxlint.analysis.syntax import literal_int, literal_str
+from jaxlint.analysis.values import (
+    ARRAY_METHODS,
+    PYTHON_KINDS,
+    SCALAR,
+    STATIC,
+    Kind,
+    Text,
+    Value,
+    annotation_kind,
+    extend,
+    first_reason,
+    join,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+class Expressions:
+    """Mixin of :class:`Interpreter`."""
+
+    # ------------------------------------------------------------------ expressions
+
+    def ev(self, node: cst.BaseExpression | None) -> Value:
+        if node is None:
+            return STATIC
+        v = self._ev(node)
+        f = self.frame
+        if f.traced:
+            f.values[id(node)] = v
+            self.project.dispatch(type(node).__name__, node)
+        return v
+
+    def _ev(self, node: cst.CSTNode) -> Value:
+        f = self.frame
+        t = type(node)
+        if t is cst.Name:
+            name = node.value  # type: ignore[attr-defined]
+            v = f.lookup(name)
+            if v is None:
+                if name in ("True", "False"):
+                    return Value(kind=Kind.SCALAR)
+                if name == "None":
+                    return Value(kind=Kind.NONE)
+                return Value(kind=Kind.EXT, ref=f"builtins.{name}")
+            if v.kind is Kind.LAZY and f.traced:
+                v = self.resolve(v)
+            if name in self.project.static_names and v.traced:
+                return Value(kind=v.kind, ref=v.ref, elts=v.elts)
+            return v
+        if t is cst.Attribute:
+            base = self.ev(node.value)  # type: ignore[attr-defined]
+            if (
+                isinstance(node.value, cst.Name)  # type: ignore[attr-defined]
+                and node.value.value == "self"  # type: ignore[attr-defined]
+                and (local := f.lookup(f"self.{node.attr.value}")) is not None  # type: ignore[attr-defined]
+                and not base.traced
+            ):
+                return local
+            return self.attr(base, node.attr.value, node)  # type: ignore[attr-defined]
+        if t is cst.Call:
+            return self.call(node)  # type: ignore[arg-type]
+        if t is cst.Subscript:
+            return self.staged(self.subscript(node), node)  # type: ignore[arg-type]
+        if t is cst.BinaryOperation:
+            return self.staged(self.arith(self.ev(node.left), self.ev(node.right)), node)  # type: ignore[attr-defined]
+        if t is cst.UnaryOperation:
+            v = self.ev(node.expression)  # type: ignore[attr-defined]
+            if isinstance(node.operator, cst.Not):  # type: ignore[attr-defined]
+                if v.traced and v.kind is not Kind.DEVICE and not v.boolean:
+                    return Value(v.reason, Kind.UNKNOWN)
+                return Value(v.reason, Kind.DEVICE if v.traced else Kind.SCALAR, boolean=True)
+            return self.staged(
+                Value(v.reason, v.kind, v.boolean and isinstance(node.operator, cst.BitInvert)),  # type: ignore[attr-defined]
+                node,
+            )
+        if t is cst.BooleanOperation:
+            a = self.ev(node.left)  # type: ignore[attr-defined]
+            b = self.ev(node.right)  # type: ignore[attr-defined]
+            return join(a, b)
+        if t is cst.Comparison:
+            left = self.ev(node.left)  # type: ignore[attr-defined]
+            vals = [left]
+            python_only = False
+            for c in node.comparisons:  # type: ignore[attr-defined]
+                vals.append(self.ev(c.comparator))
+                # identity and membership tests, and comparisons with str/None literals, give bools
+                python_only |= isinstance(c.operator, cst.Is | cst.IsNot | cst.In | cst.NotIn)
+                python_only |= isinstance(c.comparator, cst.SimpleString | cst.FormattedString)
+                python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
+            python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
+            if python_only:
+                return SCALAR
+            r = first_reason(*vals)
+            if r is None:
+                if any(v.kind is Kind.DEVICE for v in vals):
+                    return self.staged(Value(kind=Kind.DEVICE, boolean=True), node)
+                return Value(kind=Kind.SCALAR, boolean=True)
+            ordering = any(
+                not isinstance(c.operator, cst.Equal | cst.NotEqual)
+                for c in node.comparisons  # type: ignore[attr-defined]
+            )
+            if ordering or any(v.traced and v.kind is Kind.DEVICE for v in vals):
+                return Value(r, Kind.DEVICE, boolean=True)
+            # == between pytrees of unknown structure is Python equality, not an array.
+            return Value(r, Kind.UNKNOWN)
+        if t is cst.IfExp:
+            self.ev(node.test)  # type: ignore[attr-defined]
+            saved = f.env
+            f.env = dict(saved)
+            self.narrow(node.test)  # type: ignore[attr-defined]
+            body = self.ev(node.body)  # type: ignore[attr-defined]
+            f.env = saved
+            return join(body, self.ev(node.orelse))  # type: ignore[attr-defined]
+        if t in (cst.Integer, cst.Float, cst.Imaginary):
+            return SCALAR
+        if t in (cst.SimpleString, cst.ConcatenatedString):
+            if t is cst.ConcatenatedString:
+                self.ev(node.left)  # type: ignore[attr-defined]
+                self.ev(node.right)  # type: ignore[attr-defined]
+            return Value(kind=Kind.STR)
+        if t is cst.FormattedString:
+            for part in node.parts:  # type: ignore[attr-defined]
+                if isinstance(part, cst.FormattedStringExpression):
+                    self.ev(part.expression)
+                    if part.format_spec:
+                        for sp in part.format_spec:
+                            if isinstance(sp, cst.FormattedStringExpression):
+                                self.ev(sp.expression)
+                    self.hook("FormattedStringExpression", part)
+            return Value(kind=Kind.STR)
+        if t in (cst.Tuple, cst.List, cst.Set):
+            elts = []
+            for e in node.elements:  # type: ignore[attr-defined]
+                ev_ = self.ev(e.value)
+                if isinstance(e, cst.StarredElement):
+                    if ev_.elts is not None and ev_.kind in (Kind.TUPLE, Kind.LIST):
+                        elts.extend(ev_.elts)
+                        continue
+                    elts = None  # type: ignore[assignment]
+                    break
+                elts.append(ev_)
+            if elts is None:
+                vals = [self.frame.values.get(id(e.value), STATIC) for e in node.elements]  # type: ignore[attr-defined]
+                return Value(first_reason(*vals), Kind.TUPLE if t is cst.Tuple else Kind.LIST)
+            kind = Kind.TUPLE if t is cst.Tuple else Kind.LIST
+            return Value(first_reason(*elts), kind, elts=tuple(elts))
+        if t is cst.Dict:
+            pairs = []
+            for e in node.elements:  # type: ignore[attr-defined]
+                if isinstance(e, cst.DictElement):
+                    k = e.key
+                    kv = self.ev(k)
+                    vv = self.ev(e.value)
+                    key = literal_str(k)
+                    pairs.append((key, vv))
+                    _ = kv
+                else:
+                    vv = self.ev(e.value)
+                    pairs.append((None, vv))
+            return Value(first_reason(*(p[1] for p in pairs)), Kind.DICT, pairs=tuple(pairs))
+        if t in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
+            return self.comprehension(node)
+        if t is cst.Lambda:
+            fn = self.function_info(node, None, (f.fn.qualname + ".<locals>.") if f.fn else "")  # type: ignore[arg-type]
+            return Value(kind=Kind.FUNC, ref=FuncRef(fn, f))
+        if t is cst.NamedExpr:
+            v = self.ev(node.value)  # type: ignore[attr-defined]
+            self.bind(node.target, v)  # type: ignore[attr-defined]
+            return v
+        if t is cst.StarredElement:
+            return self.ev(node.value)  # type: ignore[attr-defined]
+        if t is cst.Await:
+            return self.ev(node.expression)  # type: ignore[attr-defined]
+        if t in (cst.Yield,):
+            val = node.value  # type: ignore[attr-defined]
+            if isinstance(val, cst.From):
+                self.ev(val.item)
+            elif val is not None:
+                self.ev(val)
+            return STATIC
+        if t is cst.Ellipsis:
+            return STATIC
+        return STATIC
+
+    def comprehension(self, node: Any) -> Value:
+        f = self.frame
+        saved = f.env
+        f.env = dict(saved)
+        try:
+            fors = node.for_in
+            while fors is not None:
+                it = self.ev(fors.iter)
+                self.bind(fors.target, self.element(it, fors.iter))
+                for cond in fors.ifs:
+                    self.ev(cond.test)
+                fors = fors.inner_for_in
+            if isinstance(node, cst.DictComp):
+                self.ev(node.key)
+                elt = self.ev(node.value)
+                return Value(elt.reason, Kind.DICT)
+            elt = self.ev(node.elt)
+            kind = Kind.LIST if isinstance(node, cst.ListComp) else Kind.UNKNOWN
+            return Value(elt.reason, kind, elem=elt)
+        finally:
+            f.env = saved
+
+    def leaf_of(self, tree: Value) -> Value:
+        """A leaf of a pytree: arrays where the tree is traced, else a static Python value."""
+        if not tree.traced:
+            return STATIC
+        return Value(tree.reason, Kind.DEVICE)
+
+    def element(self, v: Value, node: cst.CSTNode | None) -> Value:
+        """The value of one element when iterating or unpacking ``v``."""
+        if v.elem is not None:
+            return v.elem
+        if v.kind is Kind.DICT:
+            return Value(kind=Kind.STR)
+        if v.elts is not None:
+            out: Value | None = None
+            for e in v.elts:
+                if isinstance(e, Value):
+                    out = e if out is None else join(out, e)
+            return out if out is not None else STATIC
+        if v.kind is Kind.HOST:
+            return Value(kind=Kind.HOST)
+        if v.traced:
+            return Value(v.reason, Kind.DEVICE if v.kind is Kind.DEVICE else Kind.UNKNOWN)
+        if v.kind is Kind.DEVICE and node is not None:
+            return self.staged(v, node)  # each row of a JAX constant is indexed out: staged
+        return STATIC
+
+    def staged(self, v: Value, node: cst.CSTNode) -> Value:
+        """Under jit (and scan/cond/loop bodies), an operation on a concrete JAX array (a module
+        constant, a closure) is staged out like any JAX call: its result is a tracer."""
+        f = self.frame
+        if v.traced or v.kind is not Kind.DEVICE or not (f.traced and f.staged):
+            return v
+        step = (Text("`{0}` is computed by JAX under the trace at {at}", node), anchor(f, node))
+        return Value(extend(f.in_trace, step), Kind.DEVICE, v.boolean)  # type: ignore[arg-type]
+
+    def arith(self, a: Value, b: Value) -> Value:
+        r = a.reason or b.reason
+        if r is not None:
+            if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
+                return Value(r, a.kind)
+            return Value(r, Kind.DEVICE, a.boolean and b.boolean)
+        if Kind.HOST in (a.kind, b.kind):
+            return Value(kind=Kind.HOST, boolean=a.boolean and b.boolean)
+        if Kind.DEVICE in (a.kind, b.kind):
+            return Value(kind=Kind.DEVICE, boolean=a.boolean and b.boolean)
+        if (
+            a.kind == b.kind
+            and a.kind in (Kind.TUPLE, Kind.LIST)
+            and a.elts is not None
+            and b.elts is not None
+        ):
+            return Value(kind=a.kind, elts=a.elts + b.elts)
+        if a.kind == b.kind and a.kind in (Kind.SCALAR, Kind.STR, Kind.LIST, Kind.TUPLE):
+            return Value(kind=a.kind)
+        return STATIC
+
+    def subscript(self, node: cst.Subscript) -> Value:
+        base = self.ev(node.value)
+        idx: list[Value] = []
+        for el in node.slice:
+            s = el.slice
+            if isinstance(s, cst.Index):
+                idx.append(self.ev(s.value))
+            elif isinstance(s, cst.Slice):
+                idx.extend(self.ev(x) for x in (s.lower, s.upper, s.step) if x is not None)
+        r = first_reason(base, *idx)
+        if base.kind is Kind.EXT or base.kind is Kind.CLASS:
+            return Value(kind=Kind.EXT, ref=base.ref) if base.kind is Kind.EXT else base
+        if (
+            len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+            and not idx[0].traced
+        ):
+            key = node.slice[0].slice.value
+            if base.elts is not None and base.kind in (Kind.TUPLE, Kind.LIST):
+                i = literal_int(key)
+                if i is not None and -len(base.elts) <= i < len(base.elts):
+                    e = base.elts[i]
+                    if isinstance(e, Value):
+                        return e
+            if base.kind is Kind.DICT and base.pairs is not None:
+                k = literal_str(key)
+                for kk, vv in base.pairs:
+                    if kk is not None and kk == k:
+                        return vv
+            if (
+                isinstance(node.value, cst.Attribute)
+                and node.value.attr.value == "at"
+                and not base.traced
+            ):
+                return base
+            if base.kind is Kind.HOST and not base.traced:
+                return Value(kind=Kind.HOST)
+        if r is not None:
+            if base.kind in (Kind.DICT, Kind.TUPLE, Kind.LIST) and not any(i.traced for i in idx):
+                return Value(r, Kind.UNKNOWN)
+            return Value(r, Kind.DEVICE, boolean=base.boolean)
+        if base.kind is Kind.HOST:
+            return Value(kind=Kind.HOST)
+        if base.kind is Kind.DEVICE:
+            return Value(kind=Kind.DEVICE)
+        return STATIC
+
+    # ------------------------------------------------------------------ attributes
+
+    def attr(self, base: Value, name: str, node: cst.CSTNode) -> Value:
+        kind = base.kind
+        if kind is Kind.LAZY:
+            if not self.frame.traced:
+                modname, path = base.ref
+                return Value(kind=Kind.LAZY, ref=(modname, f"{path}.{name}" if path else name))
+            base = self.resolve(base)
+            kind = base.kind
+        if kind is Kind.EXT:
+            qual = canonical(f"{base.ref}.{name}")
+            return Value(kind=Kind.EXT, ref=qual)
+        if kind is Kind.PMODULE:
+            mframe = self.load_module(base.ref)
+            v = mframe.env.get(name)
+            if v is None:
+                sub = self.project.find_module(f"{base.ref.name}.{name}")
+                if sub is not None:
+                    return Value(kind=Kind.PMODULE, ref=sub)
+                return STATIC
+            if v.kind is Kind.LAZY and self.frame.traced:
+                return self.resolve(v)
+            return v
+        if (
+            name in K.STATIC_ATTRS
+            or (name.startswith("__") and name.endswith("__"))
+            or name == "_fields"
+        ):
+            if name == "shape":
+                return Value(kind=Kind.TUPLE)
+            return SCALAR
+        if name in self.project.static_names:
+            return STATIC
+        if kind is Kind.CLASS:
+            info: ClassInfo = base.ref
+            m = info.lookup_method(name)
+            if m is not None:
+                return Value(kind=Kind.FUNC, ref=FuncRef(m, None))
+            return info.lookup_attr(name) or STATIC
+        if kind is Kind.OBJECT and base.ref is not None:
+            info = base.ref
+            m = info.lookup_method(name)
+            if m is not None:
+                bound = () if m.is_static else (base,)
+                attr_v = info.lookup_attr(name)
+                if attr_v is not None and attr_v.kind is Kind.TRANSFORMED:
+                    # a decorated method read from an instance: the instance is its first argument
+                    t: TransformedRef = attr_v.ref
+                    target = FuncRef(
+                        t.target.fn, t.target.closure, bound + t.target.bound, t.target.bound_kw
+                    )
+                    return Value(kind=Kind.TRANSFORMED, ref=dataclasses.replace(t, target=target))
+                return Value(kind=Kind.FUNC, ref=FuncRef(m, None, bound))
+            if info.is_linen and name in LINEN_ENTRIES:
+                return Value(kind=Kind.UNKNOWN, ref=("attr", base, name))
+            if info.is_static_field(name) or info.is_linen:
+                return self.project.static_attr_value(info, name)
+            if base.traced and info.is_pytree:
+                ann = info.field_annotations.get(name, "")
+                # equinox filter_* and nnx split non-array attributes off as static
+                if (
+                    (info.is_eqx or info.is_nnx)
+                    and self.frame.filtered
+                    and (
+                        annotation_kind(ann) in (Kind.SCALAR, Kind.STR)
+                        or "Callable" in ann
+                        or info.assigned_kinds.get(name) in PYTHON_KINDS
+                        # nnx: Variables and sub-modules come from calls; the rest is static
+                        or (
+                            info.is_nnx
+                            and name in info.assigned_kinds
+                            and name not in info.call_assigned
+                        )
+                    )
+                ):
+                    return STATIC
+                leaf = self.leaf(base, name, node, Kind.DEVICE)
+                nested = self.annotation_class(ann, info.module)
+                if nested is not None:
+                    return Value(leaf.reason, Kind.OBJECT, ref=nested)
+                kind = annotation_kind(ann)
+                if kind in (Kind.LIST, Kind.TUPLE):
+                    return Value(leaf.reason, kind, elem=Value(leaf.reason, Kind.UNKNOWN))
+                return leaf
+            return self.project.static_attr_value(info, name)
+        if name == "at":
+            return Value(base.reason, base.kind, base.boolean, ref=("attr", base, name))
+        if name in K.HOST_ATTRS and not base.traced:
+            return Value(kind=Kind.HOST, ref=("attr", base, name))
+        if base.traced:
+            if name in ("T", "real", "imag", "mT"):
+                return Value(base.reason, Kind.DEVICE, ref=("attr", base, name))
+            if name in ARRAY_METHODS:
+                return Value(base.reason, kind, ref=("attr", base, name))
+            if self.project.is_static_field_name(name):
+                return Value(ref=("attr", base, name))
+            # A leaf only where a pytree class of the project declares such a field; otherwise
+            # the value may be any object inside the pytree (not necessarily an array).
+            leaf_kind = Kind.DEVICE if self.project.is_leaf_field_name(name) else Kind.UNKNOWN
+            return self.leaf(base, name, node, leaf_kind)
+        fk = self.project.field_kind(name)
+        if fk is not None:
+            return Value(kind=fk, ref=("attr", base, name))
+        return Value(kind=Kind.UNKNOWN, ref=("attr", base, name))
+
+    def leaf(self, base: Value, name: str, node: cst.CSTNode, kind: Kind) -> Value:
+        assert base.reason is not None
+        if isinstance(node, cst.Attribute):
+            text = Text("`{0}` is a leaf of `{1}`", node, node.value)
+        else:
+            text = Text("`{0}` is a leaf of a traced pytree", node)
+        reason = extend(base.reason, (text, None))
+        boolean = name in self.project.boolean_fields
+        return Value(reason, kind, boolean, ref=("attr", base, name))
+
+    def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:
+        head = ann.split("[")[0].strip().strip("'\"")
+        if not head or module.frame is None:
+            return None
+        parts = head.split(".")
+        v = module.frame.env.get(parts[0])
+        for part in parts[1:]:
+            if v is not None:
+                v = self.resolve(v)
+            if v is None or v.kind is not Kind.PMODULE:
+                return None
+            v = self.load_module(v.ref).env.get(part)
+        if v is not None:
+            v = self.resolve(v)
+        return v.ref if v is not None and v.kind is Kind.CLASS else None

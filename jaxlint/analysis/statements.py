@@ -1,0 +1,461 @@
+"""Statements, bindings, imports and class bodies: how names get their values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.frames import Frame, anchor
+from jaxlint.analysis.knowledge import canonical
+from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param
+from jaxlint.analysis.syntax import (
+    dotted,
+    is_main_guard,
+    param_annotation,
+    pattern_names,
+    suite_body,
+)
+from jaxlint.analysis.values import SCALAR, STATIC, Kind, Text, Value, annotation_kind, extend, join
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.interpreter import Interpreter
+
+
+class Statements:
+    """Mixin of :class:`Interpreter`."""
+
+    def function_info(
+        self, node: cst.FunctionDef | cst.Lambda, cls: ClassInfo | None, qualprefix: str
+    ) -> FunctionInfo:
+        info = self.functions.get(id(node))
+        if info is not None:
+            return info
+        params: list[Param] = []
+        p = node.params
+        for prm in (*p.posonly_params, *p.params):
+            params.append(Param(prm.name.value, "pos", param_annotation(prm), prm.default))
+        if isinstance(p.star_arg, cst.Param):
+            params.append(
+                Param(p.star_arg.name.value, "vararg", param_annotation(p.star_arg), None)
+            )
+        for prm in p.kwonly_params:
+            params.append(Param(prm.name.value, "kwonly", param_annotation(prm), prm.default))
+        if p.star_kwarg is not None:
+            params.append(
+                Param(p.star_kwarg.name.value, "varkw", param_annotation(p.star_kwarg), None)
+            )
+        name = node.name.value if isinstance(node, cst.FunctionDef) else "<lambda>"
+        is_static = is_cm = False
+        if isinstance(node, cst.FunctionDef):
+            for d in node.decorators:
+                dn = dotted(d.decorator)
+                is_static |= dn == "staticmethod"
+                is_cm |= dn == "classmethod"
+        info = FunctionInfo(
+            node,
+            self.frame.module,
+            name,
+            f"{qualprefix}{name}",
+            tuple(params),
+            cls,
+            is_static,
+            is_cm,
+        )
+        self.functions[id(node)] = info
+        return info
+
+    def class_def(self, node: cst.ClassDef) -> Value:
+        frame = self.frame
+        bases = tuple(self.resolve(self.ev(a.value)) for a in node.bases if a.keyword is None)
+        quals = frozenset(b.ref for b in bases if b.kind is Kind.EXT)
+        info = ClassInfo(node, frame.module, node.name.value, bases, quals)
+        for b in bases:
+            if b.kind is Kind.CLASS:
+                info.base_quals |= b.ref.base_quals
+                info.is_linen |= b.ref.is_linen
+                info.is_nnx |= b.ref.is_nnx
+                info.is_eqx |= b.ref.is_eqx
+        info.is_linen |= "flax.linen.Module" in info.base_quals
+        info.is_nnx |= bool(info.base_quals & {"flax.nnx.Module", "flax.nnx.Object"})
+        info.is_eqx |= "equinox.Module" in info.base_quals
+        self.classes[id(node)] = info
+        cframe = Frame(frame.module, None, frame, cls=info)
+        with self.in_frame(cframe):
+            for stmt in suite_body(node.body):
+                self.class_stmt(info, stmt)
+        for b in bases:
+            if b.kind is Kind.CLASS:
+                info.is_pytree |= b.ref.is_pytree
+        info.is_pytree |= bool(info.base_quals & K.PYTREE_BASES)
+        for d in node.decorators:
+            self.ev(d.decorator)
+            expr = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+            qual = self._lookup_qual(expr)
+            info.is_pytree |= qual in K.PYTREE_DECORATORS
+            if qual == "jax.tree_util.register_static":
+                info.static_fields.update(info.fields)
+        self.project.record_class(info)
+        return Value(kind=Kind.CLASS, ref=info)
+
+    def class_stmt(self, info: ClassInfo, stmt: cst.CSTNode) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    fname = small.target.value
+                    info.fields.append(fname)
+                    ann = cst.Module([]).code_for_node(small.annotation.annotation)
+                    info.field_annotations[fname] = ann
+                    kind = annotation_kind(ann)
+                    if kind is not None:
+                        info.field_kinds[fname] = kind
+                    if small.value is not None:
+                        if is_static_field(self, small.value):
+                            info.static_fields.add(fname)
+                        else:
+                            v = self.ev(small.value)
+                            info.attrs[fname] = v
+                    if "ClassVar" in ann or "StaticField" in ann:
+                        info.static_fields.add(fname)
+                elif isinstance(small, cst.Assign):
+                    v = self.ev(small.value)
+                    for t in small.targets:
+                        if isinstance(t.target, cst.Name):
+                            info.attrs[t.target.value] = v
+                else:
+                    self.exec_small(small)
+        elif isinstance(stmt, cst.FunctionDef):
+            fn = self.function_info(stmt, info, f"{info.name}.")
+            info.methods[fn.name] = fn
+            value = Value(kind=Kind.FUNC, ref=FuncRef(fn, self.frame.parent))
+            value = self.decorate(stmt, value)
+            info.attrs[fn.name] = value
+            self.pending_untraced.append(FuncRef(fn, self.frame.parent))
+            if info.is_linen and (
+                fn.name == "__call__" or has_decorator(self, stmt, "flax.linen.compact")
+            ):
+                self.add_site(
+                    FuncRef(fn, self.frame.parent),
+                    "flax.linen.Module",
+                    staged=True,
+                    static=frozenset(),
+                    unbatched=frozenset(),
+                    site=stmt.name,
+                    how=f"a method of flax Module {info.name}, traced by init/apply",
+                )
+        elif isinstance(stmt, cst.ClassDef):
+            info.attrs[stmt.name.value] = self.class_def(stmt)
+        else:
+            self.exec_stmt(stmt)
+
+    # ------------------------------------------------------------------ statements
+
+    def exec_block(self, body: Sequence[cst.CSTNode]) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt)
+
+    def exec_stmt(self, stmt: cst.CSTNode) -> None:
+        f = self.frame
+        if isinstance(stmt, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            for small in stmt.body:
+                self.exec_small(small)
+        elif (
+            isinstance(stmt, cst.If) and f.fn is None and f.cls is None and is_main_guard(stmt.test)
+        ):
+            # `if __name__ == "__main__":` runs after every import and class is known
+            self.main_blocks.append((f, stmt))
+        elif isinstance(stmt, cst.If):
+            self.ev(stmt.test)
+            self.hook("If", stmt)
+            self.branches(stmt.body, stmt.orelse, stmt.test)
+        elif isinstance(stmt, cst.For):
+            it = self.ev(stmt.iter)
+            elem = self.element(it, stmt.iter)
+            before = dict(f.env)
+            for _ in range(2):
+                self.bind(stmt.target, elem)
+                self.exec_block(suite_body(stmt.body))
+            self.merge_into(before)
+            if stmt.orelse is not None:
+                self.exec_block(suite_body(stmt.orelse.body))
+        elif isinstance(stmt, cst.While):
+            before = dict(f.env)
+            for _ in range(2):
+                self.ev(stmt.test)
+                self.hook("While", stmt)
+                self.exec_block(suite_body(stmt.body))
+            self.merge_into(before)
+            if stmt.orelse is not None:
+                self.exec_block(suite_body(stmt.orelse.body))
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                v = self.ev(item.item)
+                if item.asname is not None:
+                    self.bind(item.asname.name, v)
+            self.exec_block(suite_body(stmt.body))
+        elif isinstance(stmt, cst.Try | cst.TryStar):
+            self.exec_block(suite_body(stmt.body))
+            for h in stmt.handlers:
+                if h.name is not None:
+                    self.bind(h.name.name, STATIC)
+                self.exec_block(suite_body(h.body))
+            if stmt.orelse is not None:
+                self.exec_block(suite_body(stmt.orelse.body))
+            if stmt.finalbody is not None:
+                self.exec_block(suite_body(stmt.finalbody.body))
+        elif isinstance(stmt, cst.FunctionDef):
+            prefix = f.fn.qualname + ".<locals>." if f.fn else ""
+            fn = self.function_info(stmt, None, prefix)
+            ref = FuncRef(fn, f if f.fn is not None else None)
+            f.env[fn.name] = self.decorate(stmt, Value(kind=Kind.FUNC, ref=ref))
+            if not f.traced:
+                self.pending_untraced.append(ref)
+        elif isinstance(stmt, cst.ClassDef):
+            f.env[stmt.name.value] = self.class_def(stmt)
+        elif isinstance(stmt, cst.Match):
+            subject = self.ev(stmt.subject)
+            before = dict(f.env)
+            for case in stmt.cases:
+                self.bind_pattern(case.pattern, subject)
+                if case.guard is not None:
+                    self.ev(case.guard)
+                self.exec_block(suite_body(case.body))
+            self.merge_into(before)
+
+    def narrow(self, test: cst.BaseExpression) -> None:
+        """Inside ``if isinstance(x, int)`` (or float/bool/str), x is a Python value: static."""
+        if (
+            isinstance(test, cst.Call)
+            and dotted(test.func) == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+        ):
+            types = test.args[1].value
+            names = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+            if all(dotted(n) in ("int", "float", "bool", "str", "complex") for n in names):
+                self.frame.env[test.args[0].value.value] = SCALAR
+
+    def branches(
+        self,
+        body: cst.BaseSuite,
+        orelse: cst.If | cst.Else | None,
+        test: cst.BaseExpression | None = None,
+    ) -> None:
+        f = self.frame
+        before = dict(f.env)
+        if test is not None:
+            self.narrow(test)
+        self.exec_block(suite_body(body))
+        after_body = f.env
+        f.env = dict(before)
+        if isinstance(orelse, cst.If):
+            self.exec_stmt(orelse)
+        elif isinstance(orelse, cst.Else):
+            self.exec_block(suite_body(orelse.body))
+        after_else = f.env
+        merged = dict(after_else)
+        for k, v in after_body.items():
+            merged[k] = join(v, after_else[k]) if k in after_else else v
+        f.env = merged
+
+    def merge_into(self, before: dict[str, Value]) -> None:
+        env = self.frame.env
+        for k, v in before.items():
+            if k in env:
+                env[k] = join(env[k], v)
+            else:
+                env[k] = v
+
+    def exec_small(self, s: cst.BaseSmallStatement) -> None:
+        f = self.frame
+        if isinstance(s, cst.Expr):
+            self.ev(s.value)
+        elif isinstance(s, cst.Assign):
+            v = self.ev(s.value)
+            if v.traced and f.traced and not isinstance(s.value, cst.Name):
+                step = (
+                    Text("`{0}` is computed from it at {at}", s.targets[0].target),
+                    anchor(f, s.value),
+                )
+                v = v.with_reason(extend(v.reason, step))  # type: ignore[arg-type]
+            for t in s.targets:
+                self.bind(t.target, v, s.value)
+        elif isinstance(s, cst.AnnAssign):
+            if s.value is not None:
+                self.bind(s.target, self.ev(s.value), s.value)
+        elif isinstance(s, cst.AugAssign):
+            v = self.ev(s.value)
+            cur = self.ev(s.target)
+            self.bind(s.target, self.staged(self.arith(cur, v), s), s.value)
+        elif isinstance(s, cst.Return):
+            v = self.ev(s.value) if s.value is not None else Value(kind=Kind.NONE)
+            f.returns = v if f.returns is None else join(f.returns, v)
+        elif isinstance(s, cst.Assert):
+            self.ev(s.test)
+            if s.msg is not None:
+                self.ev(s.msg)
+            self.hook("Assert", s)
+        elif isinstance(s, cst.Import):
+            for alias in s.names:
+                full = dotted(alias.name) or ""
+                if alias.asname is not None:
+                    self.bind(alias.asname.name, self.import_value(full))
+                else:
+                    top = full.split(".")[0]
+                    f.env[top] = self.import_value(top)
+        elif isinstance(s, cst.ImportFrom):
+            self.import_from(s)
+        elif isinstance(s, cst.Raise):
+            if s.exc is not None:
+                self.ev(s.exc)
+        elif isinstance(s, cst.Del):
+            pass
+
+    # ------------------------------------------------------------------ imports
+
+    def import_value(self, name: str) -> Value:
+        if self.project.deferred(name):
+            return Value(kind=Kind.LAZY, ref=(name, ""))
+        mod = self.project.find_module(name)
+        if mod is not None:
+            return Value(kind=Kind.PMODULE, ref=mod)
+        return Value(kind=Kind.EXT, ref=canonical(name))
+
+    def import_from(self, s: cst.ImportFrom) -> None:
+        f = self.frame
+        level = len(s.relative)
+        base = dotted(s.module) if s.module is not None else ""
+        if level:
+            pkg = f.module.package.split(".") if f.module.package else []
+            if level > 1:
+                pkg = pkg[: len(pkg) - (level - 1)]
+            base = ".".join([*pkg, base] if base else pkg)
+        if isinstance(s.names, cst.ImportStar):
+            mod = self.project.find_module(base or "")
+            if mod is not None:
+                mframe = self.load_module(mod)
+                f.env.update({k: v for k, v in mframe.env.items() if not k.startswith("_")})
+            return
+        lazy = bool(base) and self.project.deferred(base)
+        mod = self.project.find_module(base) if base and not lazy else None
+        for alias in s.names:
+            name = dotted(alias.name) or ""
+            local = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
+            v: Value | None = None
+            if lazy or (base and self.project.deferred(f"{base}.{name}")):
+                v = Value(kind=Kind.LAZY, ref=(base, name))
+            elif mod is not None:
+                sub = self.project.find_module(f"{base}.{name}")
+                if sub is not None:
+                    v = Value(kind=Kind.PMODULE, ref=sub)
+                else:
+                    mframe = self.load_module(mod)
+                    v = mframe.env.get(name)
+                    if v is None and mod.loading:
+                        v = Value(kind=Kind.EXT, ref=f"{base}.{name}")
+            else:
+                sub = self.project.find_module(f"{base}.{name}") if base else None
+                if sub is not None:
+                    v = Value(kind=Kind.PMODULE, ref=sub)
+            if v is None:
+                v = Value(kind=Kind.EXT, ref=canonical(f"{base}.{name}" if base else name))
+            f.env[local] = v
+
+    def resolve(self, v: Value, depth: int = 0) -> Value:
+        """The value behind a lazy import: parse and load its module now.
+
+        A name may be re-exported through lazy imports (``flax.linen`` binds ``Module`` lazily
+        from ``flax.linen.module``), so the chain is followed to the value itself, as an eager
+        load would bind it.
+        """
+        if v.kind is not Kind.LAZY:
+            return v
+        if depth > 50:  # a cycle of re-exports
+            return STATIC
+        modname, path = v.ref
+        parts = path.split(".") if path else []
+        for k in range(len(parts), -1, -1):
+            candidate = ".".join([modname, *parts[:k]])
+            mod = self.project.find_module(candidate)
+            if mod is None:
+                continue
+            out = Value(kind=Kind.PMODULE, ref=mod)
+            for part in parts[k:]:
+                if out.kind is not Kind.PMODULE:
+                    return STATIC
+                out = self.resolve(self.load_module(out.ref).env.get(part, STATIC), depth + 1)
+            return self.resolve(out, depth + 1)
+        return STATIC
+
+    # ------------------------------------------------------------------ binding
+
+    def bind(self, target: cst.CSTNode, v: Value, value_node: cst.CSTNode | None = None) -> None:
+        f = self.frame
+        if isinstance(target, cst.Name):
+            f.env[target.value] = v
+        elif isinstance(target, cst.Tuple | cst.List):
+            elems = [e.value for e in target.elements]
+            starred = [isinstance(e, cst.StarredElement) for e in target.elements]
+            if (
+                v.elts is not None
+                and v.kind in (Kind.TUPLE, Kind.LIST)
+                and not any(starred)
+                and len(v.elts) == len(elems)
+            ):
+                for t, ev_ in zip(elems, v.elts, strict=True):
+                    self.bind(t, ev_)
+                return
+            part = self.element(v, value_node)
+            for t, st in zip(elems, starred, strict=True):
+                self.bind(t, Value(part.reason, Kind.LIST) if st else part)
+        elif isinstance(target, cst.Attribute):
+            self.ev(target.value)
+            owner = target.value
+            if isinstance(owner, cst.Name) and owner.value == "self":
+                me = f.lookup("self")
+                cls = me.ref if me is not None and me.kind is Kind.OBJECT else None
+                self.project.record_attr(cls, target.attr.value, v)
+                if cls is not None and isinstance(value_node, cst.Call):
+                    cls.call_assigned.add(target.attr.value)
+                f.env[f"self.{target.attr.value}"] = v
+        elif isinstance(target, cst.Subscript):
+            self.ev(target)
+        elif isinstance(target, cst.StarredElement):
+            self.bind(target.value, Value(v.reason, Kind.LIST))
+
+    def bind_pattern(self, pattern: cst.CSTNode, subject: Value) -> None:
+        if isinstance(pattern, cst.MatchAs) and pattern.name is not None:
+            self.frame.env[pattern.name.value] = subject
+        elif isinstance(
+            pattern, cst.MatchSequence | cst.MatchMapping | cst.MatchClass | cst.MatchOr
+        ):
+            for child in pattern_names(pattern):
+                self.frame.env[child] = Value(subject.reason)
+
+
+def is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
+    if not isinstance(value, cst.Call):
+        return False
+    qual = interp._lookup_qual(value.func)
+    if qual not in K.STATIC_FIELD_CALLS:
+        return False
+    if qual.endswith("static_field"):
+        return True
+    for a in value.args:
+        if a.keyword is None:
+            continue
+        k = a.keyword.value
+        text = cst.Module([]).code_for_node(a.value).replace(" ", "")
+        if k == "pytree_node" and text == "False":
+            return True
+        if k == "static" and text == "True":
+            return True
+        if k == "metadata" and ("static" in text and "True" in text):
+            return True
+    return False
+
+
+def has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
+    return any(interp._lookup_qual(d.decorator) == qual for d in node.decorators)

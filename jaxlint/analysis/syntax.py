@@ -1,0 +1,138 @@
+"""Reading LibCST nodes: dotted names, literals, suites; no evaluation, no project knowledge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import libcst as cst
+
+from jaxlint.analysis.model import own_returns
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def suite_body(suite: Any) -> Sequence[cst.CSTNode]:
+    """Statements of a suite; a one-line suite (``if x: y = 1``) is its own statement."""
+    if isinstance(suite, cst.SimpleStatementSuite):
+        return (suite,)
+    return suite.body
+
+
+def param_annotation(p: cst.Param) -> cst.BaseExpression | None:
+    return p.annotation.annotation if p.annotation is not None else None
+
+
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and test.left.value == "__name__"
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+    )
+
+
+def bool_literals(node: cst.CSTNode) -> bool:
+    """A (nested) list or tuple literal of True/False."""
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False")
+    if isinstance(node, cst.List | cst.Tuple):
+        return bool(node.elements) and all(bool_literals(e.value) for e in node.elements)
+    return False
+
+
+def literal_int(node: cst.CSTNode) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        v = literal_int(node.expression)
+        return -v if v is not None else None
+    return None
+
+
+def literal_str(node: cst.CSTNode) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        v = node.evaluated_value
+        return v if isinstance(v, str) else None
+    return None
+
+
+def int_literals(node: cst.CSTNode) -> list[int]:
+    v = literal_int(node)
+    if v is not None:
+        return [v]
+    if isinstance(node, cst.Tuple | cst.List):
+        return [i for e in node.elements if (i := literal_int(e.value)) is not None]
+    return []
+
+
+def str_literals(node: cst.CSTNode) -> list[str]:
+    v = literal_str(node)
+    if v is not None:
+        return [v]
+    if isinstance(node, cst.Tuple | cst.List):
+        return [s for e in node.elements if (s := literal_str(e.value)) is not None]
+    return []
+
+
+def pattern_names(pattern: cst.CSTNode) -> list[str]:
+    out: list[str] = []
+
+    def visit(n: cst.CSTNode) -> None:
+        if (isinstance(n, cst.MatchAs) and n.name is not None) or (
+            isinstance(n, cst.MatchStar) and n.name is not None
+        ):
+            out.append(n.name.value)
+        for c in n.children:
+            visit(c)
+
+    visit(pattern)
+    return out
+
+
+def aux_fields(flatten: cst.FunctionDef) -> set[str]:
+    """Fields of the flattened object that a ``def`` flatten function returns only in the
+    auxiliary data (``return children, (x.meta, ...)``): static, not leaves."""
+    params = flatten.params.params
+    if not params:
+        return set()
+    obj = params[0].name.value
+    aux: set[str] = set()
+    children: set[str] = set()
+    for r in own_returns(flatten):
+        if isinstance(r.value, cst.Tuple) and len(r.value.elements) == 2:
+            aux |= fields_of(obj, r.value.elements[1].value)
+            children |= fields_of(obj, r.value.elements[0].value)
+    return aux - children
+
+
+def fields_of(obj: str, node: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == obj:
+            out.add(n.attr.value)
+        stack.extend(n.children)
+    return out
+
+
+def short_name(qual: str) -> str:
+    for long, short in (
+        ("jax.numpy.", "jnp."),
+        ("jax.lax.", "lax."),
+        ("flax.linen.", "nn."),
+        ("flax.nnx.", "nnx."),
+        ("equinox.", "eqx."),
+    ):
+        if qual.startswith(long):
+            return short + qual[len(long) :]
+    return qual

@@ -1,0 +1,286 @@
+"""Transforms: which functions JAX traces, with which parameters static, and running them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.frames import Frame
+from jaxlint.analysis.model import FuncRef, FunctionInfo, Param, TransformedRef
+from jaxlint.analysis.syntax import int_literals, short_name, str_literals, suite_body
+from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend
+
+if TYPE_CHECKING:
+    pass
+
+
+class Transforms:
+    """Mixin of :class:`Interpreter`."""
+
+    # ------------------------------------------------------------------ transforms
+
+    def decorate(self, node: cst.FunctionDef, value: Value) -> Value:
+        for d in reversed(node.decorators):
+            dv = self.ev(d.decorator)
+            if value.kind not in (Kind.FUNC, Kind.TRANSFORMED):
+                continue
+            qual, kws = self.transform_of(dv)
+            if qual is None:
+                continue
+            value = self.apply_transform(qual, value, kws, d.decorator, decorated=True)
+        return value
+
+    def transform_of(self, dv: Value) -> tuple[str | None, list[tuple[Value, cst.Arg]]]:
+        dv = self.resolve(dv)
+        if dv.kind is Kind.FUNC and self.project.is_transform(dv.ref.fn.name):
+            return dv.ref.fn.name, []
+        if dv.kind is Kind.EXT and self.project.is_transform(dv.ref):
+            return dv.ref, []
+        if dv.kind is Kind.PARTIAL and self.project.is_transform(dv.ref[0]):
+            return dv.ref[0], list(dv.ref[1])
+        return None, []
+
+    def apply_transform(
+        self,
+        qual: str,
+        fv: Value,
+        kws: list[tuple[Value, cst.Arg]],
+        site: cst.CSTNode,
+        decorated: bool = False,
+    ) -> Value:
+        spec = self.project.transform_spec(qual)
+        if fv.kind is Kind.TRANSFORMED:
+            inner: TransformedRef = fv.ref
+            if spec.wrapper:
+                return fv
+            ref = inner.target
+            static = inner.static
+            unbatched = inner.unbatched
+        elif fv.kind is Kind.FUNC:
+            ref = fv.ref
+            static = frozenset()
+            unbatched = frozenset()
+        else:
+            return fv
+        if spec.wrapper:
+            return Value(kind=Kind.FUNC, ref=ref)
+        differentiated: frozenset[str] | None = None
+        if spec.differentiates:
+            if fv.kind is Kind.TRANSFORMED and fv.ref.differentiated is None:
+                return fv  # grad of a jitted function: the jit decides
+            differentiated = self.argnums_params(ref, kws)
+        static = static | self.static_params(ref.fn, kws)
+        if spec.has_in_axes and not spec.staged:
+            # vmap leaves in_axes=None arguments concrete; pmap stages them like jit
+            unbatched = unbatched | self.unbatched_params(ref.fn, kws, ref.bound)
+        how = (
+            f"decorated with @{short_name(qual)}" if decorated else f"passed to {short_name(qual)}"
+        )
+        t = TransformedRef(
+            ref,
+            qual,
+            spec.staged,
+            static,
+            unbatched,
+            qual.startswith(("equinox.filter", "flax.nnx.")),
+            (self.frame.module, site, how),
+            differentiated,
+        )
+        site = (t, self.frame.in_trace, self.frame.staged, self.frame.weak)
+        if self.frame.fn is not None and not self.frame.traced:
+            # Inside a function body evaluated untraced: the function may itself be traced, and
+            # then the same site, met under that trace, explains more. Run these last.
+            self.later_sites.append(site)
+        else:
+            self.sites.append(site)
+        return Value(kind=Kind.TRANSFORMED, ref=t)
+
+    def add_site(
+        self,
+        ref: FuncRef,
+        qual: str,
+        staged: bool,
+        static: frozenset[str],
+        unbatched: frozenset[str],
+        site: cst.CSTNode,
+        how: str,
+    ) -> None:
+        t = TransformedRef(
+            ref, qual, staged, static, unbatched, False, (self.frame.module, site, how)
+        )
+        self.sites.append((t, None, False, False))
+
+    def argnums_params(self, ref: FuncRef, kws: list[tuple[Value, cst.Arg]]) -> frozenset[str]:
+        """Parameters a grad-like transform differentiates (``argnums``, default the first)."""
+        positional = ref.fn.positional[len(ref.bound) :]
+        nums = [0]
+        for _, a in kws:
+            if a.keyword is not None and a.keyword.value == "argnums":
+                nums = int_literals(a.value)
+        return frozenset(
+            positional[i].name for i in nums if -len(positional) <= i < len(positional)
+        )
+
+    def static_params(self, fn: FunctionInfo, kws: list[tuple[Value, cst.Arg]]) -> frozenset[str]:
+        out: set[str] = set()
+        positional = fn.positional
+        for _, a in kws:
+            if a.keyword is None:
+                continue
+            k = a.keyword.value
+            if k in ("static_argnums", "static_broadcasted_argnums"):
+                for i in int_literals(a.value):
+                    if -len(positional) <= i < len(positional):
+                        out.add(positional[i].name)
+                    out.add(str(i))
+            elif k == "static_argnames":
+                out.update(str_literals(a.value))
+        return frozenset(out)
+
+    def unbatched_params(
+        self, fn: FunctionInfo, kws: list[tuple[Value, cst.Arg]], bound: tuple[Value, ...]
+    ) -> frozenset[str]:
+        out: set[str] = set()
+        positional = fn.positional[len(bound) :]
+        for _, a in kws:
+            if a.keyword is None or a.keyword.value != "in_axes":
+                continue
+            v = a.value
+            if isinstance(v, cst.Name) and v.value == "None":
+                return frozenset(p.name for p in positional)
+            if isinstance(v, cst.Tuple | cst.List):
+                for i, el in enumerate(v.elements):
+                    if (
+                        isinstance(el.value, cst.Name)
+                        and el.value.value == "None"
+                        and i < len(positional)
+                    ):
+                        out.add(positional[i].name)
+        return frozenset(out)
+
+    def transformed_param(
+        self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param, v: Value
+    ) -> Value:
+        if t.differentiated is not None and p.name not in t.differentiated and not v.traced:
+            return v
+        if p.name in t.static or str(i) in t.static:
+            return Value(kind=v.kind, ref=v.ref, elts=v.elts)
+        if v.traced or p.name in t.unbatched or str(i) in t.unbatched:
+            return v
+        if (fn.cls is not None and not fn.is_static and i == 0 and t.target.bound) or v.kind in (
+            Kind.FUNC,
+            Kind.CLASS,
+            Kind.EXT,
+            Kind.TRANSFORMED,
+            Kind.PMODULE,
+        ):
+            return v
+        if t.filtered and v.kind in (Kind.SCALAR, Kind.STR, Kind.NONE):
+            return v
+        reason = extend(
+            self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None)
+        )
+        return deep_trace(v, reason)
+
+    def site_reason(self, t: TransformedRef) -> Reason:
+        """Why the transformed function runs traced: the enclosing trace, if any, then the site."""
+        step = (f"{t.target.fn.name}() is traced: {t.site[2]} at {{at}}", (t.site[0], t.site[1]))
+        outer = self.frame.in_trace if self.frame is not None else None
+        return extend(outer, step) if outer else (step,)
+
+    def run_sites(self) -> None:
+        while self.sites or self.later_sites:
+            queue = self.sites or self.later_sites
+            t, outer, outer_staged, outer_weak = queue.pop(0)
+            self.trace_site(t, outer, outer_staged, outer_weak)
+
+    def trace_site(
+        self, t: TransformedRef, outer: Reason | None, outer_staged: bool, outer_weak: bool
+    ) -> None:
+        fn = t.target.fn
+        saved = self.frame
+        frame = Frame(fn.module, None, None, outer, outer_staged)
+        with self.in_frame(frame):
+            env: dict[str, Value] = {}
+            bound = self.bind_args(fn, t.target.bound, t.target.bound_kw, [])
+            for i, p in enumerate(fn.params):
+                got = bound.get(p.name)
+                v = got[0] if got is not None else self.param_default(fn, p)
+                if got is None and p.default is not None:
+                    # Unpassed defaults are filled in by Python inside the trace: static.
+                    pass
+                elif got is not None and got[1] is None:
+                    # bound by partial() or as the instance of a bound method: not an argument
+                    # the transform receives, so traced only if it already was
+                    pass
+                elif got is None and p.kind in ("vararg", "varkw"):
+                    r = extend(
+                        self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)
+                    )
+                    v = Value(r, v.kind, elem=Value(r, Kind.UNKNOWN))
+                else:
+                    v = self.transformed_param(t, fn, i, p, v)
+                if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN,):
+                    v = self.annotated(p, v)
+                env[p.name] = v
+            reason = self.site_reason(t)
+            weak = t.differentiated is not None and (outer is None or outer_weak)
+            self.evaluate(
+                fn, t.target.closure, env, reason, t.staged or outer_staged, t.filtered, weak
+            )
+        self.frame = saved
+
+    def run_untraced(self) -> None:
+        # Initialisers first: what they assign to self decides what the other methods read.
+        self.pending_untraced.sort(key=lambda r: r.fn.name not in INITIALISERS)
+        while self.pending_untraced:
+            ref = self.pending_untraced.pop(0)
+            key = (id(ref.fn.node), id(ref.closure))
+            if key in self.untraced_done:
+                continue
+            self.untraced_done.add(key)
+            fn = ref.fn
+            env = {p.name: self.param_default(fn, p) for p in fn.params}
+            frame = Frame(fn.module, None, None)
+            with self.in_frame(frame):
+                self.evaluate(fn, ref.closure, env, None, False, False)
+
+    def run_main_blocks(self) -> None:
+        while self.main_blocks:
+            frame, stmt = self.main_blocks.pop(0)
+            with self.in_frame(frame):
+                self.exec_block(suite_body(stmt.body))
+
+    def function_args(
+        self, spec: K.TransformSpec, args: list[tuple[Value, cst.Arg]]
+    ) -> list[Value]:
+        out: list[Value] = []
+        positional = [v for v, a in args if a.keyword is None and a.star == ""]
+        for i in spec.fn_args:
+            if i < len(positional) and positional[i].kind in (
+                Kind.FUNC,
+                Kind.TRANSFORMED,
+                Kind.CLASS,
+            ):
+                out.append(positional[i])
+        if spec.list_arg is not None and spec.list_arg < len(positional):
+            lv = positional[spec.list_arg]
+            if lv.elts is not None:
+                out.extend(
+                    e
+                    for e in lv.elts
+                    if isinstance(e, Value) and e.kind in (Kind.FUNC, Kind.TRANSFORMED)
+                )
+        for v, a in args:
+            if a.keyword is not None and a.keyword.value in spec.fn_kwargs:
+                if v.kind in (Kind.FUNC, Kind.TRANSFORMED):
+                    out.append(v)
+                elif v.elts is not None:
+                    out.extend(e for e in v.elts if isinstance(e, Value) and e.kind is Kind.FUNC)
+        return [v for v in out if v.kind is not Kind.CLASS]
+
+
+# Methods run first in the untraced pass: what they assign to self decides what others read.
+INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
