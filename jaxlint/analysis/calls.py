@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
+from jaxlint.analysis.control_flow import CONTROL_FLOW, outputs
 from jaxlint.analysis.frames import DEBUG, Frame, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param, TransformedRef
@@ -21,8 +22,12 @@ from jaxlint.analysis.syntax import (
 )
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
+    FALSE,
+    NONE,
     SCALAR,
     STATIC,
+    TRUE,
+    UNSET,
     Kind,
     Reason,
     Text,
@@ -79,6 +84,8 @@ class Calls:
             info: ClassInfo = fv.ref
             if f.traced is False:
                 self.project.record_constructor(info, args)
+            else:
+                self.project.record_masks(info, args)
             init = info.lookup_method("__init__")
             if init is not None and (f.traced or any(v.traced for v, _ in args)):
                 self.call_function(
@@ -180,9 +187,10 @@ class Calls:
                 got = bound.get(p.name)
                 if got is not None and got[0].traced and (p.name in t.static or str(i) in t.static):
                     self.hook("static_arg", got[1] or node, p, got[0], t)
+        self.called.add(id(fn.node))
         result = self.call_function(t.target, args, node, transformed=t)
         if caller.traced:
-            return result
+            return outputs(result, caller.in_trace)
         # Called from Python: the result is a concrete array (or a container of them).
         if result.kind in (Kind.TUPLE, Kind.LIST, Kind.DICT):
             return Value(kind=result.kind)
@@ -270,6 +278,9 @@ class Calls:
             got = bound.get(p.name)
             if got is None:
                 v = self.param_default(fn, p)
+                if v is STATIC and isinstance(p.default, cst.Name):
+                    # an unpassed default: the literal itself (``approx=False``)
+                    v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
             else:
                 v = got[0]
                 if v.traced and got[1] is not None:
@@ -368,7 +379,13 @@ class Calls:
         weak: bool = False,
     ) -> Value:
         sig = tuple(
-            (k, v.traced, v.kind, id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0)
+            (
+                k,
+                v.traced,
+                v.kind,
+                id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0,
+                v.const if v.const is None or isinstance(v.const, bool) else UNSET,
+            )
             for k, v in env.items()
         )
         key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak)
@@ -441,6 +458,8 @@ class Calls:
                 if spec.has_static or spec.has_in_axes or spec.wrapper:
                     return Value(kind=Kind.PARTIAL, ref=(qual, tuple(args)))
                 return STATIC
+            if qual in CONTROL_FLOW and (inline := self.control_flow(qual, args, node)) is not None:
+                return inline
             result: Value = STATIC
             for fv in fn_vals:
                 kws = [(v, a) for v, a in args if a.keyword is not None]
@@ -461,6 +480,8 @@ class Calls:
             r = f.in_trace if f.traced else None
             return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
         reason = first_reason(*(v for v, _ in args))
+        if K.returns_python_value(qual):
+            return Value(kind=Kind.SCALAR)
         if qual.startswith("numpy."):
             if qual in ("numpy.shape", "numpy.ndim", "numpy.size"):
                 return Value(kind=Kind.TUPLE) if qual == "numpy.shape" else SCALAR
@@ -574,6 +595,22 @@ class Calls:
                     }
                     info.static_fields.update(set(info.fields) - leaves)
 
+    def isinstance_value(self, v: Value, types: cst.BaseExpression) -> Value:
+        """``isinstance`` of a value whose kind decides it: under a trace, a traced array is a
+        Tracer (and a ``jax.Array``) and no host type; an untraced value is no Tracer."""
+        quals = self.type_quals(types)
+        out = Value(kind=Kind.SCALAR, boolean=True)
+        if not quals or not self.frame.traced:
+            return out
+        if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
+            if quals & K.TRACER_TYPES:
+                return TRUE
+            if quals <= K.HOST_TYPES:
+                return FALSE
+        if not v.traced and v.kind is not Kind.UNKNOWN and quals <= K.TRACER_TYPES - {"jax.Array"}:
+            return FALSE
+        return out
+
     def call_builtin(
         self, name: str, args: list[tuple[Value, cst.Arg]], node: cst.Call, reason: Reason | None
     ) -> Value:
@@ -597,6 +634,8 @@ class Calls:
         ):
             if name == "str" or name == "repr" or name == "format":
                 return Value(kind=Kind.STR)
+            if name == "isinstance" and len(args) == 2:
+                return self.isinstance_value(vals[0], args[1][1].value)
             return Value(
                 kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr")
             )

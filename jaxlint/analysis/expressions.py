@@ -21,13 +21,19 @@ from jaxlint.analysis.values import (
     Text,
     Value,
     annotation_kind,
+    constant,
     extend,
     first_reason,
     join,
+    truth,
 )
 
 if TYPE_CHECKING:
     pass
+
+
+# Annotations of pytree fields that are arrays under jit (Python numbers are traced too).
+ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
 
 
 class Expressions:
@@ -53,9 +59,9 @@ class Expressions:
             v = f.lookup(name)
             if v is None:
                 if name in ("True", "False"):
-                    return Value(kind=Kind.SCALAR)
+                    return constant(name == "True")
                 if name == "None":
-                    return Value(kind=Kind.NONE)
+                    return constant(None)
                 return Value(kind=Kind.EXT, ref=f"builtins.{name}")
             if v.kind is Kind.LAZY and f.traced:
                 v = self.resolve(v)
@@ -81,6 +87,9 @@ class Expressions:
         if t is cst.UnaryOperation:
             v = self.ev(node.expression)  # type: ignore[attr-defined]
             if isinstance(node.operator, cst.Not):  # type: ignore[attr-defined]
+                known = truth(v)
+                if known is not None:
+                    return constant(not known)
                 if v.traced and v.kind is not Kind.DEVICE and not v.boolean:
                     return Value(v.reason, Kind.UNKNOWN)
                 return Value(v.reason, Kind.DEVICE if v.traced else Kind.SCALAR, boolean=True)
@@ -90,8 +99,16 @@ class Expressions:
             )
         if t is cst.BooleanOperation:
             a = self.ev(node.left)  # type: ignore[attr-defined]
+            known = truth(a)
+            if known is not None and known == isinstance(node.operator, cst.Or):  # type: ignore[attr-defined]
+                return a  # short-circuit: Python never evaluates the right operand
+            saved = f.env
+            f.env = dict(saved)
+            # the right operand runs only where the left one let it through
+            self.narrow(node.left, positive=isinstance(node.operator, cst.And))  # type: ignore[attr-defined]
             b = self.ev(node.right)  # type: ignore[attr-defined]
-            return join(a, b)
+            f.env = saved
+            return b if known is not None else join(a, b)
         if t is cst.Comparison:
             left = self.ev(node.left)  # type: ignore[attr-defined]
             vals = [left]
@@ -116,16 +133,28 @@ class Expressions:
             )
             if ordering or any(v.traced and v.kind is Kind.DEVICE for v in vals):
                 return Value(r, Kind.DEVICE, boolean=True)
+            if any(v.traced and v.kind is Kind.TREE for v in vals) and any(
+                v.kind is Kind.SCALAR and not v.traced for v in vals
+            ):
+                # a pytree argument compared with a number: only an array makes that meaningful
+                return Value(r, Kind.DEVICE, boolean=True)
             # == between pytrees of unknown structure is Python equality, not an array.
             return Value(r, Kind.UNKNOWN)
         if t is cst.IfExp:
-            self.ev(node.test)  # type: ignore[attr-defined]
+            known = truth(self.ev(node.test))  # type: ignore[attr-defined]
             saved = f.env
-            f.env = dict(saved)
-            self.narrow(node.test)  # type: ignore[attr-defined]
-            body = self.ev(node.body)  # type: ignore[attr-defined]
+            out: Value | None = None
+            if known is not False:
+                f.env = dict(saved)
+                self.narrow(node.test)  # type: ignore[attr-defined]
+                out = self.ev(node.body)  # type: ignore[attr-defined]
+            if known is not True:
+                f.env = dict(saved)
+                self.narrow(node.test, positive=False)  # type: ignore[attr-defined]
+                other = self.ev(node.orelse)  # type: ignore[attr-defined]
+                out = other if out is None else join(out, other)
             f.env = saved
-            return join(body, self.ev(node.orelse))  # type: ignore[attr-defined]
+            return out  # type: ignore[return-value]
         if t in (cst.Integer, cst.Float, cst.Imaginary):
             return SCALAR
         if t in (cst.SimpleString, cst.ConcatenatedString):
@@ -240,7 +269,8 @@ class Expressions:
         if v.kind is Kind.HOST:
             return Value(kind=Kind.HOST)
         if v.traced:
-            return Value(v.reason, Kind.DEVICE if v.kind is Kind.DEVICE else Kind.UNKNOWN)
+            kind = v.kind if v.kind in (Kind.DEVICE, Kind.TREE) else Kind.UNKNOWN
+            return Value(v.reason, kind)
         if v.kind is Kind.DEVICE and node is not None:
             return self.staged(v, node)  # each row of a JAX constant is indexed out: staged
         return STATIC
@@ -313,8 +343,15 @@ class Expressions:
             if base.kind is Kind.HOST and not base.traced:
                 return Value(kind=Kind.HOST)
         if r is not None:
-            if base.kind in (Kind.DICT, Kind.TUPLE, Kind.LIST) and not any(i.traced for i in idx):
-                return Value(r, Kind.UNKNOWN)
+            containers = (Kind.DICT, Kind.TUPLE, Kind.LIST)
+            maybe_static = self.frame.filtered and base.kind is Kind.UNKNOWN
+            if not any(i.traced for i in idx):
+                if base.kind in (Kind.TUPLE, Kind.LIST) and base.elem is not None:
+                    return base.elem
+                if base.kind in containers or maybe_static:
+                    return Value(r, Kind.UNKNOWN)
+                if base.kind is Kind.TREE:
+                    return Value(r, Kind.TREE)  # a sub-tree or a leaf: all tracers
             return Value(r, Kind.DEVICE, boolean=base.boolean)
         if base.kind is Kind.HOST:
             return Value(kind=Kind.HOST)
@@ -382,28 +419,29 @@ class Expressions:
                 return self.project.static_attr_value(info, name)
             if base.traced and info.is_pytree:
                 ann = info.field_annotations.get(name, "")
-                # equinox filter_* and nnx split non-array attributes off as static
-                if (
-                    (info.is_eqx or info.is_nnx)
-                    and self.frame.filtered
-                    and (
-                        annotation_kind(ann) in (Kind.SCALAR, Kind.STR)
-                        or "Callable" in ann
-                        or info.assigned_kinds.get(name) in PYTHON_KINDS
-                        # nnx: Variables and sub-modules come from calls; the rest is static
-                        or (
-                            info.is_nnx
-                            and name in info.assigned_kinds
-                            and name not in info.call_assigned
-                        )
+                # equinox filter_* (any pytree) and nnx split non-array attributes off as static
+                if self.frame.filtered and (
+                    annotation_kind(ann) in (Kind.SCALAR, Kind.STR)
+                    or "Callable" in ann
+                    or info.assigned_kinds.get(name) in PYTHON_KINDS
+                    # nnx: Variables and sub-modules come from calls; the rest is static
+                    or (
+                        info.is_nnx
+                        and name in info.assigned_kinds
+                        and name not in info.call_assigned
                     )
                 ):
                     return STATIC
-                leaf = self.leaf(base, name, node, Kind.DEVICE)
+                # a leaf is an array where its annotation says so (under jit, Python numbers too);
+                # `Optional[...]`, `dict`, `Any` may be None or a container
+                declared = annotation_kind(ann)
+                arrays = (Kind.DEVICE, Kind.HOST) if self.frame.filtered else ARRAY_LEAF_KINDS
+                leafy = declared in arrays or (not ann and not self.frame.filtered)
+                leaf = self.leaf(base, name, node, Kind.DEVICE if leafy else Kind.UNKNOWN)
                 nested = self.annotation_class(ann, info.module)
                 if nested is not None:
                     return Value(leaf.reason, Kind.OBJECT, ref=nested)
-                kind = annotation_kind(ann)
+                kind = declared
                 if kind in (Kind.LIST, Kind.TUPLE):
                     return Value(leaf.reason, kind, elem=Value(leaf.reason, Kind.UNKNOWN))
                 return leaf
@@ -421,7 +459,10 @@ class Expressions:
                 return Value(ref=("attr", base, name))
             # A leaf only where a pytree class of the project declares such a field; otherwise
             # the value may be any object inside the pytree (not necessarily an array).
-            leaf_kind = Kind.DEVICE if self.project.is_leaf_field_name(name) else Kind.UNKNOWN
+            # Under equinox's filter transforms a non-array leaf stays a Python value.
+            # An unknown class may declare a field static (libraries do): not surely traced.
+            leafy = self.project.is_leaf_field_name(name) and not self.frame.filtered
+            leaf_kind = Kind.DEVICE if leafy else Kind.UNKNOWN
             return self.leaf(base, name, node, leaf_kind)
         fk = self.project.field_kind(name)
         if fk is not None:
@@ -435,7 +476,11 @@ class Expressions:
         else:
             text = Text("`{0}` is a leaf of a traced pytree", node)
         reason = extend(base.reason, (text, None))
-        boolean = name in self.project.boolean_fields
+        # a mask only where this class is known to be given one (names are not types)
+        if base.kind is Kind.OBJECT and base.ref is not None:
+            boolean = base.ref.is_boolean(name)
+        else:
+            boolean = self.project.boolean_names.get(name, False)
         return Value(reason, kind, boolean, ref=("attr", base, name))
 
     def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from jaxlint.analysis.calls import Calls
+from jaxlint.analysis.control_flow import ControlFlow
 from jaxlint.analysis.expressions import Expressions
 from jaxlint.analysis.frames import DEBUG, Frame
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, ModuleInfo, TransformedRef
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "Interpreter"]
 
 
-class Interpreter(Statements, Expressions, Calls, Transforms):
+class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms):
     """The evaluator: its rules live in the mixins, one concern each (statements, expressions,
-    calls, transforms); this class holds the state they share."""
+    calls, control flow, transforms); this class holds the state they share."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -44,6 +45,9 @@ class Interpreter(Statements, Expressions, Calls, Transforms):
         self.later_sites: list[tuple[TransformedRef, Reason | None, bool, bool]] = []
         self.main_blocks: list[tuple[Frame, cst.If]] = []
         self.functions: dict[int, FunctionInfo] = {}
+        # Transformed functions seen called with their arguments: their kinds are known there, so
+        # the pass that assumes nothing about the arguments would only add guesses.
+        self.called: set[int] = set()
         self.classes: dict[int, ClassInfo] = {}
         self.frame: Frame = None  # type: ignore[assignment]
 

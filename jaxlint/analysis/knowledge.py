@@ -481,8 +481,32 @@ JNP_STATIC = frozenset(
         "isscalar",
         "iscomplexobj",
         "isrealobj",
+        "broadcast_shapes",
+        "min_scalar_type",
     ]
 )
+
+# Functions whose result is a Python value (a bool, a dtype, a shape) whatever their arguments.
+PYTHON_RESULTS = (
+    JNP_STATIC
+    | frozenset(f"numpy.{n.rsplit('.', 1)[1]}" for n in JNP_STATIC)
+    | frozenset(
+        {
+            "jax.lax.broadcast_shapes",
+            "jax.numpy.isdtype",
+            "equinox.is_array",
+            "equinox.is_array_like",
+            "equinox.is_inexact_array",
+            "equinox.is_inexact_array_like",
+            "jax.core.is_concrete",
+            "numpy.isdtype",
+        }
+    )
+)
+
+
+def returns_python_value(qual: str) -> bool:
+    return qual in PYTHON_RESULTS or qual.startswith("jax.dtypes.")
 
 
 def canonical(qual: str) -> str:
@@ -497,3 +521,39 @@ def canonical(qual: str) -> str:
 # Entry points of a flax linen Module that run one of its methods, and their own options.
 LINEN_ENTRIES = frozenset({"apply", "init", "init_with_output"})
 LINEN_OPTIONS = frozenset({"mutable", "rngs", "capture_intermediates", "method"})
+
+
+# Classes an isinstance test can name. Under a trace a traced array is an instance of the tracer
+# types and of none of the host types; a value that passes a host-type test is a Python value.
+TRACER_TYPES = frozenset(
+    {
+        "jax.core.Tracer",
+        "jax._src.core.Tracer",
+        "jax.Array",
+        "jax.numpy.ndarray",
+        "jax._src.interpreters.partial_eval.DynamicJaxprTracer",
+        "jax.interpreters.partial_eval.DynamicJaxprTracer",
+        "jax.interpreters.batching.BatchTracer",
+        "jax.interpreters.ad.JVPTracer",
+    }
+)
+NUMPY_ARRAY_TYPES = frozenset({"numpy.ndarray"})
+HOST_TYPES = NUMPY_ARRAY_TYPES | frozenset(
+    {
+        "numpy.generic",
+        "numpy.number",
+        "numpy.integer",
+        "numpy.floating",
+        "numpy.bool_",
+        "numbers.Number",
+        "numbers.Real",
+        "numbers.Integral",
+        "numbers.Complex",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.complex",
+        "builtins.str",
+        "builtins.bytes",
+    }
+)

@@ -81,6 +81,9 @@ class ClassInfo:
     assigned_kinds: dict[str, Kind | None] = field(default_factory=dict)
     # Attributes assigned the result of a call (nnx Variables and sub-modules are).
     call_assigned: set[str] = field(default_factory=set)
+    # Fields given boolean arrays (masks) by a constructor call or an assignment.
+    boolean_fields: set[str] = field(default_factory=set)
+    other_arrays: set[str] = field(default_factory=set)
     is_linen: bool = False
     # Registered with JAX as a pytree (flax struct, NamedTuple, chex/registered dataclass, equinox
     # Module): its non-static fields are leaves. Other objects cannot hold tracers across a jit.
@@ -100,6 +103,13 @@ class ClassInfo:
                 return c.methods[name]
             todo.extend(b.ref for b in c.bases if b.kind is Kind.CLASS)
         return None
+
+    def is_boolean(self, name: str) -> bool:
+        if name in self.other_arrays:
+            return False
+        return name in self.boolean_fields or any(
+            b.kind is Kind.CLASS and b.ref.is_boolean(name) for b in self.bases
+        )
 
     def lookup_attr(self, name: str) -> Value | None:
         if name in self.attrs:

@@ -53,10 +53,10 @@ class Project:
         self.attr_kinds: dict[str, Kind | None] = {}
         self.static_field_names: set[str] = set()
         self.leaf_field_names: set[str] = set()
-        # Fields given boolean arrays (masks) somewhere in the project.
-        self.boolean_fields: set[str] = set()
         # Subclasses by id of their base ClassInfo (method calls dispatch to overrides).
         self.children: dict[int, list[ClassInfo]] = {}
+        # Attribute names given boolean arrays (True) or other arrays too (False).
+        self.boolean_names: dict[str, bool] = {}
         self.pending: dict[tuple[int, str], _Pending] = {}
         self.interp = Interpreter(self)
         self.ctx = RuleContext(self)
@@ -125,8 +125,11 @@ class Project:
             seen = cls.assigned_kinds.get(name, v.kind)
             cls.assigned_kinds[name] = v.kind if seen is v.kind else None
         self._record_kind(name, v.kind)
-        if v.boolean:
-            self.boolean_fields.add(name)
+        if cls is not None and v.kind in (Kind.DEVICE, Kind.HOST):
+            (cls.boolean_fields if v.boolean else cls.other_arrays).add(name)
+        if v.kind in (Kind.DEVICE, Kind.HOST):
+            # a name is a mask only while no class gives an array of another dtype to it
+            self.boolean_names[name] = v.boolean and self.boolean_names.get(name, True)
         if cls is not None and v.kind in (Kind.FUNC, Kind.TRANSFORMED, Kind.HOST, Kind.OBJECT):
             # self.step = jax.jit(self._step) in __init__: later self.step(...) calls it
             old = cls.attrs.get(name)
@@ -145,6 +148,15 @@ class Project:
         for v, a in args:
             if a.keyword is not None:
                 self.record_attr(info, a.keyword.value, v)
+
+    def record_masks(self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]) -> None:
+        """Which fields a constructor call in traced code gives boolean arrays (and which other
+        arrays): a stacked ``Transition(..., done)`` keeps ``traj.done`` a mask."""
+        positional = [v for v, a in args if a.keyword is None and a.star == ""]
+        named = [(a.keyword.value, v) for v, a in args if a.keyword is not None]
+        for name, v in [*zip(info.fields, positional, strict=False), *named]:
+            if v.kind is Kind.DEVICE:
+                (info.boolean_fields if v.boolean else info.other_arrays).add(name)
 
     def _record_kind(self, name: str, kind: Kind) -> None:
         if kind in (Kind.UNKNOWN, Kind.NONE, Kind.FUNC, Kind.CLASS, Kind.EXT, Kind.TRANSFORMED):

@@ -18,7 +18,17 @@ from jaxlint.analysis.syntax import (
     pattern_names,
     suite_body,
 )
-from jaxlint.analysis.values import SCALAR, STATIC, Kind, Text, Value, annotation_kind, extend, join
+from jaxlint.analysis.values import (
+    SCALAR,
+    STATIC,
+    Kind,
+    Text,
+    Value,
+    annotation_kind,
+    extend,
+    join,
+    truth,
+)
 
 if TYPE_CHECKING:
     from jaxlint.analysis.interpreter import Interpreter
@@ -167,9 +177,25 @@ class Statements:
             # `if __name__ == "__main__":` runs after every import and class is known
             self.main_blocks.append((f, stmt))
         elif isinstance(stmt, cst.If):
-            self.ev(stmt.test)
+            known = truth(self.ev(stmt.test))
+            before = dict(f.env)
+            if known is True:
+                self.narrow(stmt.test)
+                self.exec_block(suite_body(stmt.body))
+            elif known is False:
+                # Python never runs the body (a flag passed as False, `if not isinstance(t, Tracer)`)
+                self.narrow(stmt.test, positive=False)
+                if isinstance(stmt.orelse, cst.If):
+                    self.exec_stmt(stmt.orelse)
+                elif isinstance(stmt.orelse, cst.Else):
+                    self.exec_block(suite_body(stmt.orelse.body))
+            else:
+                self.branches(stmt.body, stmt.orelse, stmt.test)
+            # after the branches, so that a fix reads the kinds of the values they assign or
+            # return, with the names bound as they were at the `if`
+            after, f.env = f.env, before
             self.hook("If", stmt)
-            self.branches(stmt.body, stmt.orelse, stmt.test)
+            f.env = after
         elif isinstance(stmt, cst.For):
             it = self.ev(stmt.iter)
             elem = self.element(it, stmt.iter)
@@ -224,18 +250,45 @@ class Statements:
                 self.exec_block(suite_body(case.body))
             self.merge_into(before)
 
-    def narrow(self, test: cst.BaseExpression) -> None:
-        """Inside ``if isinstance(x, int)`` (or float/bool/str), x is a Python value: static."""
-        if (
+    def narrow(self, test: cst.BaseExpression, positive: bool = True) -> None:
+        """Where ``isinstance(x, int)`` (float, str, ``np.ndarray``, ``numbers.Number``...) holds, x is
+        a host value: static. Where ``isinstance(x, jax.core.Tracer)`` does not hold, x is concrete."""
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, positive = test.expression, not positive
+        if not (
             isinstance(test, cst.Call)
             and dotted(test.func) == "isinstance"
             and len(test.args) == 2
             and isinstance(test.args[0].value, cst.Name)
         ):
-            types = test.args[1].value
-            names = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
-            if all(dotted(n) in ("int", "float", "bool", "str", "complex") for n in names):
-                self.frame.env[test.args[0].value.value] = SCALAR
+            return
+        quals = self.type_quals(test.args[1].value)
+        if not quals:
+            return
+        name = test.args[0].value.value
+        if positive and quals <= K.HOST_TYPES:
+            host = quals <= K.NUMPY_ARRAY_TYPES
+            self.frame.env[name] = Value(kind=Kind.HOST) if host else SCALAR
+        elif not positive and quals <= K.TRACER_TYPES:
+            v = self.frame.lookup(name)
+            if v is not None and v.traced:
+                self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
+
+    def type_quals(self, node: cst.BaseExpression) -> frozenset[str]:
+        """Qualified names of the classes an ``isinstance`` second argument names (empty if any
+        is unknown)."""
+        elements = node.elements if isinstance(node, cst.Tuple) else [node]
+        out = set()
+        for e in elements:
+            expr = e.value if isinstance(e, cst.Element) else e
+            qual = self._lookup_qual(expr)
+            if qual is None:
+                name = dotted(expr)
+                if name is None or "." in name or self.frame.lookup(name) is not None:
+                    return frozenset()
+                qual = f"builtins.{name}"
+            out.add(qual)
+        return frozenset(out)
 
     def branches(
         self,
@@ -250,6 +303,8 @@ class Statements:
         self.exec_block(suite_body(body))
         after_body = f.env
         f.env = dict(before)
+        if test is not None:
+            self.narrow(test, positive=False)
         if isinstance(orelse, cst.If):
             self.exec_stmt(orelse)
         elif isinstance(orelse, cst.Else):

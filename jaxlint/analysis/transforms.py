@@ -182,7 +182,7 @@ class Transforms:
         reason = extend(
             self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None)
         )
-        return deep_trace(v, reason)
+        return deep_trace(v, reason, soft=t.filtered)
 
     def site_reason(self, t: TransformedRef) -> Reason:
         """Why the transformed function runs traced: the enclosing trace, if any, then the site."""
@@ -194,7 +194,8 @@ class Transforms:
         while self.sites or self.later_sites:
             queue = self.sites or self.later_sites
             t, outer, outer_staged, outer_weak = queue.pop(0)
-            self.trace_site(t, outer, outer_staged, outer_weak)
+            if id(t.target.fn.node) not in self.called:
+                self.trace_site(t, outer, outer_staged, outer_weak)
 
     def trace_site(
         self, t: TransformedRef, outer: Reason | None, outer_staged: bool, outer_weak: bool
@@ -219,7 +220,8 @@ class Transforms:
                     r = extend(
                         self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)
                     )
-                    v = Value(r, v.kind, elem=Value(r, Kind.UNKNOWN))
+                    part = Kind.UNKNOWN if t.filtered else Kind.TREE
+                    v = Value(r, v.kind, elem=Value(r, part) if p.kind == "vararg" else None)
                 else:
                     v = self.transformed_param(t, fn, i, p, v)
                 if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN,):

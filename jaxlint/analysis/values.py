@@ -16,6 +16,16 @@ Reason = tuple[Step, ...]
 MAX_CHAIN = 8
 
 
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
 class Kind(Enum):
     UNKNOWN = "unknown"
     HOST = "numpy array"
@@ -23,6 +33,10 @@ class Kind(Enum):
     TUPLE = "tuple"
     DICT = "dict"
     DEVICE = "JAX array"
+    # An argument of a transform (or a part of one) whose type is unknown: an array or a pytree
+    # whose leaves are all tracers. Its truth is Python's (containers), but as a shape, a count or
+    # an index it always holds tracers.
+    TREE = "pytree of tracers"
     SCALAR = "number"
     STR = "str"
     NONE = "None"
@@ -53,6 +67,9 @@ class Value:
     elem: Value | None = None
     # (key, value) pairs of dict literals; key None for ``**spread`` or non-literal keys.
     pairs: tuple[tuple[str | None, Value], ...] | None = None
+    # The Python value itself where the analysis knows it (True/False/None/int/str literals,
+    # ``isinstance`` results): short-circuits and ``if`` on it take one path, as Python does.
+    const: Any = UNSET
 
     @property
     def traced(self) -> bool:
@@ -63,6 +80,32 @@ class Value:
 
 
 STATIC = Value()
+
+
+def constant(c: Any) -> Value:
+    """A Python value whose value is known (a literal, a flag passed at a call site)."""
+    if c is None:
+        return Value(kind=Kind.NONE, const=None)
+    if isinstance(c, str):
+        return Value(kind=Kind.STR, const=c)
+    return Value(kind=Kind.SCALAR, boolean=isinstance(c, bool), const=c)
+
+
+TRUE = constant(True)
+FALSE = constant(False)
+NONE = constant(None)
+
+
+def truth(v: Value) -> bool | None:
+    """Python truthiness of a value the analysis knows, else None."""
+    if v.traced or v.const is UNSET:
+        return None
+    try:
+        return bool(v.const)
+    except Exception:
+        return None
+
+
 _NEEDS_REF = frozenset(
     {Kind.EXT, Kind.PMODULE, Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PARTIAL, Kind.LAZY}
 )
@@ -91,14 +134,20 @@ def join(a: Value, b: Value) -> Value:
         # Only the traced side can raise at trace time; the other is a plain Python value.
         t = a if a.traced else b
         return Value(t.reason, t.kind, t.boolean, t.ref, t.elts, t.elem, t.pairs)
+    same = a.const is b.const or (
+        a.const is not UNSET and type(a.const) is type(b.const) and a.const == b.const
+    )
     kind = a.kind if a.kind == b.kind else Kind.UNKNOWN
+    if {a.kind, b.kind} == {Kind.TREE, Kind.DEVICE}:
+        kind = Kind.TREE
     ref = a.ref if a.ref is b.ref else None
     if ref is None and kind in _NEEDS_REF:
         kind = Kind.UNKNOWN
     elts = a.elts if a.elts is b.elts else None
     elem = a.elem if a.elem is b.elem else None
     pairs = a.pairs if a.pairs is b.pairs else None
-    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs)
+    const = a.const if same else UNSET
+    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs, const)
 
 
 class Text:
@@ -197,8 +246,9 @@ def annotation_kind(ann: str) -> Kind | None:
     return None
 
 
-def deep_trace(v: Value, reason: Reason) -> Value:
-    """The value as seen inside a transform: every array leaf of it becomes a tracer."""
+def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
+    """The value as seen inside a transform: every array leaf of it becomes a tracer. ``soft``:
+    under equinox's filter transforms, where a leaf that is not an array stays a Python value."""
     if v.kind in (
         Kind.STR,
         Kind.NONE,
@@ -210,16 +260,23 @@ def deep_trace(v: Value, reason: Reason) -> Value:
     ):
         return v
     if v.kind in (Kind.TUPLE, Kind.LIST):
-        elts = tuple(deep_trace(e, reason) for e in v.elts) if v.elts is not None else None
-        return Value(
-            reason, v.kind, elts=elts, elem=Value(reason, Kind.UNKNOWN) if elts is None else None
-        )
+        elts = tuple(deep_trace(e, reason, soft) for e in v.elts) if v.elts is not None else None
+        part = None if elts is not None else Value(reason, Kind.UNKNOWN if soft else Kind.TREE)
+        return Value(reason, v.kind, elts=elts, elem=part)
     if v.kind is Kind.DICT:
         pairs = (
-            tuple((k, deep_trace(e, reason)) for k, e in v.pairs) if v.pairs is not None else None
+            tuple((k, deep_trace(e, reason, soft)) for k, e in v.pairs)
+            if v.pairs is not None
+            else None
         )
         return Value(reason, Kind.DICT, pairs=pairs)
     if v.kind is Kind.OBJECT:
         return Value(reason, Kind.OBJECT, ref=v.ref)
-    # arrays, Python numbers and parameters of unknown type: traced arrays
-    return Value(reason, Kind.DEVICE)
+    if soft and v.kind is Kind.SCALAR:
+        return v  # a Python number stays one under equinox's filter transforms
+    if v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR):
+        # arrays and Python numbers become tracers
+        return Value(reason, Kind.DEVICE, v.boolean)
+    # a value of unknown type may be a container or an object that holds tracers (its truth, its
+    # attributes and its items are Python's): traced, but not known to be an array
+    return Value(reason, Kind.UNKNOWN if soft else Kind.TREE)

@@ -30,6 +30,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class NoFix(Exception):
+    """Raised by a fix builder that finds an operand it cannot prove the rewrite right for."""
+
+
 def guarded(fn: Callable[P, R | None]) -> Callable[P, R | None]:
     """A fix builder that fails yields no fix, never a lost finding (JAXLINT_DEBUG=1 raises)."""
 
@@ -37,6 +41,8 @@ def guarded(fn: Callable[P, R | None]) -> Callable[P, R | None]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
         try:
             return fn(*args, **kwargs)
+        except NoFix:
+            return None
         except Exception:
             if _DEBUG:
                 raise
@@ -328,6 +334,29 @@ def pure(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
 
 
 _PYTREE_KINDS = (Kind.TUPLE, Kind.LIST, Kind.DICT, Kind.OBJECT)
+
+
+def numeric(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """Known to be a number, an array or a pytree of arrays: what ``jnp.where`` and
+    ``jnp.logical_*`` can take. None, strings, functions and values of unknown type are not."""
+    if isinstance(expr, cst.Integer | cst.Float):
+        return True
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+        return True
+    v = value_of(ctx, expr)
+    if v is not None:
+        if v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR, Kind.TREE) or v.boolean:
+            return True
+        if v.kind is Kind.OBJECT:
+            return v.ref is not None and v.ref.is_pytree
+        if v.kind in (Kind.TUPLE, Kind.LIST):
+            return v.elts is not None and all(e.kind not in _NOT_NUMERIC for e in v.elts)
+        if v.kind in _NOT_NUMERIC:
+            return False
+    return array_valued(ctx, expr)
+
+
+_NOT_NUMERIC = (Kind.NONE, Kind.STR, Kind.FUNC, Kind.CLASS, Kind.EXT, Kind.TRANSFORMED)
 
 
 def maybe_pytree(ctx: RuleContext, expr: cst.BaseExpression) -> bool:

@@ -28,6 +28,15 @@ def holds_traced_array(v: Value) -> bool:
     return v.elts is not None and any(holds_traced_array(e) for e in v.elts)
 
 
+def holds_tracers(v: Value) -> bool:
+    """A value that is (or contains) tracers whatever its Python type: a traced array, or an
+    argument of a transform of unknown type (all its leaves are traced). Where Python needs a
+    number (a shape, a count, ``int()``, an index), either raises; only truth tests differ."""
+    if is_arraylike_traced(v) or (v.traced and v.kind is Kind.TREE):
+        return True
+    return v.elts is not None and any(holds_tracers(e) for e in v.elts)
+
+
 def index_values(node: cst.Subscript) -> tuple[list[cst.BaseExpression], list[cst.BaseExpression]]:
     """(index expressions, slice bound expressions) of a subscript."""
     idx: list[cst.BaseExpression] = []

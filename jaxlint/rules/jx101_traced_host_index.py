@@ -10,7 +10,7 @@ from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import verdict
-from jaxlint.rules.helpers import index_values, is_arraylike_traced, transform_word
+from jaxlint.rules.helpers import holds_tracers, index_values, transform_word
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -491,7 +491,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     idx, _ = index_values(node)
     for expr in idx:
         v = ctx.value(expr)
-        if is_arraylike_traced(v):
+        if holds_tracers(v):
             host = base.kind is Kind.HOST
             error = "TracerArrayConversionError" if host else "TracerIntegerConversionError"
             what = "NumPy array" if host else f"Python {base.kind.value}"
@@ -523,7 +523,7 @@ def _dict_key(ctx: RuleContext, node: cst.Subscript) -> None:
     idx, _ = index_values(node)
     for expr in idx:
         v = ctx.value(expr)
-        if is_arraylike_traced(v):
+        if holds_tracers(v):
             ctx.report(
                 RULE,
                 node,

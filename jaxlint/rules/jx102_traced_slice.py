@@ -10,7 +10,7 @@ from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import bare, guarded
-from jaxlint.rules.helpers import index_values, is_arraylike_traced
+from jaxlint.rules.helpers import holds_tracers, index_values
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -368,7 +368,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     _, bounds = index_values(node)
     for expr in bounds:
         v = ctx.value(expr)
-        if is_arraylike_traced(v):
+        if holds_tracers(v):
             base = ctx.value(node.value)
             host = base.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE)
             error = "TracerIntegerConversionError" if host else "IndexError"

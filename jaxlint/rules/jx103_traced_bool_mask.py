@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -325,12 +324,8 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     idx, _ = index_values(node)
     for expr in idx:
         v = ctx.value(expr)
-        produced_by_jax = isinstance(v.ref, tuple) and v.ref[:1] == ("call",)
-        if (
-            v.traced
-            and v.kind is Kind.DEVICE
-            and (v.boolean or (not produced_by_jax and _named_like_mask(expr)))
-        ):
+        # only a value known to be boolean: a name such as `mask` may hold integer indices
+        if v.traced and v.kind is Kind.DEVICE and v.boolean:
             ctx.report(
                 RULE,
                 node,
@@ -514,16 +509,3 @@ def _assignments(fn: cst.CSTNode) -> dict[str, list[cst.BaseExpression | None]]:
             continue
         stack.extend(n.children)
     return out
-
-
-# Names that hold boolean arrays by convention (`mask`, `valid_mask`, `done`, `is_open`, ...): an
-# index whose dtype the analysis cannot see is taken as a mask only when it is named like one.
-_MASK_NAME = re.compile(r"(^|_)(mask|done|dones|finished|terminated|truncated|valid)$|^(is|has)_")
-
-
-def _named_like_mask(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.Name):
-        return bool(_MASK_NAME.search(expr.value))
-    if isinstance(expr, cst.Attribute):
-        return bool(_MASK_NAME.search(expr.attr.value))
-    return False

@@ -21,7 +21,7 @@ from jaxlint.rules.fixing import (
     uses_in_array_context,
     verdict,
 )
-from jaxlint.rules.helpers import is_arraylike_traced
+from jaxlint.rules.helpers import holds_tracers, is_arraylike_traced
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -541,7 +541,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         args = positional if qual == "builtins.range" else positional[:1]
         for a in args:
             v = ctx.value(a.value)
-            if is_arraylike_traced(v):
+            # bool() of a container is Python's truth; the others need a number
+            needs = is_arraylike_traced if qual == "builtins.bool" else holds_tracers
+            if needs(v):
                 name = qual.rsplit(".", 1)[-1]
                 error = _CONVERSIONS[qual]
                 fix = None
@@ -566,7 +568,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         if ctx.frame.weak and func.attr.value not in _WEAK:
             return
         owner = ctx.value(func.value)
-        if owner.traced and owner.kind in (Kind.DEVICE, Kind.UNKNOWN):
+        maybe_array = owner.kind is Kind.UNKNOWN and not ctx.frame.filtered
+        if owner.traced and (owner.kind in (Kind.DEVICE, Kind.TREE) or maybe_array):
             fix = None
             if func.attr.value == "item" and not node.args:
                 fix = _keep_array(ctx, node, code(func.value), "item")

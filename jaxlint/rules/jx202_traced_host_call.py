@@ -10,7 +10,7 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import code, guarded, verdict
-from jaxlint.rules.helpers import holds_traced_array
+from jaxlint.rules.helpers import holds_traced_array, holds_tracers
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -346,7 +346,7 @@ def run():
 # ---------------------------------------------------------------------------------------- check
 def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     qual = ctx.qual(node.func)
-    if qual is None:
+    if qual is None or K.returns_python_value(qual):
         return
     if qual.startswith("numpy."):
         name = qual[len("numpy.") :]
@@ -360,9 +360,12 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         error, twin = "ConcretizationTypeError", f"jnp.{MATH_TWINS.get(name, name)}"
     else:
         return
+    # np.asarray of a dict (or an object) of tracers makes an object array without converting them;
+    # a ufunc or a reduction of any value holding tracers converts them
+    holds = holds_traced_array if name in _OBJECT_ARRAYS else holds_tracers
     for a in node.args:
         v = ctx.value(a.value)
-        if holds_traced_array(v):
+        if holds(v):
             ctx.report(
                 RULE,
                 node,
@@ -374,6 +377,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             )
             return
 
+
+_OBJECT_ARRAYS = frozenset({"asarray", "array", "asanyarray", "asarray_chkfinite"})
 
 # NumPy functions whose `jax.numpy` namesake computes the same values (verified against NumPy in
 # tests/test_fix_equivalence.py). Shape-making functions (zeros, arange, ...) and functions with a

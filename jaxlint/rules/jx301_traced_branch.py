@@ -10,6 +10,7 @@ import libcst as cst
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import (
+    NoFix,
     Tree,
     bare,
     code,
@@ -18,6 +19,7 @@ from jaxlint.rules.fixing import (
     leading_lines,
     maybe_pytree,
     names_in,
+    numeric,
     operand,
     pure,
     tree_of,
@@ -655,7 +657,9 @@ class _Select:
                     for i in range(width)
                 ]
                 return "(" + ", ".join(parts) + ("," if width == 1 else "") + ")"
-        for _, n in vals:
+        for text, n in vals:
+            if not numeric(ctx, n if n is not None else cst.Name(text)):
+                raise NoFix  # jnp.where of None, a string or an object of unknown type
             if n is not None and not pure(ctx, n):
                 self.safe = False
         if len({text for text, _ in vals}) == 1:

@@ -9,7 +9,7 @@ import libcst as cst
 from jaxlint.analysis.values import Kind, Value
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import bare, code, guarded, pure, verdict
+from jaxlint.rules.fixing import bare, code, guarded, numeric, pure, verdict
 from jaxlint.rules.helpers import holds_traced_array, is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -401,11 +401,16 @@ def on_BooleanOperation(ctx: RuleContext, node: cst.BooleanOperation) -> None:
         # `a and b` is b when a is truthy, else a: the same as logical_and only for booleans;
         # and b is computed even where `a` decides alone.
         safe = _boolean(ctx, node.left) and _boolean(ctx, node.right) and pure(ctx, node.right)
-        fix = NodeFix(
-            verdict(ctx, safe),
-            f"use `{twin}` (both operands are computed)",
-            ((node, f"{twin}({bare(node.left)}, {bare(node.right)})"),),
-            imports,
+        # never on a right operand that may be None or an object (`x or default`)
+        fix = (
+            NodeFix(
+                verdict(ctx, safe),
+                f"use `{twin}` (both operands are computed)",
+                ((node, f"{twin}({bare(node.left)}, {bare(node.right)})"),),
+                imports,
+            )
+            if numeric(ctx, node.right)
+            else None
         )
         ctx.report(
             RULE,

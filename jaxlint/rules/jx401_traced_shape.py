@@ -10,7 +10,7 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.values import Kind, Value
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
-from jaxlint.rules.helpers import holds_traced_array
+from jaxlint.rules.helpers import holds_tracers
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -501,7 +501,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         error, name, what = K.AXIS_METHODS[method], f".{method}", "axis argument"
     for expr in exprs:
         v = ctx.value(expr)
-        if holds_traced_array(v):
+        if holds_tracers(v):
             if name.endswith("repeat") and any(
                 a.keyword is not None and a.keyword.value == "total_repeat_length"
                 for a in node.args

@@ -8,7 +8,7 @@ import libcst as cst
 
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
-from jaxlint.rules.helpers import is_arraylike_traced
+from jaxlint.rules.helpers import holds_tracers
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -293,7 +293,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     ]
     for expr in counts:
         v = ctx.value(expr)
-        if is_arraylike_traced(v):
+        if holds_tracers(v):
             error = "TypeError" if ctx.staged else "ConcretizationTypeError"
             ctx.report(
                 RULE,
