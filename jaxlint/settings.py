@@ -16,6 +16,9 @@ class Settings:
     extend_transforms: tuple[str, ...] = ()
     # Names (parameters, attributes, variables) always treated as static.
     static_names: tuple[str, ...] = ()
+    # Where installed libraries are read from (an interpreter's import path); None: the one
+    # jaxlint runs in; (): none (libraries are opaque).
+    library_paths: tuple[str, ...] | None = None
 
     def is_enabled(self, code: str) -> bool:
         """Ruff-style prefix selection: the longest matching prefix wins, ignore beats select on ties."""

@@ -21,6 +21,8 @@ class ModuleInfo:
     tree: cst.Module
     frame: Frame | None = None
     loading: bool = False
+    # An installed library read for what it tells about the project: never reported on.
+    library: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import libcst as cst
 
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.interpreter import Interpreter
+from jaxlint.analysis.libraries import LibraryIndex, running_interpreter_paths
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
 from jaxlint.analysis.values import Kind, Reason, Value, join
@@ -58,6 +59,8 @@ class Project:
         # Attribute names given boolean arrays (True) or other arrays too (False).
         self.boolean_names: dict[str, bool] = {}
         self.pending: dict[tuple[int, str], _Pending] = {}
+        paths = settings.library_paths
+        self.libraries = LibraryIndex(running_interpreter_paths() if paths is None else paths)
         self.interp = Interpreter(self)
         self.ctx = RuleContext(self)
         self.hooks: dict[str, list[Callable[..., None]]] = build_hooks()
@@ -71,12 +74,17 @@ class Project:
         return info
 
     def deferred(self, name: str) -> bool:
-        """A project module that is not parsed yet and may stay so (only with ``lazy``)."""
+        """A module that is not parsed yet and may stay so: a project module (only with
+        ``lazy``), or an installed library's, read only where the project reaches into it."""
         mod = self.by_name.get(name)
-        return self.lazy and mod is not None and mod.tree is None
+        if mod is None:
+            return self.libraries.find(name) is not None
+        return mod.tree is None and (self.lazy or mod.library)
 
     def find_module(self, name: str) -> ModuleInfo | None:
         mod = self.by_name.get(name)
+        if mod is None and (path := self.libraries.find(name)) is not None:
+            mod = self.add_library(name, path)
         if mod is None or mod.tree is not None:
             return mod
         try:
@@ -84,6 +92,17 @@ class Project:
         except Exception:
             return None
         return mod
+
+    def add_library(self, name: str, path: Path) -> ModuleInfo | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        info = ModuleInfo(str(path), name, package, None, library=True)  # type: ignore[arg-type]
+        self.texts[info.path] = text
+        self.by_name[name] = info
+        return info
 
     # ------------------------------------------------------------------ knowledge across modules
     def is_transform(self, qual: str) -> bool:
@@ -228,6 +247,7 @@ class Project:
             wanted.setdefault(id(mod), (mod, []))[1].append(node)
 
         headers: dict[int, list[cst.BaseSmallStatement]] = {}
+        self.pending = {k: p for k, p in self.pending.items() if not p.module.library}
         for p in self.pending.values():
             want(p.module, p.node)
             for _, anchor in p.reason:

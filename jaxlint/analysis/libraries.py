@@ -1,0 +1,105 @@
+"""Installed libraries, read from their source (never imported): where a module that is not the
+project's lives, so that a gymnax ``Environment`` base class, its jitted ``step`` and what it calls
+(``self.step_env``) are known when a project subclasses it.
+
+Libraries are opaque where the knowledge base already models them by name (JAX, NumPy, flax,
+equinox, optax, chex, the standard library): reading their source would only replace exact
+knowledge with guesses, and cost time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+from functools import cache
+from pathlib import Path
+
+# Top-level packages modelled by qualified name in knowledge.py (and their compiled parts).
+MODELLED = frozenset(
+    {
+        "jax",
+        "jaxlib",
+        "numpy",
+        "scipy",
+        "flax",
+        "equinox",
+        "optax",
+        "chex",
+        "jaxtyping",
+        "typing_extensions",
+        "ml_dtypes",
+        "opt_einsum",
+        "pandas",
+        "torch",
+        "tensorflow",
+        "libcst",
+        "rich",
+        "_pytest",
+        "pytest",
+    }
+)
+
+
+class LibraryIndex:
+    """Finds the source file of an installed module on a list of directories (``sys.path`` of the
+    interpreter the user runs), without importing anything."""
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self.paths = tuple(Path(p) for p in paths if p and Path(p).is_dir())
+        self._found: dict[str, Path | None] = {}
+
+    def find(self, name: str) -> Path | None:
+        """The ``.py`` file of module ``name`` (a package's ``__init__.py``), or None."""
+        if name in self._found:
+            return self._found[name]
+        top = name.split(".")[0]
+        out: Path | None = None
+        if top not in MODELLED and top not in sys.stdlib_module_names and not top.startswith("_"):
+            parts = name.split(".")
+            for base in self.paths:
+                found = _module_file(base, parts)
+                if found is not None:
+                    out = found
+                    break
+        self._found[name] = out
+        return out
+
+
+def _module_file(base: Path, parts: list[str]) -> Path | None:
+    directory = base.joinpath(*parts[:-1])
+    for candidate in (directory / parts[-1] / "__init__.py", directory / f"{parts[-1]}.py"):
+        # every package above must be a regular package of the same directory tree
+        packages = (base.joinpath(*parts[:i]) / "__init__.py" for i in range(1, len(parts)))
+        if candidate.is_file() and all(p.is_file() for p in packages):
+            return candidate
+    return None
+
+
+def running_interpreter_paths() -> tuple[str, ...]:
+    """The import path of the interpreter jaxlint runs in, less the standard library and the
+    current directory."""
+    return _site_paths(tuple(sys.path))
+
+
+@cache
+def interpreter_paths(python: str) -> tuple[str, ...]:
+    """The import path of another interpreter (a project's virtualenv), as mypy and pyright ask
+    it: by running it once."""
+    try:
+        out = subprocess.run(
+            [python, "-c", "import json, sys; print(json.dumps(sys.path))"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return _site_paths(tuple(json.loads(out.stdout)))
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        raise ValueError(f"cannot ask {python} for its import path: {exc}") from exc
+
+
+def _site_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
+    stdlib = {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
+    return tuple(p for p in paths if p and p not in stdlib and not p.endswith(".zip"))
