@@ -5,7 +5,9 @@ pre-commit passing one staged file. Everything runs ``jaxlint`` on real trees un
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -352,3 +354,33 @@ def test_cache_keys_on_the_whole_project(
     )
     assert check("env.py") == (0, 1, [])
     assert check("env.py") == (1, 0, [])
+
+
+@pytest.mark.slow
+def test_a_large_tree_gives_the_same_findings_for_any_jobs_and_any_grouping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    """The installed flax + optax (about 95k lines) as one project, next to a copy of the example:
+    ``-j 1`` and ``-j 2`` (two projects: the pool runs) agree byte for byte, and so do one file
+    alone, each project alone and both together."""
+    big = tmp_path / "ff"
+    for name in ("flax", "optax"):
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            pytest.skip(f"{name} is not installed")
+        source = Path(next(iter(spec.submodule_search_locations)))
+        shutil.copytree(source, big / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write(big / "pyproject.toml", "[tool.jaxlint]\n")
+    shutil.copytree(EXAMPLE, tmp_path / "ex", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(tmp_path)
+
+    serial = lint_json(capsys, "ff", "ex", "-j", "1")
+    assert lint_json(capsys, "ff", "ex", "-j", "2") == serial
+    in_big = [f for f in serial if f["path"].startswith("ff/")]
+    assert in_big and len(serial) > len(in_big)
+    assert lint_json(capsys, "ff") == in_big
+    assert lint_json(capsys, "ex") == [f for f in serial if f["path"].startswith("ex/")]
+    one = in_big[0]["path"]
+    assert lint_json(capsys, one, "ex/env_phase1_jax.py", "-j", "2") == [
+        f for f in serial if f["path"] in (one, "ex/env_phase1_jax.py")
+    ]
