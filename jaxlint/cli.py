@@ -4,9 +4,11 @@ Exit codes: 0 no findings left, 1 findings left (or, with ``--diff``, a diff sho
 unreadable path or internal error. No traceback ever reaches the user: anything unexpected becomes
 one ``internal error`` line.
 
+Each given file is reported from an analysis of its whole project (``engine.plan_runs``), so its
+findings do not depend on the other paths given; ``--no-project`` analyses the given files alone.
 ``--fix`` lints, applies the fixes, re-lints and repeats until nothing changes (``fixes.apply``),
-writes the changed files (``fixes.write``) and then reports what is left, like ``ruff --fix``.
-Results are cached per run (``cache``) unless ``--no-cache``.
+writes the changed given files (``fixes.write``) and then reports what is left, like
+``ruff --fix``. Results are cached per project (``cache``) unless ``--no-cache``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PIPED_WIDTH = 140
 
 _EPILOG = """\
+what is analysed:
+  the whole project of each path (the nearest pyproject.toml, setup.cfg, setup.py or .git
+  above it, or [tool.jaxlint] src); only the paths given are reported, so a file's findings
+  do not depend on the other paths, on -j, or on pre-commit passing only staged files.
+  --no-project analyses the given files alone.
+
 other commands:
   jaxlint rules              the rule table
   jaxlint rule CODE          one rule's documentation, with examples

@@ -384,3 +384,10 @@ def test_a_large_tree_gives_the_same_findings_for_any_jobs_and_any_grouping(
     assert lint_json(capsys, one, "ex/env_phase1_jax.py", "-j", "2") == [
         f for f in serial if f["path"] in (one, "ex/env_phase1_jax.py")
     ]
+
+
+def test_help_documents_the_project_model(capsys: Capsys) -> None:
+    assert main(["check", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--no-project analyse only the given files" in out
+    assert "only the paths given are reported" in out
