@@ -1,14 +1,15 @@
-"""The result cache: an unchanged tree is re-checked without parsing anything.
+"""The result cache: an unchanged project is re-checked without parsing anything.
 
-The analysis follows calls across files, so one file's findings can depend on any other file of the
-run. The cache therefore keeps whole-run results (the selected findings), keyed by everything they
-depend on: the jaxlint version (and a fingerprint of its own source files, so that a development
-install does not serve stale results), the settings, the current directory (paths are shown
-relative to it), the project root (per-file ignores are relative to it) and every file's path and
-content hash. Any edit to any file of the run is a miss. Reading and hashing the files is all a hit
-costs: nothing is parsed or tokenized.
+A file's findings depend on every module of its project (callers trace callees), so the cache keeps
+whole-analysis results: the selected findings of every module of one analysis, keyed by everything
+they depend on: the jaxlint version (and a fingerprint of its own source files, so that a
+development install does not serve stale results), the settings, the current directory (paths are
+shown relative to it), the project root (per-file ignores are relative to it) and every module's
+path and content hash. Editing any module of the project (a caller, too) is a miss; which of its
+files were given is not part of the key, so ``jaxlint env.py`` after ``jaxlint .`` is a hit. Reading
+and hashing the project's files is all a hit costs: nothing is parsed or tokenized.
 
-Entries live in ``.jaxlint_cache/`` in the project root (where the ``pyproject.toml`` that
+Entries live in ``.jaxlint_cache/`` in the configuration's root (where the ``pyproject.toml`` that
 configured the run is, else the current directory), like ruff's ``.ruff_cache``: a ``CACHEDIR.TAG``
 keeps backup tools out and a ``.gitignore`` of ``*`` keeps git out. ``JAXLINT_CACHE_DIR`` moves it.
 Entries are JSON (never pickle: a cache directory is not trusted code), written atomically, and the
@@ -24,7 +25,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -201,33 +203,58 @@ class Cache:
                 entry.unlink()
 
 
-def lint_cached(
-    texts: dict[str, str],
-    settings: Settings,
-    root: Path,
-    *,
-    jobs: int = 1,
-    cache: Cache | None = None,
-) -> list[Finding]:
-    """The selected findings of a run over ``texts``, from the cache when it has them.
+@dataclass(frozen=True)
+class CachedAnalysis:
+    """One analysis to run through the cache: its texts (name -> text), settings, root, cache."""
+
+    texts: dict[str, str]
+    settings: Settings
+    root: Path
+    cache: Cache | None = None
+
+
+def lint_cached_many(analyses: Sequence[CachedAnalysis], jobs: int = 1) -> list[list[Finding]]:
+    """The selected findings of each analysis, from the cache where it has them; the misses are
+    analysed by up to ``jobs`` processes (``analysis.parallel``).
 
     Selection (``select``/``ignore``, per-file ignores relative to ``root``, ``# noqa``) depends only
     on the settings, ``root`` and the texts, so the cache keeps its result: a hit tokenizes nothing.
     """
     from jaxlint.selection import select_findings
 
-    key = run_key(texts, settings, extra=os.path.abspath(root)) if cache is not None else ""
-    if cache is not None:
-        found = cache.get(key)
-        if found is not None:
-            return found
-    from jaxlint.analysis.project import analyse_sources
+    results: list[list[Finding] | None] = []
+    keys: list[str] = []
+    for a in analyses:
+        key = run_key(a.texts, a.settings, extra=os.path.abspath(a.root)) if a.cache else ""
+        keys.append(key)
+        results.append(a.cache.get(key) if a.cache is not None else None)
+    missing = [i for i, found in enumerate(results) if found is None]
+    if missing:
+        from jaxlint.analysis.parallel import analyse_many
 
-    raw = analyse_sources(texts, settings, jobs=jobs)
-    findings = sorted(select_findings(raw, settings, texts, root), key=lambda f: f.sort_key)
-    if cache is not None:
-        cache.put(key, findings)
-    return findings
+        raw = analyse_many([(analyses[i].texts, analyses[i].settings) for i in missing], jobs)
+        for i, found in zip(missing, raw, strict=True):
+            a = analyses[i]
+            selected = select_findings(found, a.settings, a.texts, a.root)
+            results[i] = sorted(selected, key=lambda f: f.sort_key)
+            if a.cache is not None:
+                a.cache.put(keys[i], results[i])
+    return [found if found is not None else [] for found in results]
 
 
-__all__ = ["CACHE_DIR_NAME", "ENV_CACHE_DIR", "Cache", "lint_cached", "run_key"]
+def lint_cached(
+    texts: dict[str, str], settings: Settings, root: Path, *, cache: Cache | None = None
+) -> list[Finding]:
+    """The selected findings of one analysis over ``texts``, from the cache when it has them."""
+    return lint_cached_many([CachedAnalysis(texts, settings, root, cache)])[0]
+
+
+__all__ = [
+    "CACHE_DIR_NAME",
+    "ENV_CACHE_DIR",
+    "Cache",
+    "CachedAnalysis",
+    "lint_cached",
+    "lint_cached_many",
+    "run_key",
+]

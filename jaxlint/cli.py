@@ -4,9 +4,11 @@ Exit codes: 0 no findings left, 1 findings left (or, with ``--diff``, a diff sho
 unreadable path or internal error. No traceback ever reaches the user: anything unexpected becomes
 one ``internal error`` line.
 
+Each given file is reported from an analysis of its whole project (``engine.plan_runs``), so its
+findings do not depend on the other paths given; ``--no-project`` analyses the given files alone.
 ``--fix`` lints, applies the fixes, re-lints and repeats until nothing changes (``fixes.apply``),
-writes the changed files (``fixes.write``) and then reports what is left, like ``ruff --fix``.
-Results are cached per run (``cache``) unless ``--no-cache``.
+writes the changed given files (``fixes.write``) and then reports what is left, like
+``ruff --fix``. Results are cached per project (``cache``) unless ``--no-cache``.
 """
 
 from __future__ import annotations
@@ -23,20 +25,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jaxlint import __version__
-from jaxlint.cache import Cache, lint_cached
+from jaxlint.cache import Cache, CachedAnalysis, cache_dir_for, lint_cached, lint_cached_many
 from jaxlint.config import Config, ConfigError, ConfigResolver, Overrides
 from jaxlint.discovery import Discovery, SourceFile, discover
+from jaxlint.engine import Run, overlay, plan_runs
 from jaxlint.findings import Finding
 from jaxlint.reporting import FORMATS, fix_counts, plural
 from jaxlint.rules import RULES, Rule
 from jaxlint.selection import SelectorError, split_codes, validate_selectors
-from jaxlint.source import SourceError, SourceInfo, read_source_info
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # Files and pipes have no width; the rule table needs more than the usual 80 columns.
 PIPED_WIDTH = 140
 
 _EPILOG = """\
+what is analysed:
+  the whole project of each path (the nearest pyproject.toml, setup.cfg, setup.py or .git
+  above it, or [tool.jaxlint] src); only the paths given are reported, so a file's findings
+  do not depend on the other paths, on -j, or on pre-commit passing only staged files.
+  --no-project analyses the given files alone.
+
 other commands:
   jaxlint rules              the rule table
   jaxlint rule CODE          one rule's documentation, with examples
@@ -111,7 +119,18 @@ def _check_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument(
-        "-j", "--jobs", type=_jobs, default=1, metavar="N", help="worker processes (0: all cores)"
+        "--no-project",
+        action="store_true",
+        help="analyse only the given files, not their whole project (calls from other files of "
+        "the project are then missed)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes for independent projects (0: all cores); findings do not change",
     )
     parser.add_argument(
         "--config", type=Path, metavar="FILE", help="use this file instead of [tool.jaxlint] lookup"
@@ -162,88 +181,106 @@ def unified_diff(path: str, old: str, new: str) -> str:
     return "".join(out)
 
 
-def _read(members: Sequence[SourceFile], outcome: CheckOutcome) -> dict[str, SourceInfo]:
-    infos: dict[str, SourceInfo] = {}
-    for member in members:
-        try:
-            infos[member.display] = read_source_info(member.path)
-        except SourceError as exc:
-            outcome.errors.append(f"{member.display}: {exc}")
-    return infos
-
-
-def _fix_group(
+def _fix_run(
     args: argparse.Namespace,
-    members: Sequence[SourceFile],
-    infos: dict[str, SourceInfo],
+    run: Run,
     lint: Callable[[dict[str, str]], list[Finding]],
     outcome: CheckOutcome,
+    written: dict[str, str],
 ) -> None:
-    from jaxlint.fixes.apply import MAX_ROUNDS, fix_texts
+    """Fix the given files of one analysis; ``written`` collects the final texts by absolute path
+    (later analyses of a run read them)."""
+    from jaxlint.fixes.apply import MAX_ROUNDS, Rejection, fix_texts
     from jaxlint.fixes.write import WriteError, encode_fixed, write_fixed
 
-    texts = {path: info.text for path, info in infos.items()}
-    run = fix_texts(
+    infos = run.infos
+    texts = {name: info.text for name, info in infos.items()}
+    fixes = fix_texts(
         texts,
         lint,
         unsafe=args.unsafe_fixes,
-        newlines={path: info.newline for path, info in infos.items()},
+        newlines={name: info.newline for name, info in infos.items()},
     )
-    outcome.warnings += [r.describe() for r in run.rejected]
     outcome.warnings += [
-        f"{path}: the fixes did not settle (stopped after {min(run.rounds, MAX_ROUNDS)} rounds); "
-        "what they left is kept"
-        for path in run.unsettled
+        Rejection(run.display(r.finding), r.reason).describe() for r in fixes.rejected
     ]
-    where = {m.display: m.path for m in members}
-    final = dict(run.texts)
+    outcome.warnings += [
+        f"{run.given[name].display}: the fixes did not settle "
+        f"(stopped after {min(fixes.rounds, MAX_ROUNDS)} rounds); what they left is kept"
+        for name in fixes.unsettled
+    ]
+    final = dict(fixes.texts)
     reverted = False
-    for path in sorted(run.changed):
+    for name in sorted(fixes.changed):
+        shown = run.given[name].display
         try:
             if args.diff:
-                encode_fixed(infos[path], run.texts[path])
-                outcome.diffs.append(unified_diff(path, infos[path].text, run.texts[path]))
+                encode_fixed(infos[name], fixes.texts[name])
+                outcome.diffs.append(unified_diff(shown, infos[name].text, fixes.texts[name]))
             else:
-                write_fixed(where[path], infos[path], run.texts[path])
+                write_fixed(run.given[name].path, infos[name], fixes.texts[name])
         except WriteError as exc:
-            outcome.warnings.append(f"{path}: not fixed: {exc}")
-            final[path] = infos[path].text
+            outcome.warnings.append(f"{shown}: not fixed: {exc}")
+            final[name] = infos[name].text
             reverted = True
             continue
-        outcome.fixed += len(run.fixed[path])
-    outcome.findings += lint(final) if reverted else run.remaining
-    outcome.sources.update(final)
+        outcome.fixed += len(fixes.fixed[name])
+    outcome.findings += run.reported(lint(final) if reverted else fixes.remaining)
+    for name, text in final.items():
+        outcome.sources[run.given[name].display] = text
+        if not args.diff:
+            written[os.path.abspath(run.given[name].path)] = text
 
 
-def check_files(files: Sequence[SourceFile], args: argparse.Namespace) -> CheckOutcome:
-    """Lint (and with ``--fix``/``--diff`` fix) each group of files that share a configuration."""
-    groups: dict[int, tuple[Config, list[SourceFile]]] = {}
-    for source in files:
-        groups.setdefault(id(source.config), (source.config, []))[1].append(source)
-    outcome = CheckOutcome()
-    caches: list[Cache] = []
-    for config, members in groups.values():
-        infos = _read(members, outcome)
-        if not infos:
-            continue
-        cache = None if args.no_cache else Cache.for_root(config.root)
-        if cache is not None:
-            caches.append(cache)
+def check_files(
+    files: Sequence[SourceFile],
+    args: argparse.Namespace,
+    resolver: ConfigResolver | None = None,
+) -> CheckOutcome:
+    """Lint (and with ``--fix``/``--diff`` fix) ``files``, each from an analysis of its project.
 
-        def lint(
-            texts: dict[str, str], config: Config = config, cache: Cache | None = cache
-        ) -> list[Finding]:
-            return lint_cached(texts, config.settings, config.root, jobs=args.jobs, cache=cache)
+    ``resolver`` is the one that discovered ``files`` (default: a new one from ``args``); project
+    walks read their configuration from it.
+    """
+    cwd = Path.cwd()
+    resolver = resolver or _resolver(args, cwd)
+    runs, errors = plan_runs(files, resolver, cwd, project=not args.no_project)
+    outcome = CheckOutcome(errors=errors)
+    caches: dict[str, Cache] = {}
 
-        if args.fix or args.diff:
-            _fix_group(args, members, infos, lint, outcome)
-        else:
-            texts = {path: info.text for path, info in infos.items()}
-            outcome.findings += lint(texts)
-            outcome.sources.update(texts)
+    def cache_for(config: Config) -> Cache | None:
+        if args.no_cache:
+            return None
+        directory = os.path.abspath(cache_dir_for(config.root))
+        return caches.setdefault(directory, Cache(Path(directory)))
+
+    if args.fix or args.diff:
+        written: dict[str, str] = {}
+        for run in runs:
+            base = overlay(run, written)
+
+            def lint(
+                given: dict[str, str], run: Run = run, base: dict[str, str] = base
+            ) -> list[Finding]:
+                texts = {**base, **given}
+                found = lint_cached(
+                    texts, run.config.settings, run.config.root, cache=cache_for(run.config)
+                )
+                return [f for f in found if f.path in given]
+
+            _fix_run(args, run, lint, outcome, written)
+    else:
+        analyses = [
+            CachedAnalysis(run.texts, run.config.settings, run.config.root, cache_for(run.config))
+            for run in runs
+        ]
+        for run, found in zip(runs, lint_cached_many(analyses, args.jobs), strict=True):
+            outcome.findings += run.reported(found)
+            for name, info in run.infos.items():
+                outcome.sources[run.given[name].display] = info.text
     outcome.findings.sort(key=lambda f: f.sort_key)
-    outcome.cache_hits = sum(c.hits for c in caches)
-    outcome.cache_misses = sum(c.misses for c in caches)
+    outcome.cache_hits = sum(c.hits for c in caches.values())
+    outcome.cache_misses = sum(c.misses for c in caches.values())
     return outcome
 
 
@@ -319,25 +356,31 @@ def _report(
         sys.stdout.write(render_markdown(findings))
 
 
-def discover_for(args: argparse.Namespace, cwd: Path) -> Discovery:
-    """The files that parsed ``check`` arguments name, each with its configuration."""
+def _resolver(args: argparse.Namespace, cwd: Path) -> ConfigResolver:
     overrides = Overrides(
         select=_flatten(args.select),
         ignore=_flatten(args.ignore) or (),
         extend_select=_flatten(args.extend_select) or (),
     )
-    resolver = ConfigResolver(cwd, args.config, overrides)
-    return discover(args.paths, resolver, cwd)
+    return ConfigResolver(cwd, args.config, overrides)
+
+
+def discover_for(args: argparse.Namespace, cwd: Path) -> Discovery:
+    """The files that parsed ``check`` arguments name, each with its configuration."""
+    resolver = _resolver(args, cwd)
+    found = discover(args.paths, resolver, cwd)
+    found.resolver = resolver
+    return found
 
 
 def run_check(argv: list[str]) -> int:
     args = _check_parser().parse_args(argv)
     try:
         found = discover_for(args, Path.cwd())
+        outcome = check_files(found.files, args, found.resolver) if found.files else CheckOutcome()
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_ERROR
-    outcome = check_files(found.files, args) if found.files else CheckOutcome()
     errors = found.errors + outcome.errors
     for line in errors:
         _error(line)

@@ -5,6 +5,10 @@ Like ruff, each file uses the closest ``pyproject.toml`` above it that has a ``[
 found from the current directory, else the defaults. ``--config FILE`` replaces the search; its
 patterns resolve against the current directory (as ruff's do). Typos must not pass silently, so an
 unknown key, a wrong type or an unknown rule code is an error.
+
+``src`` (like ruff's) is not a setting of the analysis but of the project model: the directories,
+relative to the file that declares them, whose modules make up the project (default: the project
+root; see ``discovery.project_root``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ _LIST_KEYS = {
     "static-names": "static_names",
 }
 _CODE_KEYS = frozenset({"select", "ignore", "extend-select"})
-_ALL_KEYS = (*_LIST_KEYS, "per-file-ignores")
+_ALL_KEYS = (*_LIST_KEYS, "per-file-ignores", "src")
 
 
 class ConfigError(Exception):
@@ -72,6 +76,10 @@ class Config:
     root: Path
     settings: Settings
     source: Path | None = None  # the file read; None for the defaults
+    # ``src``: the project's source directories (absolute), None where not configured.
+    src: tuple[Path, ...] | None = None
+    # Given with --config: it governs every project, wherever its root is.
+    fixed: bool = False
 
     @functools.cached_property
     def exclude(self) -> GlobSet:
@@ -136,6 +144,14 @@ def settings_from_table(table: Any) -> Settings:
     return Settings(**fields)
 
 
+def src_from_table(table: Any, base: Path) -> tuple[Path, ...] | None:
+    """The ``src`` directories of a ``[tool.jaxlint]`` table, resolved against ``base``."""
+    if not isinstance(table, dict) or "src" not in table:
+        return None
+    dirs = _string_list(table["src"], "src")
+    return tuple(Path(os.path.normpath(os.path.join(os.path.abspath(base), d))) for d in dirs)
+
+
 def load_config_file(path: Path, cwd: Path) -> Config:
     """Read ``--config FILE``: a pyproject.toml with ``[tool.jaxlint]``, or a TOML file of those keys."""
     where = display_path(path, cwd)
@@ -149,9 +165,11 @@ def load_config_file(path: Path, cwd: Path) -> Config:
         label = "[tool.jaxlint] "
     try:
         settings = settings_from_table(table)
+        src = src_from_table(table, cwd)
     except ValueError as exc:
         raise ConfigError(f"{where}: {label}{exc}") from None
-    return Config(root=Path(os.path.abspath(cwd)), settings=settings, source=path)
+    root = Path(os.path.abspath(cwd))
+    return Config(root=root, settings=settings, source=path, src=src, fixed=True)
 
 
 class ConfigResolver:
@@ -175,9 +193,10 @@ class ConfigResolver:
             return None
         try:
             settings = settings_from_table(table)
+            src = src_from_table(table, path.parent)
         except ValueError as exc:
             raise ConfigError(f"{display_path(path, self._cwd)}: [tool.jaxlint] {exc}") from None
-        return self._finish(Config(root=path.parent, settings=settings, source=path))
+        return self._finish(Config(root=path.parent, settings=settings, source=path, src=src))
 
     def _search(self, directory: str) -> Config | None:
         visited: list[str] = []

@@ -1,9 +1,14 @@
-"""Which files a run checks: expand the command-line paths the way ruff does.
+"""Which files a run reports (the command-line paths, expanded the way ruff does) and which
+files it analyses (the projects those belong to).
 
 Directories are walked for ``.py``/``.pyi`` files, skipping hidden directories, virtual environments
 and ruff's default excluded directories; an explicitly named file is checked whatever its name,
 unless the user's ``exclude`` patterns match it or one of its directories (pre-commit passes file
 names, and an excluded file must stay excluded then too).
+
+A file's findings depend on the code that calls it, so the analysis covers the file's whole project
+(``project_root``, ``project_sources``) whatever else is on the command line: a file's project is a
+property of the tree, never of the run.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,6 +160,141 @@ class GlobSet:
         return any(self.matches(c) for c in candidates)
 
 
+# Files or directories that make the directory holding them a project root.
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+@dataclass(frozen=True)
+class ProjectRoot:
+    """Where a file's project starts, and how the project's modules are found below it.
+
+    ``marked``: a project marker is there, and the project is everything discovery finds below it
+    except nested projects. Otherwise the root was inferred from packages (the directory above the
+    top-most package, or the file's own directory) and the project is the modules importable from
+    it: its own files and its packages. ``packages`` is false where the root is itself a directory
+    of installed or generated code (``site-packages``): there only its top-level files count.
+    """
+
+    path: Path
+    marked: bool
+    packages: bool = True
+
+
+def has_project_marker(directory: Path | str) -> bool:
+    return any(os.path.exists(os.path.join(directory, m)) for m in PROJECT_MARKERS)
+
+
+class ProjectFinder:
+    """Finds each file's project root (``project_root``), remembering what it looked at per run."""
+
+    def __init__(self) -> None:
+        self._marked: dict[str, ProjectRoot | None] = {}
+
+    def root_of(self, file: Path | str) -> ProjectRoot:
+        """The nearest ancestor directory holding a project marker.
+
+        The search stops at a directory that discovery skips (``site-packages``, ``.venv``,
+        ``build``, hidden ones): code there is installed, vendored or generated, not part of the
+        project above it, which would never analyse it. Without a marker the root is the
+        directory above the top-most package (walking up while ``__init__.py`` exists), else the
+        file's directory.
+        """
+        start = os.path.dirname(_absolute(file))
+        found = self._marked_root(start)
+        if found is not None:
+            return found
+        top = start
+        child = None
+        while os.path.isfile(os.path.join(top, "__init__.py")):
+            parent = os.path.dirname(top)
+            if parent == top:
+                break
+            top, child = parent, top
+        head, name = os.path.split(top)
+        if name and _is_default_skipped(Path(head), name):
+            # site-packages/flax/...: the project is the package, not every installed one.
+            if child is not None:
+                return ProjectRoot(Path(child), marked=False)
+            return ProjectRoot(Path(top), marked=False, packages=False)
+        return ProjectRoot(Path(top), marked=False)
+
+    def _marked_root(self, start: str) -> ProjectRoot | None:
+        visited: list[str] = []
+        current = start
+        found: ProjectRoot | None = None
+        while True:
+            if current in self._marked:
+                found = self._marked[current]
+                break
+            visited.append(current)
+            if has_project_marker(current):
+                found = ProjectRoot(Path(current), marked=True)
+                break
+            head, name = os.path.split(current)
+            if not name or head == current or _is_default_skipped(Path(head), name):
+                break
+            current = head
+        for v in visited:
+            self._marked[v] = found
+        return found
+
+
+def project_sources(root: ProjectRoot, resolver: ConfigResolver) -> list[tuple[Path, Config]]:
+    """Every module of the project at ``root``, with its config, in a stable order.
+
+    A marked project is what discovery finds under its ``src`` directories (``[tool.jaxlint]
+    src``, declared in the root's own pyproject.toml or ``--config``; default: the root), minus
+    nested projects (subdirectories with a marker of their own). The result depends on the tree
+    and the configuration only, never on the paths given.
+    """
+    config = resolver.for_directory(root.path)
+    if not root.marked:
+        descend = _is_package if root.packages else _never
+        return list(_walk(root.path, resolver, descend))
+    dirs: tuple[Path, ...] = (root.path,)
+    if config.src is not None and (
+        config.fixed or (config.source is not None and config.source.parent == root.path)
+    ):
+        dirs = config.src
+    out: list[tuple[Path, Config]] = []
+    seen: set[str] = set()
+    for directory in dirs:
+        if not directory.is_dir():
+            continue
+        if resolver.for_directory(directory).exclude.matches_self_or_parent(directory):
+            continue
+        for path, file_config in _walk(directory, resolver, _not_a_project):
+            key = _absolute(path)
+            if key not in seen:
+                seen.add(key)
+                out.append((path, file_config))
+    return out
+
+
+def _is_package(directory: Path) -> bool:
+    return (directory / "__init__.py").is_file()
+
+
+def _never(directory: Path) -> bool:
+    return False
+
+
+def _not_a_project(directory: Path) -> bool:
+    return not has_project_marker(directory)
+
+
+def canonical_path(path: Path, cwd: Path) -> str:
+    """How the analysis names a file: relative to the current directory (``../`` where outside it).
+
+    Trace chains name other files by these names, so they read the same whatever paths were given.
+    """
+    absolute = os.path.abspath(cwd / path)
+    try:
+        return os.path.relpath(absolute, os.path.abspath(cwd))
+    except ValueError:  # another drive
+        return absolute
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: Path  # where to read it (the current directory joined with the path as given)
@@ -167,6 +307,8 @@ class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     # One line each: paths named on the command line that do not exist.
     errors: list[str] = field(default_factory=list)
+    # The resolver that found the files' configurations (project walks reuse it).
+    resolver: ConfigResolver | None = None
 
 
 def display_path(path: Path, cwd: Path, given: Path | None = None) -> str:
@@ -186,10 +328,13 @@ def _is_default_skipped(directory: Path, name: str) -> bool:
     )
 
 
-def _walk(root: Path, resolver: ConfigResolver) -> Iterator[tuple[Path, Config]]:
+def _walk(
+    root: Path, resolver: ConfigResolver, descend: Callable[[Path], bool] | None = None
+) -> Iterator[tuple[Path, Config]]:
     """Python files under ``root`` with their configs, in a stable (sorted) order.
 
-    Symlinked directories are not followed, so a link cycle cannot hang the walk.
+    Symlinked directories are not followed, so a link cycle cannot hang the walk; ``descend``
+    (default: always) says which subdirectories to enter besides the default skips.
     """
     stack = [root]
     while stack:
@@ -213,7 +358,8 @@ def _walk(root: Path, resolver: ConfigResolver) -> Iterator[tuple[Path, Config]]
                 continue
             if (is_dir or is_file) and not config.exclude.matches(path):
                 if is_dir:
-                    subdirs.append(path)
+                    if descend is None or descend(path):
+                        subdirs.append(path)
                 else:
                     yield path, config
         stack.extend(reversed(subdirs))

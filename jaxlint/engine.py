@@ -2,17 +2,34 @@
 
 Selection (``--select``/``--ignore``/per-file ignores/``# noqa``) is applied by the caller on the raw
 findings, so the engine's result does not depend on presentation settings.
+
+What a command-line run analyses vs what it reports (``plan_runs``): each given file is reported
+from one analysis of its whole project (``discovery.project_root``/``project_sources``), never of
+the given paths alone, so its findings are the same whether it was given alone, with others, by
+pre-commit or as part of ``.``. Files of several projects get one analysis per project. A given file
+that is not among its project's sources (outside ``src``, or a script without ``.py``) is analysed
+with those sources in a second analysis, so that it cannot change the project's own findings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jaxlint.config import Config, ConfigResolver
+from jaxlint.discovery import (
+    ProjectFinder,
+    ProjectRoot,
+    SourceFile,
+    canonical_path,
+    project_sources,
+)
 from jaxlint.findings import Finding
 from jaxlint.settings import Settings
-from jaxlint.source import SourceError, read_source
+from jaxlint.source import SourceError, SourceInfo, read_source, read_source_info
 
 
 @dataclass
@@ -35,9 +52,9 @@ def lint_source(
 
 
 def lint_files(
-    files: Sequence[Path], settings: Settings, jobs: int = 1, display: Sequence[str] | None = None
+    files: Sequence[Path], settings: Settings, display: Sequence[str] | None = None
 ) -> RunResult:
-    """Lint files together (calls between them are followed), returning raw findings."""
+    """Lint exactly these files together (calls between them are followed), returning raw findings."""
     from jaxlint.analysis.project import analyse_sources
 
     result = RunResult()
@@ -50,5 +67,141 @@ def lint_files(
             result.errors.append(f"{name}: {exc}")
     result.sources = texts
     result.files_checked = len(texts)
-    result.findings = sorted(analyse_sources(texts, settings, jobs=jobs), key=lambda f: f.sort_key)
+    result.findings = sorted(analyse_sources(texts, settings), key=lambda f: f.sort_key)
     return result
+
+
+@dataclass
+class Run:
+    """One analysis of a command-line run: every module it reads, and the given files it reports.
+
+    Modules are named by ``canonical_path`` (``--no-project``: by the given files' display paths);
+    findings carry these names until ``display`` relabels them for output.
+    """
+
+    config: Config
+    # name -> text of every module analysed, in an order that does not depend on the paths given
+    texts: dict[str, str]
+    # name -> where the module was read (what --fix writes back, for the given ones)
+    paths: dict[str, Path]
+    # name -> the given file reported under that name, and how it was read
+    given: dict[str, SourceFile]
+    infos: dict[str, SourceInfo]
+
+    def reported(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings of the given files, with the paths they are displayed under."""
+        return [self.display(f) for f in findings if f.path in self.given]
+
+    def display(self, finding: Finding) -> Finding:
+        shown = self.given[finding.path].display if finding.path in self.given else finding.path
+        return finding if shown == finding.path else dataclasses.replace(finding, path=shown)
+
+
+def _read_given(
+    members: Sequence[SourceFile], errors: list[str]
+) -> dict[str, tuple[SourceFile, SourceInfo]]:
+    """The given files that can be read, by absolute path; the others are one error line each."""
+    out: dict[str, tuple[SourceFile, SourceInfo]] = {}
+    for member in members:
+        try:
+            out[os.path.abspath(member.path)] = (member, read_source_info(member.path))
+        except SourceError as exc:
+            errors.append(f"{member.display}: {exc}")
+    return out
+
+
+def _isolated_runs(files: Sequence[SourceFile], errors: list[str]) -> list[Run]:
+    """``--no-project``: the given files alone, one analysis per configuration (the old model)."""
+    groups: dict[int, tuple[Config, list[SourceFile]]] = {}
+    for source in files:
+        groups.setdefault(id(source.config), (source.config, []))[1].append(source)
+    runs: list[Run] = []
+    for config, members in groups.values():
+        read = _read_given(members, errors)
+        if not read:
+            continue
+        run = Run(config, {}, {}, {}, {})
+        for member, info in read.values():
+            run.texts[member.display] = info.text
+            run.paths[member.display] = member.path
+            run.given[member.display] = member
+            run.infos[member.display] = info
+        runs.append(run)
+    return runs
+
+
+def _project_runs(
+    root: ProjectRoot,
+    members: Sequence[SourceFile],
+    resolver: ConfigResolver,
+    cwd: Path,
+    errors: list[str],
+) -> list[Run]:
+    read = _read_given(members, errors)
+    unreadable = {os.path.abspath(m.path) for m in members} - set(read)
+    project = Run(resolver.for_directory(root.path), {}, {}, {}, {})
+    for path, _ in project_sources(root, resolver):
+        key = os.path.abspath(path)
+        if key in unreadable:
+            continue
+        name = canonical_path(path, cwd)
+        if key in read:
+            member, info = read.pop(key)
+            project.given[name] = member
+            project.infos[name] = info
+            text = info.text
+        else:
+            try:
+                text = read_source(path)
+            except SourceError:
+                continue  # reported when given; left out of every analysis alike
+        project.texts[name] = text
+        project.paths[name] = path
+    runs = [project] if project.given else []
+    if read:
+        # Given files that the project does not contain: analysed with it, reported apart.
+        outside = Run(project.config, dict(project.texts), dict(project.paths), {}, {})
+        named = sorted(
+            ((canonical_path(m.path, cwd), m, info) for m, info in read.values()),
+            key=lambda item: item[0],
+        )
+        for name, member, info in named:
+            outside.texts[name] = info.text
+            outside.paths[name] = member.path
+            outside.given[name] = member
+            outside.infos[name] = info
+        runs.append(outside)
+    return runs
+
+
+def plan_runs(
+    files: Sequence[SourceFile], resolver: ConfigResolver, cwd: Path, *, project: bool = True
+) -> tuple[list[Run], list[str]]:
+    """The analyses that report ``files`` (see the module docstring), and one error line per
+    given file that cannot be read. ``project=False`` analyses the given files alone."""
+    errors: list[str] = []
+    if not project:
+        return _isolated_runs(files, errors), errors
+    finder = ProjectFinder()
+    by_root: dict[ProjectRoot, list[SourceFile]] = {}
+    for source in files:
+        by_root.setdefault(finder.root_of(source.path), []).append(source)
+    runs: list[Run] = []
+    for root, members in by_root.items():
+        runs += _project_runs(root, members, resolver, cwd, errors)
+    return runs, errors
+
+
+def overlay(run: Run, changed: Mapping[str, str]) -> dict[str, str]:
+    """The run's texts with the texts of files fixed earlier (by absolute path) put in."""
+    if not changed:
+        return run.texts
+    out = dict(run.texts)
+    for name, path in run.paths.items():
+        text = changed.get(os.path.abspath(path))
+        if text is not None:
+            out[name] = text
+    return out
+
+
+__all__ = ["Run", "RunResult", "lint_files", "lint_source", "overlay", "plan_runs"]

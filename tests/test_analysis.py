@@ -6,7 +6,6 @@ Each hazard claimed here is also run through JAX, so the analysis cannot drift f
 from __future__ import annotations
 
 import importlib
-import operator
 import sys
 import textwrap
 import traceback
@@ -87,106 +86,6 @@ def test_hazard_in_a_helper_module_is_reported_there_with_the_chain(tmp_path: Pa
     assert finding.trace[1] == "`t` is argument 1 of step()"
     assert "price_at() at env.py:8" in finding.trace[2]
     assert jax_failure(tmp_path, "env") == ("TracerArrayConversionError", "tables.py", 7)
-
-
-def test_parallel_jobs_give_the_same_findings(tmp_path: Path) -> None:
-    for i in range(6):
-        write(
-            tmp_path,
-            f"m{i}.py",
-            f"""
-            import jax
-            import numpy as np
-
-            T = np.arange(10.0)
-
-
-            @jax.jit
-            def f{i}(x):
-                if x > {i}:
-                    x = x + 1
-                return T[x]
-            """,
-        )
-    files = sorted(tmp_path.glob("*.py"))
-    one = lint_files(files, Settings(), jobs=1).findings
-    two = lint_files(files, Settings(), jobs=2).findings
-    assert one == two
-    assert len(one) == 12
-
-
-def test_parallel_jobs_split_one_import_group(tmp_path: Path) -> None:
-    """One import group cut in two: each worker loads the other's modules only lazily, yet the
-    findings (traces included) are those of one process. The hazards sit in `pkg/env/core.py`
-    and are reached from `pkg/train/loop.py` across the cut: through a re-export, an annotation
-    and a method called under jit."""
-    from jaxlint.analysis.parallel import analyse_in_parallel, import_groups, plan
-    from jaxlint.analysis.project import analyse_group
-
-    padding = "".join(f"# {'padding ' * 8}{i}\n" for i in range(40))  # keeps the parts balanced
-    (tmp_path / "pkg" / "env").mkdir(parents=True)
-    (tmp_path / "pkg" / "train").mkdir()
-    write(tmp_path, "pkg/__init__.py", "")
-    write(tmp_path, "pkg/train/__init__.py", "")
-    write(tmp_path, "pkg/env/__init__.py", "from pkg.env.core import Env\n")
-    write(
-        tmp_path,
-        "pkg/env/core.py",
-        padding
-        + textwrap.dedent(
-            """
-            import jax.numpy as jnp
-            import numpy as np
-
-            TABLE = np.arange(10.0)
-
-
-            class Env:
-                def step(self, state, action):
-                    if action > 0:
-                        state = state + 1
-                    return TABLE[state], jnp.float32(0)
-            """
-        ),
-    )
-    write(
-        tmp_path,
-        "pkg/train/loop.py",
-        padding
-        + textwrap.dedent(
-            """
-            import jax
-            from pkg.env import Env
-
-
-            def make_train(env: Env):
-                return jax.vmap(env.step)
-
-
-            @jax.jit
-            def run(x):
-                return Env().step(x, x)
-            """
-        ),
-    )
-    files = sorted(tmp_path.rglob("*.py"))
-    texts = {str(f): f.read_text(encoding="utf-8") for f in files}
-    core, loop = str(tmp_path / "pkg/env/core.py"), str(tmp_path / "pkg/train/loop.py")
-    assert any(core in group and loop in group for group in import_groups(texts))
-    parts = plan(texts, 2, min_chars=0)
-    assert len(parts) == 2
-    assert [Path(p).parent.name for p in parts[0]] == ["pkg", "env", "env"]
-    assert [Path(p).parent.name for p in parts[1]] == ["train", "train"]
-
-    key = operator.attrgetter("sort_key")
-    one = sorted(analyse_group(texts, Settings(), texts.keys()), key=key)
-    two = sorted(analyse_in_parallel(texts, Settings(), 2, min_chars=0), key=key)
-    assert one == two
-    assert {(Path(f.path).name, f.line, f.code) for f in one} >= {
-        ("core.py", 50, "JX301"),
-        ("core.py", 52, "JX101"),
-    }
-    assert any("loop.py" in step for f in one for step in f.trace)
 
 
 def test_columns_count_characters_not_bytes() -> None:

@@ -258,7 +258,7 @@ def test_internal_errors_are_one_line(
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("engine exploded\nwith details")
 
-    monkeypatch.setattr(jaxlint.cli, "lint_cached", explode)
+    monkeypatch.setattr(jaxlint.cli, "lint_cached_many", explode)
     assert run(capsys, "top.py") == (
         2,
         "",

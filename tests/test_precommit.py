@@ -9,6 +9,7 @@ repository, which pre-commit then installs into a fresh virtualenv with pip, as 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,7 +69,10 @@ def _hook_repo(tmp_path: Path) -> Path:
     return target
 
 
-def _try_repo(project: Path, hook_repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess:
+def _try_repo(
+    project: Path, hook_repo: Path, hook: str, home: Path, *, all_files: bool = True
+) -> subprocess.CompletedProcess:
+    """``pre-commit try-repo``: on every file, or (``all_files=False``) on the staged ones."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -83,7 +87,7 @@ def _try_repo(project: Path, hook_repo: Path, hook: str, home: Path) -> subproce
             "try-repo",
             str(hook_repo),
             hook,
-            "--all-files",
+            *(["--all-files"] if all_files else []),
             "--color",
             "never",
             "--verbose",
@@ -136,3 +140,78 @@ def test_try_repo_check_then_fix_then_check(tmp_path: Path) -> None:
     again = _try_repo(project, hook_repo, "jaxlint", home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Passed" in again.stdout
+
+
+# The issue's case: env.py has no transform of its own; train.py jits a function that scans
+# env.step, which is what makes env.py's code traced.
+ENV = """\
+import jax.numpy as jnp
+import numpy as np
+
+PRICES = np.linspace(1.0, 2.0, 100)
+
+
+class Env:
+    def step(self, state, action):
+        price = PRICES[state]
+        if action > 0:
+            state = state + 1
+        return state, jnp.asarray(float(price) * action)
+"""
+TRAIN = """\
+import jax
+from jax import lax
+
+from env import Env
+
+
+def make_train():
+    env = Env()
+
+    @jax.jit
+    def train(state, actions):
+        def body(carry, action):
+            return env.step(carry, action)
+
+        return lax.scan(body, state, actions)
+
+    return train
+"""
+ENV_HEADERS = ["env.py:9:17: JX101", "env.py:10:12: JX301", "env.py:12:35: JX201"]
+
+
+def _headers(output: str) -> list[str]:
+    """``PATH:LINE:COL: CODE`` of each finding in the hook's text output."""
+    found = re.findall(r"^(\S+:\d+:\d+: JX\d+) ", output, re.M)
+    return list(found)
+
+
+@pytest.mark.slow
+def test_staged_files_get_the_findings_of_the_whole_project(tmp_path: Path) -> None:
+    """pre-commit hands over only the staged files; their findings are those of the project."""
+    hook_repo = _hook_repo(tmp_path)
+    home = tmp_path / "pre-commit-home"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text(TRAIN)
+    _commit_all(project)
+
+    # Only env.py is staged: its hazards, which only train.py's jit reaches, fail the hook.
+    (project / "env.py").write_text(ENV)
+    _git(project, "add", "env.py")
+    staged = _try_repo(project, hook_repo, "jaxlint", home, all_files=False)
+    assert staged.returncode == 1, staged.stdout + staged.stderr
+    assert _headers(staged.stdout) == ENV_HEADERS
+    assert "train() is traced: decorated with @jax.jit at train.py:10" in staged.stdout
+
+    # A staged caller reports its own findings, not those of the unstaged callee.
+    _git(project, "commit", "-q", "-m", "env")
+    caller = TRAIN.replace("from env import Env", "from env import PRICES, Env").replace(
+        "return lax.scan(body, state, actions)",
+        "return lax.scan(body, state, actions), PRICES[state]",
+    )
+    (project / "train.py").write_text(caller)
+    _git(project, "add", "train.py")
+    again = _try_repo(project, hook_repo, "jaxlint", home, all_files=False)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert _headers(again.stdout) == ["train.py:15:48: JX101"]

@@ -347,12 +347,8 @@ def _syntax_error(path: str, text: str) -> Finding | None:
     return None
 
 
-def analyse_sources(texts: dict[str, str], settings: Settings, jobs: int = 1) -> list[Finding]:
+def analyse_sources(texts: dict[str, str], settings: Settings) -> list[Finding]:
     """Analyse modules together; returns raw findings (no selection, no suppression)."""
-    if jobs > 1:
-        from jaxlint.analysis.parallel import analyse_in_parallel
-
-        return analyse_in_parallel(texts, settings, jobs)
     return analyse_group(texts, settings, texts.keys())
 
 
