@@ -1,0 +1,767 @@
+"""Precision of jaxlint on released JAX projects it has never seen (real-code benchmark).
+
+The hazard table measures recall and precision on programs written for it; this measures what a
+user sees on published code: every finding on a pinned corpus of PyPI releases, each judged once by
+hand in ``benchmarks/realcode_triage.json`` (true: JAX really raises under the transform; false:
+the code traces fine). Precision is true / (true + false) over the triaged findings.
+
+    python benchmarks/realcode.py                       # fetch, lint each project and all together
+    python benchmarks/realcode.py --slice --check-triage  # the small CI set; exit 1 if untriaged
+    python benchmarks/realcode.py --projects optax,flax --fix --json out.json
+
+The releases are downloaded with ``pip download --no-deps`` into a cache outside the repository
+(``~/.cache/tracesafe/realcode``, ``--dir``) and only the ``.py`` files of the listed packages are
+unpacked: the linter never imports the code it checks, so nothing is installed. Each unpacked
+project gets an empty ``pyproject.toml`` so it is its own project root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+TRIAGE = Path(__file__).resolve().parent / "realcode_triage.json"
+DEFAULT_DIR = Path.home() / ".cache" / "tracesafe" / "realcode"
+FINDING_FIELDS = ("project", "path", "line", "column", "code", "name", "jax_error", "message")
+FINDING_FIELDS += ("source", "verdict", "reason", "trace")
+MARKER = ".realcode-unpacked"  # in <dir>/src/<project>/: the requirement it was unpacked from
+
+
+@dataclass(frozen=True)
+class Project:
+    """A released project: its pinned pip requirement and the package paths to lint in it."""
+
+    name: str
+    requirement: str
+    packages: tuple[str, ...]
+
+    @property
+    def dist_name(self) -> str:
+        return self.requirement.split("==")[0]
+
+
+# Pinned releases (latest on PyPI when the corpus was built). `packages` are paths inside the
+# distribution: import packages, or sub-packages where only part of a release is JAX code. Top-level
+# `tests`/`docs`/`examples` folders that some wheels ship by mistake are left out (not importable
+# packages of the project). Every candidate of the issue downloaded, so none is skipped; jraph has
+# only a pre-release on PyPI. The last block widens the corpus past 1M lines.
+PROJECTS: tuple[Project, ...] = (
+    Project("equinox", "equinox==0.13.8", ("equinox",)),
+    Project("optimistix", "optimistix==0.1.0", ("optimistix",)),
+    Project("lineax", "lineax==0.1.1", ("lineax",)),
+    Project("jaxopt", "jaxopt==0.8.5", ("jaxopt",)),
+    Project("numpyro", "numpyro==0.22.0", ("numpyro",)),
+    Project("blackjax", "blackjax==1.7.1", ("blackjax",)),
+    Project("dm-haiku", "dm-haiku==0.0.17", ("haiku",)),
+    Project("rlax", "rlax==0.1.9", ("rlax",)),
+    Project("jraph", "jraph==0.0.6.dev0", ("jraph",)),
+    Project("jax-md", "jax-md==0.2.29", ("jax_md",)),
+    Project("ott-jax", "ott-jax==0.6.0", ("ott",)),
+    Project("dynamax", "dynamax==1.0.3", ("dynamax",)),
+    Project("gpjax", "gpjax==1.0.0", ("gpjax",)),
+    Project("tinygp", "tinygp==0.3.1", ("tinygp",)),
+    Project("qdax", "qdax==0.5.0", ("qdax",)),
+    Project("evojax", "evojax==0.2.17", ("evojax",)),
+    Project("sbx-rl", "sbx-rl==0.28.0", ("sbx",)),
+    # The wheel holds only mujoco/mjx (the `mujoco` package itself is another distribution).
+    Project("mujoco-mjx", "mujoco-mjx==3.17.0", ("mujoco/mjx",)),
+    Project("penzai", "penzai==0.2.5", ("penzai",)),
+    Project("chex", "chex==0.1.92", ("chex",)),
+    # Only the JAX substrate (generated from the TF sources) and the JAX backend it imports; the
+    # TF and NumPy code of the release is not JAX code.
+    Project(
+        "tensorflow-probability",
+        "tensorflow-probability==0.25.0",
+        (
+            "tensorflow_probability/substrates/jax",
+            "tensorflow_probability/python/internal/backend/jax",
+        ),
+    ),
+    Project("distrax", "distrax==0.1.9", ("distrax",)),
+    Project("diffrax", "diffrax==0.7.2", ("diffrax",)),
+    Project("brax", "brax==0.14.2", ("brax",)),
+    Project("jumanji", "jumanji==1.1.2", ("jumanji",)),
+    Project("navix", "navix==0.7.4", ("navix",)),
+    Project("pgx", "pgx==2.6.0", ("pgx",)),
+    Project("mctx", "mctx==0.0.71", ("mctx",)),
+    Project("dm-pix", "dm-pix==0.4.5", ("dm_pix",)),
+    Project("interpax", "interpax==0.3.16", ("interpax",)),
+    Project("quax", "quax==0.4.6", ("quax",)),
+    Project("jaxley", "jaxley==0.14.0", ("jaxley",)),
+    Project("netket", "netket==3.23.0", ("netket",)),
+    Project("gymnax", "gymnax==1.0.1", ("gymnax",)),
+    Project("rejax", "rejax==0.1.3", ("rejax",)),
+    Project("jaxmarl", "jaxmarl==0.2.0", ("jaxmarl",)),
+    Project("evosax", "evosax==0.3.2", ("evosax",)),
+    Project("flashbax", "flashbax==0.1.3", ("flashbax",)),
+    Project("optax", "optax==0.2.8", ("optax",)),
+    Project("flax", "flax==0.12.8", ("flax",)),
+    # Beyond the issue's list.
+    Project("praxis", "praxis==1.4.0", ("praxis",)),
+    Project("paxml", "paxml==1.4.0", ("paxml",)),
+    Project("trax", "trax==1.4.1", ("trax",)),
+    Project("scico", "scico==0.0.7", ("scico",)),
+    Project("jaxns", "jaxns==3.0.0", ("jaxns",)),
+    Project("jaxsim", "jaxsim==0.9.0", ("jaxsim",)),
+    Project("oryx", "oryx==0.2.9", ("oryx",)),
+    Project("neural-tangents", "neural-tangents==0.6.5", ("neural_tangents",)),
+    Project("craftax", "craftax==1.6.1", ("craftax",)),
+    Project("levanter", "levanter==1.1", ("levanter",)),
+    Project("haliax", "haliax==1.3", ("haliax",)),
+    Project("flowjax", "flowjax==19.1.2", ("flowjax",)),
+    Project("xminigrid", "xminigrid==0.9.3", ("xminigrid",)),
+)
+
+# Small wheels (under 70 kB each, about 8k lines in all) that download in seconds: run in CI.
+# tinygp has findings (triaged), so the slice exercises triage matching and --fix too.
+SLICE: tuple[str, ...] = ("rejax", "quax", "tinygp")
+
+# pip's words when it cannot reach the index at all (as opposed to a package it cannot find).
+NETWORK_ERRORS = re.compile(
+    r"NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution"
+    r"|Name or service not known|Network is unreachable|ConnectTimeout|ProxyError"
+    r"|Max retries exceeded|No route to host|Connection refused|ReadTimeoutError",
+)
+
+
+class FetchError(RuntimeError):
+    """pip could not download a pinned release, or its archive holds none of the listed packages."""
+
+    def __init__(self, project: str, output: str) -> None:
+        super().__init__(f"{project}: {output.strip()[-2000:]}")
+        self.project = project
+        self.output = output
+
+    @property
+    def index_unreachable(self) -> bool:
+        """True when pip failed because it reached no index (the only reason tests may skip):
+        pip's connection warnings, or (with retries off pip prints none) no version found and
+        the index itself not answering."""
+        if NETWORK_ERRORS.search(self.output):
+            return True
+        return "(from versions: none)" in self.output and not index_answers(self.project)
+
+
+def index_answers(project: str) -> bool:
+    """Whether pip's index URL (as ``pip config list`` resolves it) answers for ``project``."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    url = "https://pypi.org/simple"
+    for line in proc.stdout.splitlines():  # files first, the environment last: the last one wins
+        key, _, value = line.partition("=")
+        if key.endswith(".index-url"):
+            url = value.strip().strip("'\"")
+    if not url.startswith(("http://", "https://")):
+        return True  # a local index: nothing to reach
+    dist = next((p.dist_name for p in PROJECTS if p.name == project), project)
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/{dist}/", timeout=30):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------- fetch
+
+
+def _download(project: Project, dist_dir: Path) -> Path:
+    """The release archive in ``dist_dir``, downloaded by pip unless already there."""
+    existing = _archives(dist_dir)
+    if existing:
+        return existing[0]
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    base = [sys.executable, "-m", "pip", "download", "--no-deps", "--dest", str(dist_dir)]
+    # Wheels first (no build step); an sdist only where no wheel exists.
+    output = ""
+    for extra in (["--only-binary=:all:"], ["--no-binary=:all:", "--no-build-isolation"]):
+        proc = subprocess.run(
+            [*base, *extra, project.requirement],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+        output += proc.stdout + proc.stderr
+        found = _archives(dist_dir)
+        if proc.returncode == 0 and found:
+            return found[0]
+        if NETWORK_ERRORS.search(output):
+            break
+    raise FetchError(project.name, output)
+
+
+def _archives(dist_dir: Path) -> list[Path]:
+    if not dist_dir.is_dir():
+        return []
+    return sorted(
+        (p for p in dist_dir.iterdir() if p.name.endswith((".whl", ".tar.gz", ".zip"))),
+        key=lambda p: not p.name.endswith(".whl"),
+    )
+
+
+def _members(archive: Path) -> Iterable[tuple[str, bytes]]:
+    """(path inside the distribution, bytes) of each ``.py`` file; sdists lose their top folder."""
+    if archive.name.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith(".py") and not info.is_dir():
+                    yield info.filename, zf.read(info)
+        return
+    with tarfile.open(archive) as tf:
+        for member in tf.getmembers():
+            if member.isfile() and member.name.endswith(".py"):
+                handle = tf.extractfile(member)
+                if handle is not None:
+                    name = member.name.split("/", 1)[1] if "/" in member.name else member.name
+                    # src/ layouts: src/pkg/... -> pkg/...
+                    yield name.removeprefix("src/"), handle.read()
+
+
+def _wanted(name: str, packages: Sequence[str]) -> bool:
+    """A file of a listed package, or an ``__init__.py`` of a package above one (module names
+    come from the ``__init__.py`` files above a file: without them the TFP substrate's
+    ``substrates/jax`` would be named like the real ``jax``)."""
+    for pkg in packages:
+        if name.startswith(pkg + "/"):
+            return True
+        parent = name.rsplit("/", 1)[0]
+        if name.endswith("/__init__.py") and (pkg + "/").startswith(parent + "/"):
+            return True
+    return False
+
+
+def fetch(project: Project, root: Path) -> Path:
+    """``<root>/src/<project>`` with the ``.py`` files of the listed packages; idempotent."""
+    dest = root / "src" / project.name
+    marker = dest / MARKER
+    if marker.is_file() and marker.read_text(encoding="utf-8").strip() == project.requirement:
+        return dest
+    archive = _download(project, root / "dist" / project.name)
+    if dest.exists():
+        shutil.rmtree(dest)
+    count = 0
+    for name, data in _members(archive):
+        if _wanted(name, project.packages) and ".." not in name.split("/"):
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            count += 1
+    if count == 0:
+        raise FetchError(
+            project.name, f"{archive.name} holds none of {', '.join(project.packages)}"
+        )
+    (dest / "pyproject.toml").write_text("", encoding="utf-8")
+    marker.write_text(project.requirement + "\n", encoding="utf-8")
+    return dest
+
+
+# ----------------------------------------------------------------------------------------- lint
+
+
+@dataclass
+class LintRun:
+    """One ``jaxlint check`` subprocess: its findings (project-relative paths) and wall time."""
+
+    status: str  # ok | timeout | error
+    seconds: float
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+
+def _jaxlint(
+    args: Sequence[str], timeout: float
+) -> tuple[str, subprocess.CompletedProcess[str] | None, float]:
+    """Run this worktree's jaxlint (cwd and PYTHONPATH are the repo root, whatever is installed)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "jaxlint", "check", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout", None, time.perf_counter() - t0
+    return "ok", proc, time.perf_counter() - t0
+
+
+def lint(dirs: dict[str, Path], timeout: float) -> LintRun:
+    """Lint the given project directories in one run; each finding gets ``project`` and a
+    ``path`` relative to its project directory."""
+    status, proc, seconds = _jaxlint(
+        [*map(str, dirs.values()), "--format", "json", "--exit-zero", "--no-cache"], timeout
+    )
+    if proc is None:
+        return LintRun(status, seconds, error=f"no result after {timeout:.0f} s")
+    try:
+        raw = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return LintRun(
+            "error", seconds, error=f"exit {proc.returncode}: {proc.stderr.strip()[-1500:]}"
+        )
+    if proc.returncode != 0:
+        return LintRun(
+            "error", seconds, error=f"exit {proc.returncode}: {proc.stderr.strip()[-1500:]}"
+        )
+    roots = {name: d.resolve() for name, d in dirs.items()}
+    findings = []
+    for item in raw:
+        path = Path(item["path"])
+        path = (path if path.is_absolute() else REPO / path).resolve()
+        for name, base in roots.items():
+            if path.is_relative_to(base):
+                rel = path.relative_to(base).as_posix()
+                source = _source_line(path, int(item["line"]))
+                findings.append({**item, "project": name, "path": rel, "source": source})
+                break
+        else:
+            return LintRun("error", seconds, error=f"finding outside the projects: {item['path']}")
+    return LintRun("ok", seconds, findings)
+
+
+_LINES: dict[Path, list[str]] = {}
+
+
+def _source_line(path: Path, line: int) -> str:
+    if path not in _LINES:
+        _LINES[path] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = _LINES[path]
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def finding_key(f: dict[str, Any]) -> tuple[Any, ...]:
+    """Identity of a finding across runs (alone vs together)."""
+    return (f["project"], f["path"], f["line"], f["column"], f["code"], f["message"])
+
+
+def count_lines(directory: Path) -> tuple[int, int]:
+    """(files, non-empty lines) of the ``.py`` files under ``directory``."""
+    files = lines = 0
+    for path in sorted(directory.rglob("*.py")):
+        files += 1
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines += sum(1 for line in text.splitlines() if line.strip())
+    return files, lines
+
+
+# --------------------------------------------------------------------------------------- triage
+
+
+def load_triage(path: Path) -> list[dict[str, Any]]:
+    """The hand-made verdicts; an entry must name project, path, line, code, source, verdict."""
+    if not path.is_file():
+        return []
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    for i, entry in enumerate(entries):
+        missing = {"project", "path", "line", "code", "source", "verdict", "reason"} - entry.keys()
+        if missing or entry["verdict"] not in ("true", "false"):
+            raise SystemExit(
+                f"{path}: entry {i} is malformed (missing {sorted(missing)} or bad verdict)"
+            )
+    return entries
+
+
+def apply_triage(
+    findings: list[dict[str, Any]], entries: list[dict[str, Any]], projects: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Give each finding the verdict of the entry with the same project, path, code and source
+    line (the nearest line where several match); return the stale entries of ``projects``."""
+    by_key: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    for entry in entries:
+        key = (entry["project"], entry["path"], entry["code"], entry["source"].strip())
+        by_key.setdefault(key, []).append(entry)
+    used: set[int] = set()
+    for f in findings:
+        candidates = by_key.get((f["project"], f["path"], f["code"], f["source"]), [])
+        if candidates:
+            best = min(candidates, key=lambda e: abs(int(e["line"]) - int(f["line"])))
+            used.add(id(best))
+            f["verdict"], f["reason"] = best["verdict"], best["reason"]
+        else:
+            f["verdict"], f["reason"] = None, ""
+    wanted = set(projects)
+    return [e for e in entries if e["project"] in wanted and id(e) not in used]
+
+
+# ------------------------------------------------------------------------------------------ fix
+
+
+def fix_project(
+    name: str, src: Path, findings: list[dict[str, Any]], timeout: float
+) -> dict[str, Any]:
+    """``--fix --unsafe-fixes`` on a copy of the project: which files changed, how many edited
+    regions, whether each still parses and byte-compiles, and which edited files had only
+    findings triaged false (the linter edited working code)."""
+    with tempfile.TemporaryDirectory(prefix=f"realcode-fix-{name}-") as tmp:
+        copy = Path(tmp) / name
+        shutil.copytree(src, copy)
+        status, proc, seconds = _jaxlint(
+            [str(copy), "--fix", "--unsafe-fixes", "--no-cache", "--exit-zero", "--quiet"], timeout
+        )
+        result: dict[str, Any] = {"status": status, "seconds": round(seconds, 2), "files": []}
+        if proc is None:
+            result["error"] = f"no result after {timeout:.0f} s"
+            return result
+        if proc.returncode != 0:
+            result["status"] = "error"
+            result["error"] = f"exit {proc.returncode}: {proc.stderr.strip()[-1500:]}"
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        for f in findings:
+            by_file.setdefault(f["path"], []).append(f)
+        for original in sorted(src.rglob("*.py")):
+            rel = original.relative_to(src).as_posix()
+            before, after = original.read_bytes(), (copy / rel).read_bytes()
+            if before == after:
+                continue
+            text = after.decode("utf-8", errors="replace")
+            old_lines = before.decode("utf-8", errors="replace").splitlines()
+            matcher = difflib.SequenceMatcher(None, old_lines, text.splitlines(), autojunk=False)
+            edits = sum(1 for op in matcher.get_opcodes() if op[0] != "equal")
+            problem = ""
+            try:
+                ast.parse(text, filename=rel)
+                compile(text, rel, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            verdicts = [f["verdict"] for f in by_file.get(rel, [])]
+            result["files"].append(
+                {
+                    "path": rel,
+                    "edits": edits,
+                    "compiles": not problem,
+                    "error": problem,
+                    "findings": len(verdicts),
+                    "all_false": bool(verdicts) and all(v == "false" for v in verdicts),
+                }
+            )
+    return result
+
+
+# --------------------------------------------------------------------------------------- report
+
+
+def per_10k(findings: int, lines: int) -> float:
+    return round(findings * 10_000 / lines, 2) if lines else 0.0
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
+    lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*map(str, r)) for r in rows]
+    return "\n".join(lines)
+
+
+def git_commit() -> str:
+    proc = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    return proc.stdout.strip()
+
+
+def select(args: argparse.Namespace) -> list[Project]:
+    known = {p.name: p for p in PROJECTS}
+    if args.projects:
+        names = [n.strip() for n in args.projects.split(",") if n.strip()]
+    elif args.slice:
+        names = list(SLICE)
+    else:
+        return list(PROJECTS)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown project(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    return [known[n] for n in names]
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    """Fetch, lint, triage (and fix); return the results and the exit code."""
+    projects = select(args)
+    root: Path = args.dir.expanduser().resolve()
+    if root.is_relative_to(REPO):
+        raise SystemExit(f"--dir {root} is inside the repository; the corpus must live outside it")
+    dirs: dict[str, Path] = {}
+    failed: dict[str, str] = {}
+    for project in projects:
+        try:
+            dirs[project.name] = fetch(project, root)
+        except (FetchError, subprocess.TimeoutExpired) as exc:
+            failed[project.name] = str(exc)
+            print(f"fetch failed: {exc}", file=sys.stderr)
+            if isinstance(exc, FetchError) and exc.index_unreachable:
+                raise
+    results: dict[str, Any] = {
+        "jaxlint_commit": git_commit(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "corpus_dir": str(root),
+        "projects": [],
+        "fetch_failed": failed,
+    }
+    findings: list[dict[str, Any]] = []
+    totals = Counter()
+    for name, directory in dirs.items():
+        files, lines = count_lines(directory)
+        t = lint({name: directory}, args.timeout)
+        print(
+            f"{name:<24} {files:>5} files {lines:>8} lines {len(t.findings):>4} findings "
+            f"{t.seconds:7.1f} s {t.status}",
+            file=sys.stderr,
+            flush=True,
+        )
+        findings += t.findings
+        row = {
+            "project": name,
+            "requirement": next(p.requirement for p in projects if p.name == name),
+            "files": files,
+            "lines": lines,
+            "findings": len(t.findings),
+            "per_10k_lines": per_10k(len(t.findings), lines),
+            "seconds": round(t.seconds, 2),
+            "status": t.status,
+            "error": t.error,
+            "by_code": dict(Counter(f["code"] for f in t.findings)),
+        }
+        results["projects"].append(row)
+        totals.update(files=files, lines=lines, findings=len(t.findings))
+        totals["seconds"] += t.seconds
+    ok = [r["project"] for r in results["projects"] if r["status"] == "ok"]
+    results["total"] = {
+        "projects": len(dirs),
+        "files": totals["files"],
+        "lines": totals["lines"],
+        "findings": totals["findings"],
+        "per_10k_lines": per_10k(totals["findings"], totals["lines"]),
+        "seconds": round(totals["seconds"], 2),
+        "by_code": dict(Counter(f["code"] for f in findings)),
+    }
+
+    if not args.no_together and len(dirs) > 1:
+        t = lint(dirs, args.together_timeout)
+        together: dict[str, Any] = {
+            "status": t.status,
+            "seconds": round(t.seconds, 2),
+            "error": t.error,
+        }
+        if t.status == "ok":
+            alone_keys = {finding_key(f) for f in findings if f["project"] in ok}
+            both = {finding_key(f) for f in t.findings if f["project"] in ok}
+            together.update(
+                findings=len(t.findings),
+                equal_union=alone_keys == both,
+                only_together=[list(k) for k in sorted(both - alone_keys)],
+                only_alone=[list(k) for k in sorted(alone_keys - both)],
+            )
+        results["together"] = together
+
+    entries = load_triage(args.triage)
+    stale = apply_triage(findings, entries, ok)
+    verdicts = Counter(f["verdict"] for f in findings)
+    true, false, untriaged = verdicts["true"], verdicts["false"], verdicts[None]
+    results["triage"] = {
+        "true": true,
+        "false": false,
+        "untriaged": untriaged,
+        "precision": round(true / (true + false), 4) if true + false else None,
+        "stale": stale,
+    }
+    results["findings"] = [{k: f.get(k) for k in FINDING_FIELDS} for f in findings]
+
+    broken = 0
+    if args.fix:
+        fixes = {}
+        for name in ok:
+            mine = [f for f in findings if f["project"] == name]
+            fixes[name] = fix_project(name, dirs[name], mine, args.timeout)
+            broken += sum(not f["compiles"] for f in fixes[name]["files"])
+        edited = [f for r in fixes.values() for f in r["files"]]
+        results["fix"] = {
+            "projects": fixes,
+            "files_edited": len(edited),
+            "edits": sum(f["edits"] for f in edited),
+            "files_broken": broken,
+            "edited_all_false": sum(f["all_false"] for f in edited),
+            "edited_without_findings": sum(f["findings"] == 0 for f in edited),
+        }
+
+    code = 0
+    if failed or len(ok) < len(dirs) or results.get("together", {}).get("status", "ok") != "ok":
+        code = 2
+    elif broken or (args.check_triage and untriaged):
+        code = 1
+    return results, code
+
+
+def report(results: dict[str, Any]) -> str:
+    """The readable form of ``results``."""
+    out = []
+    rows = [
+        [
+            r["project"],
+            r["files"],
+            r["lines"],
+            r["findings"],
+            f"{r['per_10k_lines']:.2f}",
+            f"{r['seconds']:.1f}",
+            r["status"],
+        ]
+        for r in results["projects"]
+    ]
+    t = results["total"]
+    rows.append(
+        [
+            "TOTAL",
+            t["files"],
+            t["lines"],
+            t["findings"],
+            f"{t['per_10k_lines']:.2f}",
+            f"{t['seconds']:.1f}",
+            "",
+        ]
+    )
+    out.append(table(rows, ["project", "files", "lines", "findings", "/10k", "time s", "status"]))
+    out.append(
+        "findings by rule: " + ", ".join(f"{c} {n}" for c, n in sorted(t["by_code"].items()))
+    )
+    for r in results["projects"]:
+        if r["error"]:
+            out.append(f"{r['project']}: {r['status']}: {r['error']}")
+    for name, err in results["fetch_failed"].items():
+        out.append(f"{name}: fetch failed: {err}")
+    tg = results.get("together")
+    if tg:
+        if tg["status"] == "ok":
+            out.append(
+                f"together: {tg['findings']} findings in {tg['seconds']:.1f} s; "
+                f"equal to the union of each alone: {'yes' if tg['equal_union'] else 'NO'}"
+            )
+            for label in ("only_together", "only_alone"):
+                for k in tg[label]:
+                    out.append(f"  {label}: {k[0]} {k[1]}:{k[2]} {k[4]} {k[5][:100]}")
+        else:
+            out.append(f"together: {tg['status']} after {tg['seconds']:.1f} s {tg['error']}")
+    tr = results["triage"]
+    precision = "n/a" if tr["precision"] is None else f"{tr['precision']:.1%}"
+    out.append(
+        f"triage: {tr['true']} true, {tr['false']} false, {tr['untriaged']} untriaged; "
+        f"precision {precision}; {len(tr['stale'])} stale entries"
+    )
+    for e in tr["stale"]:
+        out.append(
+            f"  stale: {e['project']} {e['path']}:{e['line']} {e['code']} {e['source'][:80]}"
+        )
+    for f in results["findings"]:
+        if f["verdict"] is None:
+            out.append(
+                f"  untriaged: {f['project']} {f['path']}:{f['line']} {f['code']} {f['message'][:120]}"
+            )
+    fx = results.get("fix")
+    if fx:
+        rows = []
+        for name, r in fx["projects"].items():
+            files = r["files"]
+            rows.append(
+                [
+                    name,
+                    len(files),
+                    sum(f["edits"] for f in files),
+                    sum(not f["compiles"] for f in files),
+                    sum(f["all_false"] for f in files),
+                    f"{r['seconds']:.1f}",
+                    r["status"],
+                ]
+            )
+        out.append(
+            table(
+                rows, ["fix: project", "files", "edits", "broken", "all-false", "time s", "status"]
+            )
+        )
+        out.append(
+            f"fix: {fx['files_edited']} files edited ({fx['edits']} edits), {fx['files_broken']} "
+            f"no longer compile, {fx['edited_all_false']} edited files had only findings triaged "
+            f"false, {fx['edited_without_findings']} had no finding at all"
+        )
+        for name, r in fx["projects"].items():
+            for f in r["files"]:
+                if not f["compiles"]:
+                    out.append(f"  broken: {name} {f['path']}: {f['error']}")
+    return "\n".join(out)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--dir", type=Path, default=DEFAULT_DIR, help=f"corpus cache (default {DEFAULT_DIR})"
+    )
+    ap.add_argument("--projects", help="comma-separated project names (default: all)")
+    ap.add_argument("--slice", action="store_true", help=f"the small CI set: {', '.join(SLICE)}")
+    ap.add_argument("--fix", action="store_true", help="also run --fix --unsafe-fixes on copies")
+    ap.add_argument("--check-triage", action="store_true", help="exit 1 on any untriaged finding")
+    ap.add_argument(
+        "--triage", type=Path, default=TRIAGE, help="triage file (default: %(default)s)"
+    )
+    ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument(
+        "--timeout", type=float, default=600, help="seconds per project run (default 600)"
+    )
+    ap.add_argument(
+        "--together-timeout",
+        type=float,
+        default=1800,
+        help="seconds for the run of all (default 1800)",
+    )
+    ap.add_argument(
+        "--no-together", action="store_true", help="skip the run of all projects at once"
+    )
+    ap.add_argument("--fetch-only", action="store_true", help="download and unpack, lint nothing")
+    return ap.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.fetch_only:
+        root = args.dir.expanduser().resolve()
+        for project in select(args):
+            print(fetch(project, root))
+        return 0
+    try:
+        results, code = run(args)
+    except FetchError as exc:
+        print(f"realcode: pip cannot reach the package index: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(report(results))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
