@@ -142,7 +142,9 @@ class Statements:
             value = Value(kind=Kind.FUNC, ref=FuncRef(fn, self.frame.parent))
             value = self.decorate(stmt, value)
             info.attrs[fn.name] = value
-            self.pending_untraced.append(FuncRef(fn, self.frame.parent))
+            if value.kind is not Kind.TRANSFORMED:
+                # a transformed function's body only ever runs traced
+                self.pending_untraced.append(FuncRef(fn, self.frame.parent))
             if info.is_linen and (
                 fn.name == "__call__" or has_decorator(self, stmt, "flax.linen.compact")
             ):
@@ -236,7 +238,7 @@ class Statements:
             fn = self.function_info(stmt, None, prefix)
             ref = FuncRef(fn, f if f.fn is not None else None)
             f.env[fn.name] = self.decorate(stmt, Value(kind=Kind.FUNC, ref=ref))
-            if not f.traced:
+            if not f.traced and f.env[fn.name].kind is not Kind.TRANSFORMED:
                 self.pending_untraced.append(ref)
         elif isinstance(stmt, cst.ClassDef):
             f.env[stmt.name.value] = self.class_def(stmt)
