@@ -152,24 +152,7 @@ class Calls:
         """``model.apply(variables, *args, method=...)`` / ``model.init(rngs, *args)``: run the
         method (``__call__`` by default, a function or its name with ``method=``) on the rest of
         the arguments, so that what the caller traces reaches it."""
-        info: ClassInfo = owner.ref
-        method = info.lookup_method("__call__")
-        rest: list[tuple[Value, cst.Arg]] = []
-        skipped_first = False
-        for v, a in args:
-            if a.keyword is None and a.star == "" and not skipped_first:
-                skipped_first = True  # the variables (apply) or the rngs (init)
-            elif a.keyword is not None and a.keyword.value == "method":
-                if v.kind is Kind.FUNC:
-                    method = v.ref.fn
-                elif isinstance(a.value, cst.SimpleString) and isinstance(
-                    a.value.evaluated_value, str
-                ):
-                    method = info.lookup_method(a.value.evaluated_value)
-                else:
-                    method = None
-            elif a.keyword is None or a.keyword.value not in LINEN_OPTIONS:
-                rest.append((v, a))
+        method, rest = linen_method_args(owner.ref, args)
         r = first_reason(*(v for v, _ in args))
         if method is None or method.cls is None:
             return Value(r, Kind.UNKNOWN)
@@ -179,6 +162,8 @@ class Calls:
     def call_transformed(
         self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call
     ) -> Value:
+        if t.linen_entry:
+            args = linen_method_args(t.target.fn.cls, args)[1]
         fn = t.target.fn
         caller = self.frame
         if caller.traced and t.static:
@@ -694,3 +679,26 @@ class Calls:
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
+
+
+def linen_method_args(
+    info: ClassInfo, args: list[tuple[Value, cst.Arg]]
+) -> tuple[FunctionInfo | None, list[tuple[Value, cst.Arg]]]:
+    """The method a linen ``init``/``apply`` runs (``__call__``, or ``method=``) and the arguments
+    it gets: all but the first positional one (the rngs or variables) and the linen options."""
+    method = info.lookup_method("__call__")
+    rest: list[tuple[Value, cst.Arg]] = []
+    skipped_first = False
+    for v, a in args:
+        if a.keyword is None and a.star == "" and not skipped_first:
+            skipped_first = True
+        elif a.keyword is not None and a.keyword.value == "method":
+            if v.kind is Kind.FUNC:
+                method = v.ref.fn
+            elif isinstance(a.value, cst.SimpleString) and isinstance(a.value.evaluated_value, str):
+                method = info.lookup_method(a.value.evaluated_value)
+            else:
+                method = None
+        elif a.keyword is None or a.keyword.value not in LINEN_OPTIONS:
+            rest.append((v, a))
+    return method, rest

@@ -147,3 +147,6 @@ class TransformedRef:
     site: Any  # (ModuleInfo, node, how) of the transform application
     # grad-like without an abstracting transform: only these parameters are (JVP) traced.
     differentiated: frozenset[str] | None = None
+    # a linen entry point (``jax.jit(model.init)``): the first argument (rngs or variables) and
+    # the linen options are the entry's, the rest go to the method
+    linen_entry: bool = False

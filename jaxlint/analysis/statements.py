@@ -145,18 +145,6 @@ class Statements:
             if value.kind is not Kind.TRANSFORMED:
                 # a transformed function's body only ever runs traced
                 self.pending_untraced.append(FuncRef(fn, self.frame.parent))
-            if info.is_linen and (
-                fn.name == "__call__" or has_decorator(self, stmt, "flax.linen.compact")
-            ):
-                self.add_site(
-                    FuncRef(fn, self.frame.parent),
-                    "flax.linen.Module",
-                    staged=True,
-                    static=frozenset(),
-                    unbatched=frozenset(),
-                    site=stmt.name,
-                    how=f"a method of flax Module {info.name}, traced by init/apply",
-                )
         elif isinstance(stmt, cst.ClassDef):
             info.attrs[stmt.name.value] = self.class_def(stmt)
         else:

@@ -62,6 +62,10 @@ class Transforms:
             ref = fv.ref
             static = frozenset()
             unbatched = frozenset()
+        elif (entry := self.linen_entry_ref(fv)) is not None:
+            ref = entry
+            static = frozenset()
+            unbatched = frozenset()
         else:
             return fv
         if spec.wrapper:
@@ -87,6 +91,7 @@ class Transforms:
             qual.startswith(("equinox.filter", "flax.nnx.")),
             (self.frame.module, site, how),
             differentiated,
+            fv.kind is not Kind.TRANSFORMED and fv.kind is not Kind.FUNC,
         )
         site = (t, self.frame.in_trace, self.frame.staged, self.frame.weak)
         if self.frame.fn is not None and not self.frame.traced:
@@ -96,6 +101,17 @@ class Transforms:
         else:
             self.sites.append(site)
         return Value(kind=Kind.TRANSFORMED, ref=t)
+
+    def linen_entry_ref(self, fv: Value) -> FuncRef | None:
+        """``model.init`` / ``model.apply`` handed to a transform: the module's ``__call__``."""
+        ref = fv.ref
+        if not (isinstance(ref, tuple) and len(ref) == 3 and ref[0] == "attr"):
+            return None
+        owner: Value = ref[1]
+        if ref[2] not in K.LINEN_ENTRIES or owner.kind is not Kind.OBJECT or owner.ref is None:
+            return None
+        m = owner.ref.lookup_method("__call__")
+        return FuncRef(m, None, (owner,)) if m is not None else None
 
     def add_site(
         self,
@@ -261,10 +277,9 @@ class Transforms:
         out: list[Value] = []
         positional = [v for v, a in args if a.keyword is None and a.star == ""]
         for i in spec.fn_args:
-            if i < len(positional) and positional[i].kind in (
-                Kind.FUNC,
-                Kind.TRANSFORMED,
-                Kind.CLASS,
+            if i < len(positional) and (
+                positional[i].kind in (Kind.FUNC, Kind.TRANSFORMED, Kind.CLASS)
+                or self.linen_entry_ref(positional[i]) is not None
             ):
                 out.append(positional[i])
         if spec.list_arg is not None and spec.list_arg < len(positional):
