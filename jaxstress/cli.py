@@ -51,6 +51,25 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+LOG_WIDTH = 200  # redirected output: wide enough for the full table, text never hard-wrapped
+
+
+def make_console() -> Any:
+    """The rich Console every subcommand prints through.
+
+    Redirected to a file or pipe, rich would wrap lines at 80 columns, which breaks a log into
+    pieces a reader (or grep) cannot follow: there, text is soft-wrapped (left whole) and
+    tables get ``LOG_WIDTH`` columns. rich flushes after every print, so a log shows progress
+    as it happens.
+    """
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, width=LOG_WIDTH)
+    return console
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text.replace("_", ""))
@@ -154,12 +173,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         settings, out, resume = _train_settings(args)
         from jaxstress.training import run_training
 
-        run_training(settings, out, resume_from=resume, devices=devices)
+        run_training(settings, out, resume_from=resume, devices=devices, console=make_console())
     except errors as exc:
         return _error("train", exc)
     except KeyboardInterrupt:
         print(
-            "jaxstress train: interrupted; the last finished chunk is checkpointed", file=sys.stderr
+            "jaxstress train: interrupted; the last finished chunk is checkpointed, "
+            "learning_curve.png and summary.json are written",
+            file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     return EXIT_OK

@@ -44,6 +44,10 @@ CHECKPOINT_FILE = "checkpoint.msgpack"
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
 PROFILE_KEYS = ("num_envs", "num_minibatches", "num_steps")
+# What steps/s means everywhere (console, metrics.jsonl, summary.json, the bench table).
+STEPS_PER_SEC = (
+    "env steps per second of training run time (compile time excluded), over the run so far"
+)
 METRIC_KEYS = (
     "mean_reward",
     "total_loss",
@@ -174,15 +178,25 @@ def profile_recommendation(
     profile (the nearest count) is used as it is and the note says so: the best minibatch
     split and rollout length carry over, while num_envs was chosen for that count and is not
     rescaled. No profile of the kind under ``auto`` is normal (defaults are kept); a missing or
-    malformed explicit file is a ConfigError.
+    malformed explicit file is a ConfigError. ``auto`` never takes an interrupted sweep's
+    ``.partial.json``; an explicit one is used, and either way the note warns about it.
     """
-    from jaxstress.bench.profile import match_profile
+    from jaxstress.bench.profile import is_partial, match_profile, partial_for
 
     mismatch = ""
     if spec == "auto":
         match = match_profile(device_kind, device_count, profiles_dir)
+        partial = partial_for(device_kind, device_count, profiles_dir)
+        ignored = (
+            f" (warning: ignored the interrupted sweep {partial}; pass --profile {partial} to "
+            "use it)"
+            if partial is not None
+            else ""
+        )
         if match is None:
-            return {}, f"no hardware profile for device kind {device_kind!r} in {profiles_dir}/"
+            return {}, (
+                f"no hardware profile for device kind {device_kind!r} in {profiles_dir}/{ignored}"
+            )
         path, profile = match.path, match.profile
         if not match.exact:
             mismatch = (
@@ -204,6 +218,10 @@ def profile_recommendation(
                 raise ConfigError(f"profile {path}: recommended.{key} must be a positive integer")
             chosen[key] = value
     shown = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "nothing"
+    if spec == "auto":
+        return chosen, f"{mismatch}hardware profile {path}: {shown}{ignored}"
+    if is_partial(path, profile):
+        mismatch = "warning: partial profile of an interrupted sweep, "
     return chosen, f"{mismatch}hardware profile {path}: {shown}"
 
 
@@ -392,7 +410,9 @@ def run_training(
     from jaxstress.ppo.train import make_init, make_train_chunk
     from jaxstress.sharding import indivisible, place, select_devices
 
-    console = console or Console()
+    from jaxstress.cli import make_console
+
+    console = console or make_console()
     cfg = settings.ppo
     chosen = select_devices(devices)
     problem = indivisible(cfg.num_envs, len(chosen))
@@ -448,58 +468,182 @@ def run_training(
 
     run_s = 0.0
     last_return: float | None = None
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console) as progress, metrics_path.open("a") as sink:
-        task = progress.add_task("updates", total=total, completed=done, info="")
-        while done < total:
-            n = min(chunk, total - done)
-            start = time.perf_counter()
-            runner, metrics = compiled(runner, data, np.int32(n))
-            metrics = jax.tree_util.tree_map(np.asarray, metrics)  # waits for the device
-            elapsed = time.perf_counter() - start
-            run_s += elapsed
-            sps = n * batch / elapsed
-            for i in range(n):
-                update = int(metrics["update"][i])
-                record = {
-                    "update": update,
-                    "env_steps": update * batch,
-                    "mean_episode_return": _json_value(metrics["mean_episode_return"][i]),
-                    "episodes": int(metrics["episodes"][i]),
-                    **{k: _json_value(metrics[k][i]) for k in METRIC_KEYS},
-                    "steps_per_sec": sps,
-                }
-                sink.write(json.dumps(record) + "\n")
-                if record["mean_episode_return"] is not None:
-                    last_return = record["mean_episode_return"]
-            sink.flush()
-            done += n
-            save_checkpoint(out, runner)
-            shown = "n/a" if last_return is None else f"{last_return:.4g}"
-            progress.update(task, completed=done, info=f"return {shown}  {sps:,.0f} steps/s")
+    interrupted = False
+    with ChunkProgress(console, total, done) as show, metrics_path.open("a") as sink:
+        try:
+            while done < total:
+                n = min(chunk, total - done)
+                start = time.perf_counter()
+                runner, metrics = compiled(runner, data, np.int32(n))
+                metrics = jax.tree_util.tree_map(np.asarray, metrics)  # waits for the device
+                run_s += time.perf_counter() - start
+                sps = (done + n - first) * batch / run_s  # STEPS_PER_SEC, so far
+                for i in range(n):
+                    update = int(metrics["update"][i])
+                    record = {
+                        "update": update,
+                        "env_steps": update * batch,
+                        "mean_episode_return": _json_value(metrics["mean_episode_return"][i]),
+                        "episodes": int(metrics["episodes"][i]),
+                        **{k: _json_value(metrics[k][i]) for k in METRIC_KEYS},
+                        "steps_per_sec": sps,
+                    }
+                    sink.write(json.dumps(record) + "\n")
+                    if record["mean_episode_return"] is not None:
+                        last_return = record["mean_episode_return"]
+                sink.flush()
+                save_checkpoint(out, runner)
+                done += n
+                show(done, done * batch, last_return, sps)
+        except KeyboardInterrupt:  # the PNG and summary.json still describe what was trained
+            interrupted = True
 
     plot_learning_curve(read_metrics(metrics_path), out / CURVE_FILE)
+    baselines = None
+    if not interrupted:
+        baselines = evaluate_policies(cfg, env, env_params, data, runner.params)
     summary = {
         "updates": done,
         "env_steps": done * batch,
         "final_mean_episode_return": last_return,
+        "eval": baselines,
         "compile_s": compile_s,
         "run_s": run_s,
         "steps_per_sec": (done - first) * batch / run_s if run_s > 0 else None,
+        "steps_per_sec_definition": STEPS_PER_SEC,
+        "interrupted": interrupted,
         "device_kind": device_kind,
         "device_count": placement.size,
         "out": str(out),
     }
     (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    if interrupted:
+        raise KeyboardInterrupt
+    if baselines is not None:
+        console.print(baseline_text(baselines), markup=False, highlight=False)
+    sps_text = "n/a" if summary["steps_per_sec"] is None else f"{summary['steps_per_sec']:,.0f}"
     console.print(
-        f"done: {done} updates, {done * batch:,} env steps, return {last_return}, "
-        f"{run_s:.1f}s run + {compile_s:.1f}s compile -> {out}"
+        f"done: {done} updates, {done * batch:,} env steps, {sps_text} steps/s "
+        f"({run_s:.1f}s run + {compile_s:.1f}s compile) out={out}",
+        markup=False,
+        highlight=False,
     )
     return summary
+
+
+class ChunkProgress:
+    """Training progress: a rich bar on a terminal, one flushed line per chunk otherwise.
+
+    A rich ``Progress`` redirected to a log prints nothing until it stops; the line per chunk
+    lets a log show the run as it goes. Both show `STEPS_PER_SEC`.
+    """
+
+    def __init__(self, console: Console, total: int, done: int) -> None:
+        self.console, self.total, self.done = console, total, done
+        self.progress: Progress | None = None
+
+    def __enter__(self) -> ChunkProgress:
+        if self.console.is_terminal:
+            columns = (
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+            )
+            self.progress = Progress(*columns, console=self.console)
+            self.progress.__enter__()
+            self.task = self.progress.add_task(
+                "updates", total=self.total, completed=self.done, info=""
+            )
+        return self
+
+    def __call__(self, done: int, env_steps: int, last_return: float | None, sps: float) -> None:
+        shown = "n/a" if last_return is None else f"{last_return:.4g}"
+        if self.progress is not None:
+            info = f"return {shown}  {sps:,.0f} steps/s"
+            self.progress.update(self.task, completed=done, info=info)
+            return
+        self.console.print(
+            f"update {done}/{self.total}: {env_steps:,} env steps, return {shown}, "
+            f"{sps:,.0f} steps/s",
+            markup=False,
+            highlight=False,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+
+EVAL_STEPS = 1024  # steps per env and policy: at least two full 390-bar phase-1 episodes
+
+
+def evaluate_policies(
+    cfg: PPOConfig, env: Any, env_params: Any, data: Any, params: Any
+) -> dict[str, Any]:
+    """Mean episode return of the trained policy, a uniform random one and always-hold (flat).
+
+    A return means little alone: the baselines are run, not assumed, on the same env, data and
+    episode starts (one seed for all three), each for ``EVAL_STEPS`` steps of ``num_envs``
+    envs, counting the episodes that finish, the way training measures its return. The
+    trained policy samples its actions as in training.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from jaxstress.ppo.rollout import collect_rollout
+    from jaxstress.ppo.train import make_network
+
+    network = make_network(cfg, env)
+    reset_envs = jax.vmap(env.reset, in_axes=(0, None, None))
+    rollouts = max(1, -(-EVAL_STEPS // cfg.num_steps))
+    modes = {"trained": 0, "random": 1, "flat": 2}
+
+    @jax.jit
+    def run(params: Any, data: Any, mode: jax.Array, rng: jax.Array) -> tuple[Any, Any]:
+        def policy(p: Any, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+            logits, value = network.apply(p, obs)
+            hold = jnp.full_like(logits, -1e9).at[..., 0].set(0.0)  # action 0: hold
+            uniform = jnp.zeros_like(logits)
+            return jnp.where(mode == 0, logits, jnp.where(mode == 1, uniform, hold)), value
+
+        reset_key, rng = jax.random.split(rng)
+        obs, state = reset_envs(jax.random.split(reset_key, cfg.num_envs), env_params, data)
+
+        def body(carry: tuple[Any, ...], _: None) -> tuple[tuple[Any, ...], Any]:
+            state, obs, ep_ret, rng = carry
+            carry, _, stats = collect_rollout(
+                policy, params, env, env_params, data, state, obs, ep_ret, rng,
+                cfg.num_steps, False,
+            )  # fmt: skip
+            return carry, (stats.return_sum, stats.count)
+
+        init = (state, obs, jnp.zeros((cfg.num_envs,), jnp.float32), rng)
+        _, (sums, counts) = jax.lax.scan(body, init, None, length=rollouts)
+        return sums.sum(), counts.sum()
+
+    rng = jax.random.PRNGKey(cfg.seed + 1)
+    out: dict[str, Any] = {"env_steps_per_policy": rollouts * cfg.num_steps * cfg.num_envs}
+    episodes = {}
+    for name, mode in modes.items():
+        total, count = (float(x) for x in run(params, data, np.int32(mode), rng))
+        out[name] = total / count if count else None
+        episodes[name] = int(count)
+    out["episodes"] = episodes
+    return out
+
+
+def baseline_text(baselines: Mapping[str, Any]) -> str:
+    """The result beside its two baselines, on one line."""
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:+.3f}"
+
+    return (
+        f"mean episode return: trained {shown(baselines['trained'])}, random policy "
+        f"{shown(baselines['random'])}, flat (always hold) {shown(baselines['flat'])} "
+        f"({baselines['env_steps_per_policy']:,} env steps per policy, same episode starts)"
+    )

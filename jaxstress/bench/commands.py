@@ -237,8 +237,7 @@ def _min_util(text: str) -> float:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from jaxstress.cli import make_console
     from jaxstress.ppo.config import ConfigError
     from jaxstress.sharding import DeviceError
 
@@ -249,7 +248,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return _error("bench", exc)
     from jaxstress.bench.sweep import BenchFailure, BenchUsageError, run_check, run_sweep
 
-    console = Console()
+    console = make_console()
     command = sys.argv[2:] if len(sys.argv) > 2 and sys.argv[1] == "bench" else []
     try:
         if args.check:
@@ -270,7 +269,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if result.interrupted:
         print(
-            f"jaxstress bench: interrupted; partial profile written to {result.path}",
+            f"jaxstress bench: interrupted; partial profile written to {result.path} (the last "
+            "complete profile is unchanged; --profile auto does not use a partial one)",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
@@ -291,14 +291,15 @@ def add_profile_parser(subparsers: Any) -> None:
         description="Hardware profiles written by 'jaxstress bench'.",
     )
     actions = parser.add_subparsers(dest="profile_command", metavar="ACTION")
-    show = actions.add_parser("show", help="print a profile (default: this device's)")
+    show = actions.add_parser("show", help="print a profile (default: the last one written)")
     show.add_argument(
         "path",
         nargs="?",
         metavar="PATH",
-        help="profile JSON (default: the newest profile for this device in profiles/)",
+        help="profile JSON (default: the last profile 'jaxstress bench' wrote, as recorded in "
+        "profiles/last-profile.txt, else this device's profile in profiles/)",
     )
-    show.add_argument("--dir", default="profiles", help="where to look without PATH (profiles)")
+    show.add_argument("--dir", help="look for this device's profile in DIR instead")
     show.add_argument("--json", action="store_true", help="print the raw JSON")
     show.set_defaults(handler=cmd_profile_show)
     parser.set_defaults(handler=_profile_usage)
@@ -308,26 +309,37 @@ def _profile_usage(args: argparse.Namespace) -> int:
     return _error("profile", "missing action; use 'jaxstress profile show [PATH]'")
 
 
+def _default_profile(directory: str | None) -> Path:
+    """``profile show`` without PATH: the last profile written, else this device's in DIR."""
+    from jaxstress.bench.profile import DEFAULT_DIR, LAST_FILE, ProfileError, last_recorded
+
+    last = None if directory else last_recorded()
+    if last is not None and last.is_file():
+        return last
+    import jax
+
+    from jaxstress.bench.profile import find_profile
+
+    kind = jax.devices()[0].device_kind
+    found = find_profile(kind, directory or DEFAULT_DIR, jax.device_count())
+    if found is not None:
+        return found
+    gone = f"the last profile written, {last}, no longer exists; " if last is not None else ""
+    raise ProfileError(
+        f"{gone}no profile for device kind {kind!r} in {directory or DEFAULT_DIR}/ (and none "
+        f"recorded in {DEFAULT_DIR}/{LAST_FILE}); pass its path: 'jaxstress profile show "
+        "DIR/<device>.json' (where 'jaxstress bench --out DIR' wrote it)"
+    )
+
+
 def cmd_profile_show(args: argparse.Namespace) -> int:
     import json
 
-    from rich.console import Console
-
-    from jaxstress.bench.profile import ProfileError, find_profile, read_profile
+    from jaxstress.bench.profile import ProfileError, read_profile
+    from jaxstress.cli import make_console
 
     try:
-        if args.path:
-            path = Path(args.path)
-        else:
-            import jax
-
-            kind = jax.devices()[0].device_kind
-            found = find_profile(kind, args.dir, jax.device_count())
-            if found is None:
-                raise ProfileError(
-                    f"no profile for device kind {kind!r} in {args.dir}/; run 'jaxstress bench'"
-                )
-            path = found
+        path = Path(args.path) if args.path else _default_profile(args.dir)
         profile = read_profile(path)
     except ProfileError as exc:
         return _error("profile", exc)
@@ -336,5 +348,5 @@ def cmd_profile_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     from jaxstress.bench.table import print_profile
 
-    print_profile(profile, Console(), path)
+    print_profile(profile, make_console(), path)
     return EXIT_OK

@@ -3,9 +3,10 @@
 Order: for each ``num_steps``, for each ``num_minibatches``, ``num_envs`` ascending, so that once
 a point runs out of memory (really, or by prediction) the larger ``num_envs`` on the same axis
 are skipped as known OOM instead of being run. Each point runs in its own process
-(`point.run_in_subprocess`). While the sweep runs, ``<out>/<profile>.partial`` holds the
-results so far (a crash loses nothing); on Ctrl-C the sweep stops the running point and writes
-the profile of what was measured (``interrupted: true``).
+(`point.run_in_subprocess`). While the sweep runs, ``<out>/<name>.partial.json`` holds the
+results so far (a crash loses nothing); only a complete sweep replaces ``<out>/<name>.json``.
+On Ctrl-C the sweep stops the running point and leaves what was measured in the partial file
+(``interrupted: true``), beside the last complete profile, which stays as it was.
 
 ``--check`` (`run_check`) runs the sweep three times and fails unless every run completes
 (no tracer error, no failed point, no recompilation in a timed region, the env check passes)
@@ -32,8 +33,9 @@ from jaxstress.bench.point import PointSpec, run_in_subprocess
 from jaxstress.bench.profile import (
     HEADROOM,
     SCHEMA,
-    profile_filename,
+    profile_path,
     recommend,
+    record_last,
     write_profile,
 )
 from jaxstress.bench.table import LiveTable, print_profile
@@ -195,6 +197,7 @@ def run_sweep(
     """Probe, run every grid point, write the profile and the plot; see the module doc."""
     console = console or Console()
     started = time.perf_counter()
+    console.print("jaxstress bench: probing the device ...", markup=False, highlight=False)
     probe = run_in_subprocess(settings.spec(), probe=True, env=settings.extra_env)
     if not probe.get("ok"):
         if probe.get("usage"):
@@ -227,12 +230,14 @@ def run_sweep(
         "notes": _notes(probe),
     }
     out = Path(settings.out)
-    name = profile_filename(probe["device_kind"], devices)
-    progress = out / f"{name}.partial"
+    progress = profile_path(profile, out)  # <name>.partial.json while incomplete
     check = probe.get("env_check") or {}
     if not check.get("ok"):
         profile["complete"] = True
-        path = write_profile(profile, out) if writer else None
+        path = None
+        if writer:
+            path = write_profile(profile, out)
+            record_last(path)
         raise BenchFailure(_env_check_message(settings, check, path))
 
     bandwidth = (probe.get("bandwidth") or {}).get("bytes_per_s")
@@ -244,7 +249,7 @@ def run_sweep(
     )
     todo = grid(settings)
     interrupted = False
-    with LiveTable(console, title) as live:
+    with LiveTable(console, title, len(todo)) as live:
         try:
             for i, (steps, mb, n) in enumerate(todo):
                 axis = (steps, mb)
@@ -274,20 +279,23 @@ def run_sweep(
                 if on_point is not None:
                     on_point(point)
                 if writer:
-                    profile["recommended"] = recommend(points, settings.headroom)
+                    profile["recommended"] = recommend(points, settings.headroom, complete=False)
                     _write_progress(profile, progress)
                 live.update(points)
         except KeyboardInterrupt:
             interrupted = True
-    profile["recommended"] = recommend(points, settings.headroom)
+    profile["recommended"] = recommend(points, settings.headroom, complete=not interrupted)
     profile["complete"] = not interrupted
     profile["interrupted"] = interrupted
     profile["sweep_wall_s"] = time.perf_counter() - started
     path = plot_path = None
     if writer:
-        path = write_profile(profile, out)
+        path = write_profile(profile, out)  # interrupted: the partial file, else <name>.json
+        record_last(path)
         if settings.plot and points:
-            plot_path = path.with_name(name.removesuffix(".json") + ".png")
+            plot_path = path.with_name(
+                path.name.split(".")[0] + (".partial" * interrupted) + ".png"
+            )
             try:
                 from jaxstress.bench.plot import plot_profile
 
@@ -295,7 +303,8 @@ def run_sweep(
             except Exception as exc:  # the profile matters more than the picture
                 console.print(f"[yellow]could not write the plot: {exc}[/]")
                 plot_path = None
-        progress.unlink(missing_ok=True)
+        if not interrupted:
+            progress.unlink(missing_ok=True)
     print_profile(profile, console, path)
     if plot_path is not None:
         console.print(f"plot: {plot_path}")
@@ -352,7 +361,7 @@ def run_check(
     console = console or Console()
     utils = []
     for run in range(1, runs + 1):
-        console.rule(f"bench --check: sweep {run}/{runs}")
+        console.print(f"--- bench --check: sweep {run}/{runs} ---", markup=False, highlight=False)
         try:
             result = run_sweep(settings, console, command)
         except BenchFailure as exc:

@@ -155,27 +155,55 @@ def points_table(
     return table
 
 
-class LiveTable:
-    """A rich ``Live`` view of the sweep; ``update(points)`` after every change."""
+def point_line(i: int, total: int, p: Mapping[str, Any]) -> str:
+    """One finished point as a log line (the non-terminal view of the live table)."""
+    memory = p.get("memory") or {}
+    note = _note(p)
+    return (
+        f"point {i}/{total}: num_envs={p.get('num_envs')} mb={p.get('num_minibatches')} "
+        f"T={p.get('num_steps')} {p.get('outcome')}  compile {_num(p.get('compile_s'), '.1f')}s  "
+        f"steps/s {_median(p.get('steps_per_sec'))} ±{_spread(p.get('steps_per_sec'))}  "
+        f"peak {_bytes((memory.get('measured') or {}).get('bytes'))}"
+        + (f"  {note}" if note else "")
+    )
 
-    def __init__(self, console: Console, title: str) -> None:
+
+class LiveTable:
+    """The sweep's progress; ``update(points)`` after every change.
+
+    On a terminal: a rich ``Live`` table that is removed when the sweep ends (``transient``), so
+    the final table (`print_profile`) appears once. Redirected (a log, a pipe): ``Live`` would
+    print nothing until the end, so each finished point is printed as one line instead.
+    """
+
+    def __init__(self, console: Console, title: str, total: int) -> None:
         self.console = console
         self.title = title
+        self.total = total
         self.live: Live | None = None
+        self.printed = 0
 
     def __enter__(self) -> LiveTable:
         self.compact = self.console.width < WIDE
+        if not self.console.is_terminal:
+            self.console.print(self.title, markup=False, highlight=False)
+            return self
         self.live = Live(
             points_table([], self.title, compact=self.compact),
             console=self.console,
             refresh_per_second=4,
-            transient=False,
+            transient=True,
         )
         self.live.__enter__()
         return self
 
     def update(self, points: Sequence[Mapping[str, Any]], status: str = "") -> None:
         if self.live is None:
+            for p in points[self.printed :]:
+                self.printed += 1
+                self.console.print(
+                    point_line(self.printed, self.total, p), markup=False, highlight=False
+                )
             return
         parts: list[Any] = [points_table(points, self.title, compact=self.compact)]
         if self.compact:
@@ -191,13 +219,41 @@ class LiveTable:
 
 
 def recommendation_text(profile: Mapping[str, Any]) -> str:
+    """The one ``recommended:`` line (with its rule and noise), or why there is none."""
+    from jaxstress.bench.profile import MIN_POINTS, fitting_count
+
     rec = profile.get("recommended")
     if not rec:
-        return "no recommendation: no point finished within the memory headroom"
-    return (
-        f"recommended: num_envs={rec['num_envs']} num_minibatches={rec['num_minibatches']} "
-        f"num_steps={rec['num_steps']}  ({rec['steps_per_sec']:,.0f} env steps/s)"
+        points = profile.get("points", [])
+        if profile.get("complete", True):
+            return "no recommendation: no point finished within the memory headroom"
+        found = fitting_count(points, profile.get("settings", {}).get("headroom", 0.8))
+        return (
+            f"no recommendation: the sweep stopped after {len(points)} point(s), {found} fitting; "
+            f"a recommendation needs the complete grid or at least {MIN_POINTS} fitting points"
+        )
+    head = "recommended" if profile.get("complete", True) else "recommended (partial sweep)"
+    text = (
+        f"{head}: num_envs={rec['num_envs']} num_minibatches={rec['num_minibatches']} "
+        f"num_steps={rec['num_steps']}  ({rec['steps_per_sec']:,.0f} env steps/s median"
     )
+    if "steps_per_sec_min" not in rec:  # a profile from before the noise rule
+        return text + ")"
+    text += f", slowest repeat {rec['steps_per_sec_min']:,.0f}; rule: highest slowest repeat)"
+    ties = rec.get("within_noise_of") or []
+    if rec.get("noise") is None:
+        text += "; run-to-run noise not measured (1 repeat: use --repeats 3)"
+    elif ties:
+        shown = ", ".join(f"num_envs={t['num_envs']} mb={t['num_minibatches']} "
+                          f"T={t['num_steps']}" for t in ties[:3])  # fmt: skip
+        more = f" (+{len(ties) - 3} more)" if len(ties) > 3 else ""
+        text += (
+            f"; within run-to-run noise (±{rec['noise']:.0%}) of {shown}{more}: "
+            "their repeat ranges overlap, so any of them is as fast"
+        )
+    else:
+        text += f"; faster than every other point beyond run-to-run noise (±{rec['noise']:.0%})"
+    return text
 
 
 def print_profile(profile: Mapping[str, Any], console: Console, path: Any = None) -> None:
@@ -222,8 +278,8 @@ def print_profile(profile: Mapping[str, Any], console: Console, path: Any = None
     check = profile.get("env_check") or {}
     if check and not check.get("ok"):
         console.print(f"[red]env check failed:[/] {check.get('message')}")
-    if profile.get("interrupted"):
-        console.print("[yellow]interrupted: partial results[/]")
+    if profile.get("interrupted") or profile.get("complete") is False:
+        console.print("[yellow]interrupted: partial results (not used by --profile auto)[/]")
     compact = console.width < WIDE
     points = profile.get("points", [])
     console.print(points_table(points, "grid", profile.get("recommended"), compact=compact))
@@ -232,4 +288,4 @@ def print_profile(profile: Mapping[str, Any], console: Console, path: Any = None
             console.print(line, style="dim", markup=False, highlight=False)
     for note in profile.get("notes", []):
         console.print(f"[dim]note: {note}[/]")
-    console.print(f"[bold]{recommendation_text(profile)}[/]")
+    console.print(recommendation_text(profile), style="bold", markup=False, highlight=False)
