@@ -407,10 +407,9 @@ def run_training(
     import jax
     import numpy as np
 
+    from jaxstress.cli import make_console
     from jaxstress.ppo.train import make_init, make_train_chunk
     from jaxstress.sharding import indivisible, place, select_devices
-
-    from jaxstress.cli import make_console
 
     console = console or make_console()
     cfg = settings.ppo
@@ -523,8 +522,9 @@ def run_training(
         console.print(baseline_text(baselines), markup=False, highlight=False)
     sps_text = "n/a" if summary["steps_per_sec"] is None else f"{summary['steps_per_sec']:,.0f}"
     console.print(
-        f"done: {done} updates, {done * batch:,} env steps, {sps_text} steps/s "
-        f"({run_s:.1f}s run + {compile_s:.1f}s compile) out={out}",
+        f"done: {done} updates, {done * batch:,} env steps in {run_s:.1f}s run + "
+        f"{compile_s:.1f}s compile: {sps_text} steps/s (env steps per second of run time, "
+        f"compile excluded) out={out}",
         markup=False,
         highlight=False,
     )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,8 +32,7 @@ anneal_lr = false  # the resumed run then compiles the same program: a compile-c
 def jaxstress(
     *args: str, cwd: Path, cache: Path | None = None, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    pythonpath = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": pythonpath, "JAX_PLATFORMS": "cpu", **(extra_env or {})}
+    env = _env(extra_env)
     if cache is not None:  # a persistent XLA cache shared by the runs of one test
         env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
     return subprocess.run(
@@ -41,6 +43,11 @@ def jaxstress(
         text=True,
         timeout=300,
     )
+
+
+def _env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    pythonpath = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": pythonpath, "JAX_PLATFORMS": "cpu", **(extra_env or {})}
 
 
 def records(run: Path) -> list[dict]:
@@ -100,6 +107,87 @@ def test_resume_continues_the_step_count(first_run) -> None:
     again = jaxstress("train", "--config", "small.toml", "--out", "run", cwd=work)
     assert again.returncode == 2
     assert again.stderr.count("\n") == 1 and "--resume" in again.stderr
+
+
+def structure(lines: list[str]) -> list[str]:
+    """A log's line structure: values blanked, repeated lines (the per-chunk ones) once."""
+    out: list[str] = []
+    for line in lines:
+        line = re.sub(r"=\S+", "=", line.strip())  # key=value: the key stays
+        line = re.sub(r"[-+]?\d[\d,.]*\w*", "#", line)  # numbers, with units (8.5s)
+        if line and line != "..." and (not out or out[-1] != line):
+            out.append(line)
+    return out
+
+
+def readme_sample() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    after = text.split("<!-- sample: jaxstress train", 1)[1]
+    return after.split("```console\n", 1)[1].split("```", 1)[0].splitlines()
+
+
+@pytest.mark.slow
+def test_readme_sample_output_matches_what_train_prints(first_run) -> None:
+    """The README's sample is what the command prints today, line for line (values aside)."""
+    _, proc = first_run
+    assert proc.returncode == 0, proc.stderr
+    assert structure(readme_sample()) == structure(proc.stdout.splitlines())
+    first_line = (REPO / "README.md").read_text().split("```bash\n", 1)[1].splitlines()[0]
+    assert "jaxstress train --total-steps 1048576 --out runs/demo" in first_line
+    assert "updates=128 (1,048,576 env steps)" in readme_sample()[0]
+
+
+@pytest.mark.slow
+def test_steps_per_sec_and_baselines_agree_everywhere(first_run) -> None:
+    """One steps/s: the last console line, the last metrics record and summary.json."""
+    work, proc = first_run
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((work / "run" / "summary.json").read_text())
+    lines = proc.stdout.splitlines()
+    done = next(line for line in lines if line.startswith("done: "))
+    assert f"{summary['steps_per_sec']:,.0f} steps/s (env steps per second of run time" in done
+    assert records(work / "run")[-1]["steps_per_sec"] == summary["steps_per_sec"]
+    last_chunk = [line for line in lines if line.startswith("update ")][-1]
+    assert last_chunk.endswith(f"{summary['steps_per_sec']:,.0f} steps/s")
+    assert "compile time excluded" in summary["steps_per_sec_definition"]
+    # the baselines are computed: episodes really ran for each policy
+    baselines = summary["eval"]
+    assert all(baselines["episodes"][name] > 0 for name in ("trained", "random", "flat"))
+    shown = next(line for line in lines if line.startswith("mean episode return: "))
+    assert f"random policy {baselines['random']:+.3f}" in shown
+    assert f"flat (always hold) {baselines['flat']:+.3f}" in shown
+
+
+@pytest.mark.slow
+def test_ctrl_c_still_writes_the_curve_and_summary(tmp_path: Path) -> None:
+    """A real SIGINT to a real train: exit 130, the finished chunks are plotted and summed up."""
+    (tmp_path / "small.toml").write_text(SMALL_CONFIG)
+    log = (tmp_path / "log.txt").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxstress", "train", "--config", "small.toml",
+         "--total-steps", "100000000", "--out", "run"],
+        cwd=tmp_path, env=_env(), stdout=log, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline:
+        if metrics.exists() and metrics.stat().st_size > 0:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()[1]
+    # redirected, the log already shows the chunks so far (flushed as it goes)
+    assert "update 3/" in (tmp_path / "log.txt").read_text()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "summary.json" in err
+    run = tmp_path / "run"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["eval"] is None
+    assert summary["updates"] >= 3 and summary["updates"] % 3 == 0  # whole chunks only
+    assert (run / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert records(run)[-1]["update"] >= summary["updates"]
 
 
 @pytest.mark.slow
