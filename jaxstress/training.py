@@ -209,6 +209,11 @@ def profile_recommendation(
         profile = _read_profile(path)
     recommended = profile.get("recommended")
     if not isinstance(recommended, Mapping):
+        if is_partial(path, profile):
+            raise ConfigError(
+                f"profile {path} is an interrupted sweep with too few points to recommend "
+                "anything; rerun 'jaxstress bench'"
+            )
         raise ConfigError(f"profile {path} has no 'recommended' object")
     chosen: dict[str, int] = {}
     for key in PROFILE_KEYS:

@@ -74,9 +74,20 @@ def test_real_oom_is_recorded_and_larger_envs_on_the_axis_are_skipped(work: Path
     assert "RESOURCE_EXHAUSTED" in points[BIG]["message"]
     assert points[2 * BIG]["outcome"] == "skipped"
     assert "known OOM" in points[2 * BIG]["reason"]
-    assert profile["recommended"]["num_envs"] == 8
-    assert not (work / "oom" / "cpu.json.partial").exists()
+    assert profile["recommended"]["num_envs"] == 8  # the complete grid: the only fit wins
+    assert not (work / "oom" / "cpu.partial.json").exists()
     assert "oom" in proc.stdout and "recommended: num_envs=8" in proc.stdout
+    # redirected output: one line per point as it finishes, the table and the line once,
+    # long lines whole (not wrapped at 80 columns)
+    out = proc.stdout
+    assert "point 1/3: num_envs=8 mb=2 T=16 ok" in out and "point 2/3: " in out
+    assert out.count("compile s") == 1 and out.count("recommended:") == 1, out
+    assert "run-to-run noise not measured (1 repeat" in out
+    whole = (
+        "note: peak memory on CPU is the point process's peak RSS (no device memory stats): it "
+        "includes the Python/JAX runtime and the compiler, so it exceeds the prediction"
+    )
+    assert whole in out
 
 
 def test_points_predicted_over_the_memory_limit_are_skipped_without_running(work: Path) -> None:
@@ -100,35 +111,63 @@ def test_points_predicted_over_the_memory_limit_are_skipped_without_running(work
     )
 
 
-def test_ctrl_c_writes_the_partial_profile(work: Path) -> None:
+def test_ctrl_c_keeps_the_partial_profile_beside_the_complete_one(work: Path) -> None:
+    """A real SIGINT to a real sweep: the last complete profile stays, the partial one is kept
+    beside it, ``--profile auto`` ignores it with a warning and ``profile show`` finds it."""
+    from jaxstress.bench.profile import last_recorded
+    from jaxstress.ppo.config import ConfigError
+    from jaxstress.training import profile_recommendation
+
     out = work / "sigint"
+    out.mkdir()
+    complete = {"device_kind": "cpu", "device_count": 1, "complete": True, "points": [],
+                "recommended": {"num_envs": 4096, "num_minibatches": 4, "num_steps": 128}}  # fmt: skip
+    (out / "cpu.json").write_text(json.dumps(complete))
+    before = (out / "cpu.json").read_bytes()
     cmd = [sys.executable, "-m", "jaxstress", "bench", *TINY, "--num-envs", "8,16,32",
            "--cache-dir", str(work / "xla"), "--out", str(out)]  # fmt: skip
+    log = (work / "sigint.log").open("w")
     proc = subprocess.Popen(
         cmd,
         cwd=work,
         env=_env(),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.PIPE,
         text=True,
         # a shell may start background jobs with SIGINT ignored; Ctrl-C needs its default
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    partial = out / "cpu.json.partial"
+    partial = out / "cpu.partial.json"
     deadline = time.monotonic() + 300
     while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert partial.exists(), "the first point never finished"
+    # the redirected log shows the finished point before the sweep ends (flushed as it goes)
+    assert "point 1/3: num_envs=8" in (work / "sigint.log").read_text()
     proc.send_signal(signal.SIGINT)  # the second point is running now
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "interrupted; partial profile written" in err
-    profile = json.loads((out / "cpu.json").read_text())
+    assert "interrupted; partial profile written to" in err and "cpu.partial.json" in err
+    assert (out / "cpu.json").read_bytes() == before  # never replaced by an incomplete sweep
+    profile = json.loads(partial.read_text())
     assert profile["interrupted"] is True and profile["complete"] is False
     assert profile["points"][0]["num_envs"] == 8 and profile["points"][0]["outcome"] == "ok"
     assert len(profile["points"]) < 3
-    assert profile["recommended"]["num_envs"] == 8
-    assert not partial.exists()
+    assert profile["recommended"] is None  # one point: not enough to recommend anything
+    text = (work / "sigint.log").read_text()
+    assert "recommended:" not in text and "no recommendation: the sweep stopped after" in text
+    assert (out / "cpu.partial.png").exists() and not (out / "cpu.png").exists()
+
+    chosen, note = profile_recommendation("auto", "cpu", out)
+    assert chosen == complete["recommended"]
+    assert len(note.splitlines()) == 1 and "warning: ignored the interrupted sweep" in note
+    with pytest.raises(ConfigError, match="interrupted sweep with too few points"):
+        profile_recommendation(str(partial), "cpu", out)
+    assert last_recorded(work / "profiles") == partial.resolve()
+    show = subprocess.run([sys.executable, "-m", "jaxstress", "profile", "show"], cwd=work,
+                          env=_env(), capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert show.returncode == 0, show.stderr
+    assert f"profile {partial.resolve()}" in show.stdout and "interrupted" in show.stdout
 
 
 def test_four_forced_cpu_devices_give_the_one_device_results(work: Path) -> None:
