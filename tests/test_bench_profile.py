@@ -238,3 +238,69 @@ def test_bench_size_parser() -> None:
     assert parse_bytes("512M", "--x") == 512 * 10**6
     assert parse_bytes("2GiB", "--x") == 2 * 2**30
     assert parse_bytes("1.5k", "--x") == 1500
+
+
+def test_recommendation_rule_noise_and_enough_points() -> None:
+    """Highest slowest repeat wins; overlapping repeat ranges are called noise; a partial sweep
+    recommends nothing before MIN_POINTS fitting points."""
+    from jaxstress.bench.profile import MIN_POINTS
+    from jaxstress.bench.table import recommendation_text
+
+    steady = point(1024, 4, 1.00e5)  # repeats 0.90e5 .. 1.10e5
+    lucky = point(2048, 4, 1.05e5, steps_per_sec={"median": 1.05e5, "min": 0.8e5, "max": 1.2e5})
+    rec = recommend([lucky, steady])
+    assert rec is not None and rec["num_envs"] == 1024  # lower median, higher lower bound
+    assert rec["within_noise_of"] == [{"num_envs": 2048, "num_minibatches": 4, "num_steps": 128}]
+    text = recommendation_text({"recommended": rec, "complete": True})
+    assert text.count("\n") == 0 and "rule: highest slowest repeat" in text
+    assert "within run-to-run noise (±10%) of num_envs=2048 mb=4 T=128" in text
+
+    clear = recommend([steady, point(4096, 4, 3e5)])
+    assert clear is not None and clear["num_envs"] == 4096 and clear["within_noise_of"] == []
+    text = recommendation_text({"recommended": clear})
+    assert "faster than every other point beyond run-to-run noise (±10%)" in text
+
+    once = point(8, 2, 5e4, steps_per_sec={"median": 5e4, "min": 5e4, "max": 5e4, "values": [5e4]})
+    text = recommendation_text({"recommended": recommend([once])})
+    assert "run-to-run noise not measured (1 repeat" in text
+
+    few = [point(n, 4, 1e4 * n) for n in (8, 16, 32)]
+    assert recommend(few[: MIN_POINTS - 1], complete=False) is None
+    assert recommend(few, complete=False)["num_envs"] == 32  # type: ignore[index]
+    partial = {"points": few[:2], "complete": False, "recommended": None, "settings": {}}
+    text = recommendation_text(partial)
+    assert text.startswith("no recommendation: the sweep stopped after 2 point(s), 2 fitting")
+    assert f"at least {MIN_POINTS} fitting points" in text
+
+
+def test_partial_profile_is_kept_aside_and_auto_warns(tmp_path: Path) -> None:
+    from jaxstress.training import profile_recommendation
+
+    points = [point(n, 4, 1e4 * n) for n in (8, 16, 32)]
+    partial = {**make_profile(points), "complete": False, "interrupted": True}
+    partial["recommended"] = recommend(points, complete=False)
+    path = write_profile(partial, tmp_path)
+    assert path.name == "cpu.partial.json"
+    assert find_profile("cpu", tmp_path) is None  # --profile auto does not take it
+    chosen, note = profile_recommendation("auto", "cpu", tmp_path)
+    assert chosen == {} and len(note.splitlines()) == 1
+    assert f"warning: ignored the interrupted sweep {path}" in note
+    chosen, note = profile_recommendation(str(path), "cpu", tmp_path)  # asked for by path
+    assert chosen["num_envs"] == 32 and note.startswith("warning: partial profile")
+
+
+def test_profile_show_finds_the_last_profile_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jaxstress.bench.profile import record_last
+
+    monkeypatch.chdir(tmp_path)
+    path = write_profile(make_profile([point(256, 4, 2e4)]), tmp_path / "elsewhere")
+    record_last(path)  # what 'jaxstress bench --out elsewhere' does
+    assert main(["profile", "show"]) == 0
+    assert f"profile {path}" in capsys.readouterr().out
+    path.unlink()
+    assert main(["profile", "show"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and f"the last profile written, {path}, no longer" in err
+    assert "pass its path: 'jaxstress profile show DIR/<device>.json'" in err
