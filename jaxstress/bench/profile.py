@@ -119,6 +119,7 @@ def recommend(
         "noise": None if repeats == 1 or not sps else (hi - lo) / (2 * sps),
         "repeats": repeats,
         "within_noise_of": ties,
+        "candidates": len(fitting),
         "updates_per_sec": (point.get("updates_per_sec") or {}).get("median"),
         "memory_fraction": fraction,
         "headroom": headroom,

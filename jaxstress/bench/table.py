@@ -251,6 +251,8 @@ def recommendation_text(profile: Mapping[str, Any]) -> str:
             f"; within run-to-run noise (±{rec['noise']:.0%}) of {shown}{more}: "
             "their repeat ranges overlap, so any of them is as fast"
         )
+    elif rec.get("candidates") == 1:
+        text += f"; the only point that fits (run-to-run noise ±{rec['noise']:.0%})"
     else:
         text += f"; faster than every other point beyond run-to-run noise (±{rec['noise']:.0%})"
     return text
