@@ -230,7 +230,7 @@ def run_sweep(
         "notes": _notes(probe),
     }
     out = Path(settings.out)
-    progress = profile_path(profile, out)  # <name>.partial.json while incomplete
+    partial = profile_path(profile, out)  # <name>.partial.json while incomplete
     check = probe.get("env_check") or {}
     if not check.get("ok"):
         profile["complete"] = True
@@ -280,7 +280,7 @@ def run_sweep(
                     on_point(point)
                 if writer:
                     profile["recommended"] = recommend(points, settings.headroom, complete=False)
-                    _write_progress(profile, progress)
+                    write_profile(profile, out)  # incomplete: into the partial file
                 live.update(points)
         except KeyboardInterrupt:
             interrupted = True
@@ -304,20 +304,11 @@ def run_sweep(
                 console.print(f"[yellow]could not write the plot: {exc}[/]")
                 plot_path = None
         if not interrupted:
-            progress.unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
     print_profile(profile, console, path)
     if plot_path is not None:
         console.print(f"plot: {plot_path}")
     return SweepResult(profile, path, plot_path, interrupted)
-
-
-def _write_progress(profile: dict[str, Any], path: Path) -> None:
-    import json
-
-    from jaxstress.bench.profile import _atomic_write, _finite
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, json.dumps(_finite(profile), indent=2) + "\n")
 
 
 def _env_check_message(settings: SweepSettings, check: dict[str, Any], path: Any) -> str:
