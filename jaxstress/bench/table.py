@@ -97,7 +97,8 @@ def points_table(
         header_style="bold",
         expand=False,
         box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
-        caption="steps/s: env steps/s, median over repeats; ±: half its min-max range; "
+        caption="steps/s: env steps per second of run time (compile excluded), median over "
+        "repeats; ±: half its min-max range (run-to-run noise); "
         "T: num_steps; mem pred/peak: predicted / measured peak memory"
         + ("" if compact else "; of bw: fraction of the bandwidth bound"),
     )
