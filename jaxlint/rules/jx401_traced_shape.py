@@ -150,6 +150,83 @@ def run():
 """,
         ),
         Example(
+            title="lax.scan length from a jit parameter",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+from jax import lax
+
+
+@jax.jit
+def count_up(x, n):
+    return lax.scan(lambda c, _: (c + 1.0, c), x, xs=None, length=n)  # expect: JX401
+
+
+def run():
+    return count_up(0.0, 3)
+""",
+        ),
+        Example(
+            title="lax.scan length under vmap",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+def rollout(x, steps):
+    def body(c, _):
+        return c * 2.0, c
+
+    return lax.scan(body, x, None, steps)  # expect: JX401
+
+
+def run():
+    return jax.vmap(rollout)(jnp.ones(2), jnp.array([3, 3]))
+""",
+        ),
+        Example(
+            title="lax.map batch_size from a jit parameter",
+            valid=False,
+            raises="TracerBoolConversionError",
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@jax.jit
+def doubled(xs, batch):
+    return lax.map(lambda x: x * 2.0, xs, batch_size=batch)  # expect: JX401
+
+
+def run():
+    return doubled(jnp.ones(4), 2)
+""",
+        ),
+        Example(
+            title="static scan length and batch size",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@partial(jax.jit, static_argnames=("n", "batch"))
+def both(x, xs, n, batch):
+    carry, _ = lax.scan(lambda c, _: (c + 1.0, None), x, length=n)
+    ys = lax.map(lambda v: v * carry, xs, batch_size=batch)
+    zs, _ = lax.scan(lambda c, v: (c, v), 0.0, xs, length=xs.shape[0])
+    return ys, zs
+
+
+def run():
+    return both(0.0, jnp.ones(4), 3, 2)
+""",
+        ),
+        Example(
             title="axes and widths from static values",
             valid=True,
             code="""import jax
@@ -440,6 +517,14 @@ def run():
 
 
 # ---------------------------------------------------------------------------------------- check
+# Sizes that control-flow primitives need while tracing (the number of iterations, a batch size):
+# (positions, keywords, the class jax 0.10.2 raises under jit and vmap, what the argument is).
+TRANSFORM_SIZE_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str, str]] = {
+    "jax.lax.scan": ((3,), ("length",), "ConcretizationTypeError", "scan length"),
+    "jax.lax.map": ((), ("batch_size",), "TracerBoolConversionError", "batch size"),
+}
+
+
 def _shape_args(
     ctx: RuleContext, node: cst.Call, positions: tuple[int, ...], keywords: tuple[str, ...]
 ) -> list[cst.BaseExpression]:
@@ -463,6 +548,10 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         name = qual
         if qual.endswith(("diag", "diagonal", "tril", "triu")):
             what = "diagonal offset"
+    elif qual is not None and qual in TRANSFORM_SIZE_ARGS:
+        positions, keywords, error, what = TRANSFORM_SIZE_ARGS[qual]
+        exprs = _shape_args(ctx, node, positions, keywords)
+        name = qual
     elif qual is not None and qual.startswith("jax.random.") and qual[11:] in K.RANDOM_SHAPE_ARGS:
         pos = K.RANDOM_SHAPE_ARGS[qual[11:]]
         exprs = _shape_args(ctx, node, (pos,) if pos >= 0 else (), ("shape",))
@@ -507,9 +596,12 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 for a in node.args
             ):
                 return
-            must = {"axis argument": "axes", "diagonal offset": "diagonal offsets"}.get(
-                what, "array shapes"
-            )
+            must = {
+                "axis argument": "axes",
+                "diagonal offset": "diagonal offsets",
+                "scan length": "the number of iterations",
+                "batch size": "batch sizes",
+            }.get(what, "array shapes")
             ctx.report(
                 RULE,
                 node,
