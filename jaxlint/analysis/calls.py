@@ -180,7 +180,21 @@ class Calls:
                     # (not a `*xs`/`**kw` spread: the node is the container, not the value)
                     self.project.dispatch("static_value", node, p, got[0], t, got[1])
         self.called.add(id(fn.node))
-        result = self.call_function(t.target, args, node, transformed=t)
+        # jax.grad(g)(x) called under an abstracting transform: JAX transposes g's loops here
+        reverse = (
+            caller.traced
+            and not caller.weak
+            and t.differentiated is not None
+            and not t.qual.endswith("jacfwd")
+        )
+        if reverse:
+            self.reverse_diff.append([])
+        try:
+            result = self.call_function(t.target, args, node, transformed=t)
+        finally:
+            found = self.reverse_diff.pop() if reverse else []
+        if found:
+            self.hook("reverse_diff", node, t, found)
         if caller.traced:
             return outputs(result, caller.in_trace)
         # Called from Python: the result is a concrete array (or a container of them).
