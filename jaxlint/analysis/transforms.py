@@ -75,7 +75,7 @@ class Transforms:
             if fv.kind is Kind.TRANSFORMED and fv.ref.differentiated is None:
                 return fv  # grad of a jitted function: the jit decides
             differentiated = self.argnums_params(ref, kws)
-        static = static | self.static_params(ref.fn, kws)
+        static = static | self.static_params(ref.fn, kws, ref.bound)
         if spec.has_in_axes and not spec.staged:
             # vmap leaves in_axes=None arguments concrete; pmap stages them like jit
             unbatched = unbatched | self.unbatched_params(ref.fn, kws, ref.bound)
@@ -139,9 +139,17 @@ class Transforms:
             positional[i].name for i in nums if -len(positional) <= i < len(positional)
         )
 
-    def static_params(self, fn: FunctionInfo, kws: list[tuple[Value, cst.Arg]]) -> frozenset[str]:
+    def static_params(
+        self,
+        fn: FunctionInfo,
+        kws: list[tuple[Value, cst.Arg]],
+        bound: tuple[Value, ...] = (),
+    ) -> frozenset[str]:
+        """Names of the parameters made static. ``static_argnums`` count the arguments the
+        transformed callable receives: after ``self`` of a bound method (``jax.jit(self.f)``) and
+        the leading arguments bound by ``partial``."""
         out: set[str] = set()
-        positional = fn.positional
+        positional = fn.positional[len(bound) :]
         for _, a in kws:
             if a.keyword is None:
                 continue
@@ -150,7 +158,8 @@ class Transforms:
                 for i in int_literals(a.value):
                     if -len(positional) <= i < len(positional):
                         out.add(positional[i].name)
-                    out.add(str(i))
+                    else:
+                        out.add(str(i))
             elif k == "static_argnames":
                 out.update(str_literals(a.value))
         return frozenset(out)

@@ -240,6 +240,25 @@ def run(opts=Options()):
 """,
         ),
         Example(
+            title="static_argnums of a jitted bound method count after self",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+class Agent:
+    def __init__(self):
+        self.act = jax.jit(self._act, static_argnums=1)
+
+    def _act(self, obs, n):
+        return [o[:n] for o in obs]
+
+
+def run():
+    return Agent().act([jnp.ones(3), jnp.zeros(3)], 2)
+""",
+        ),
+        Example(
             title="static value spread from a list",
             valid=True,
             code="""from functools import partial
