@@ -259,6 +259,20 @@ def run():
 """,
         ),
         Example(
+            title="list for static_argnums of jax.checkpoint",
+            valid=True,
+            code="""import jax
+
+
+def scaled(x, factors):
+    return x * sum(factors)
+
+
+def run():
+    return jax.checkpoint(scaled, static_argnums=1)(1.0, [1.0, 2.0])
+""",
+        ),
+        Example(
             title="static value spread from a list",
             valid=True,
             code="""from functools import partial
@@ -280,6 +294,19 @@ def run():
     ),
 )
 
+# Transforms that hash their static arguments (measured: jax.checkpoint's static_argnums accept
+# a list, so remat/checkpoint are not here).
+HASHING_TRANSFORMS = frozenset(
+    {
+        "jax.jit",
+        "jax.pmap",
+        "jax.make_jaxpr",
+        "jax.experimental.pjit.pjit",
+        "flax.linen.jit",
+        "flax.nnx.jit",
+        "flax.nnx.pmap",
+    }
+)
 # Calls whose result is a NumPy or JAX array (or a typed PRNG key): never hashable, even 0-d.
 ARRAY_MODULES = ("numpy.", "jax.numpy.")
 ARRAY_BUILDERS = frozenset(
@@ -375,6 +402,8 @@ def on_static_value(
     arg: cst.CSTNode,
 ) -> None:
     """Reported on the call (JAX hashes static arguments there, before tracing the callee)."""
+    if t.qual not in HASHING_TRANSFORMS:
+        return
     what = unhashable(ctx, arg, value)
     if what is None:
         return
