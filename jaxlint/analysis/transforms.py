@@ -175,14 +175,9 @@ class Transforms:
             v = a.value
             if isinstance(v, cst.Name) and v.value == "None":
                 return frozenset(p.name for p in positional)
-            if isinstance(v, cst.Tuple | cst.List):
-                for i, el in enumerate(v.elements):
-                    if (
-                        isinstance(el.value, cst.Name)
-                        and el.value.value == "None"
-                        and i < len(positional)
-                    ):
-                        out.add(positional[i].name)
+            for i, el in enumerate(axes_elements(v) or ()):
+                if isinstance(el, cst.Name) and el.value == "None" and i < len(positional):
+                    out.add(positional[i].name)
         return frozenset(out)
 
     def transformed_param(
@@ -310,3 +305,24 @@ class Transforms:
 
 # Methods run first in the untraced pass: what they assign to self decides what others read.
 INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
+
+
+def axes_elements(v: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The entries of an ``in_axes`` sequence written as a literal, also built with ``+`` and
+    ``*`` (``[0] + [None] * 9``, a common way to spell many unbatched arguments); None if not."""
+    if isinstance(v, cst.Tuple | cst.List):
+        if any(isinstance(e, cst.StarredElement) for e in v.elements):
+            return None
+        return [e.value for e in v.elements]
+    if isinstance(v, cst.BinaryOperation):
+        if isinstance(v.operator, cst.Add):
+            left, right = axes_elements(v.left), axes_elements(v.right)
+            return left + right if left is not None and right is not None else None
+        if isinstance(v.operator, cst.Multiply):
+            seq, count = (
+                (v.left, v.right) if isinstance(v.right, cst.Integer) else (v.right, v.left)
+            )
+            items = axes_elements(seq)
+            if items is not None and isinstance(count, cst.Integer):
+                return items * count.evaluated_value
+    return None

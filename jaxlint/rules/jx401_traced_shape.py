@@ -284,6 +284,25 @@ def run():
 """,
         ),
         Example(
+            title="scan length unbatched by in_axes built with + and *",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@partial(jax.vmap, in_axes=[0] + [None] * 2)
+def rollout(x, steps, inner):
+    return lax.scan(lambda c, _: (c + 1.0, None), x, None, length=steps // inner)
+
+
+def run():
+    return rollout(jnp.ones(2), 4, 2)
+""",
+        ),
+        Example(
             title="static scan length and batch size",
             valid=True,
             code="""from functools import partial
