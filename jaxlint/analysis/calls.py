@@ -180,13 +180,9 @@ class Calls:
                     # (not a `*xs`/`**kw` spread: the node is the container, not the value)
                     self.project.dispatch("static_value", node, p, got[0], t, got[1])
         self.called.add(id(fn.node))
-        # jax.grad(g)(x) called under an abstracting transform: JAX transposes g's loops here
-        reverse = (
-            caller.traced
-            and not caller.weak
-            and t.differentiated is not None
-            and not t.qual.endswith("jacfwd")
-        )
+        # jax.grad(g)(x) called under an abstracting transform, or jax.jit(jax.grad(g))(x)
+        # called anywhere: JAX transposes g's loops at this call
+        reverse = t.reverse and (t.differentiated is None or (caller.traced and not caller.weak))
         if reverse:
             self.reverse_diff.append([])
         try:
@@ -194,7 +190,7 @@ class Calls:
         finally:
             found = self.reverse_diff.pop() if reverse else []
         if found:
-            self.hook("reverse_diff", node, t, found)
+            self.project.dispatch("reverse_diff", node, t, found)
         if caller.traced:
             return outputs(result, caller.in_trace)
         # Called from Python: the result is a concrete array (or a container of them).

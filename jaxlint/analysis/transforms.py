@@ -92,6 +92,8 @@ class Transforms:
             (self.frame.module, site, how),
             differentiated,
             fv.kind is not Kind.TRANSFORMED and fv.kind is not Kind.FUNC,
+            reverse=(spec.differentiates and not qual.endswith("jacfwd"))
+            or (fv.kind is Kind.TRANSFORMED and fv.ref.reverse),
         )
         site = (t, self.frame.in_trace, self.frame.staged, self.frame.weak)
         if self.frame.fn is not None and not self.frame.traced:

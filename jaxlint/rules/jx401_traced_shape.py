@@ -58,7 +58,7 @@ must be static. A `lax.fori_loop` whose bound is traced by `jit` or `vmap` becom
 `value_and_grad`, `jacrev`, `hessian`) of a function running such a loop on a differentiated
 carry raises `ValueError` ("Reverse-mode differentiation does not work for lax.while_loop or
 lax.fori_loop with dynamic start/stop values") at the call of the differentiated function,
-which is where the finding is.
+which is where the finding is; so does `jax.jit(jax.grad(g))(x, n)`, where the jit traces `n`.
 
 ## Example
 ```python
@@ -256,6 +256,37 @@ def per_env(w, steps):
 
 def run():
     return jax.vmap(per_env)(jnp.ones(2), jnp.array([2, 3]))
+""",
+        ),
+        Example(
+            title="jax.jit of jax.grad of a fori_loop with a bound argument",
+            valid=False,
+            raises="ValueError",
+            code="""import jax
+from jax import lax
+
+
+def power(x, n):
+    return lax.fori_loop(0, n, lambda k, c: c * x, x)
+
+
+def run():
+    return jax.jit(jax.grad(power))(1.5, 3)  # expect: JX401
+""",
+        ),
+        Example(
+            title="jax.jit of jax.grad with the loop bound static",
+            valid=True,
+            code="""import jax
+from jax import lax
+
+
+def power(x, n):
+    return lax.fori_loop(0, n, lambda k, c: c * x, x)
+
+
+def run():
+    return jax.jit(jax.grad(power), static_argnums=1)(1.5, 3) + jax.grad(power)(1.5, 3)
 """,
         ),
         Example(
