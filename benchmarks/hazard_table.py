@@ -96,6 +96,16 @@ HAZARDS: dict[str, tuple[str, str]] = {
     "jnp.full((i,), 1.0)": ("", "y = jnp.full((i,), 1.0)"),
     "jax.nn.one_hot(i, i + 2)": ("", "y = jax.nn.one_hot(i, i + 2)"),
     "lax.dynamic_slice(x, (i,), (i,))": ("", "y = lax.dynamic_slice(x, (i,), (i,))"),
+    "lax.scan(length=i)": ("", "y = lax.scan(lambda c, _: (c + 1.0, None), t, xs=None, length=i)"),
+    "lax.map(batch_size=i)": ("", "y = lax.map(lambda v: v * 2.0, x, batch_size=i)"),
+    "grad(fori_loop(0, i))": (
+        "",
+        "y = jax.grad(lambda s: lax.fori_loop(0, i, lambda k, c: c * s, s))(t)",
+    ),
+    "g = grad(fori_loop(0, i)); g(t)": (
+        "",
+        "g = jax.grad(lambda s: lax.fori_loop(0, i, lambda k, c: c * s, s))\n    y = g(t)",
+    ),
     "OK jax_array[i]": ("", "y = x[i]"),
     "OK lax.dynamic_slice(x, (i,), (2,))": ("", "y = lax.dynamic_slice(x, (i,), (2,))"),
     "OK fori_loop(0, i, ...)": ("", "y = lax.fori_loop(0, i, lambda k, c: c + t, 0.0)"),
@@ -123,6 +133,24 @@ HAZARDS: dict[str, tuple[str, str]] = {
     "OK x is None": ("", "y = 0.0 if x is None else x"),
     'OK "%s" % t': ("", 'y = "%s" % t'),
     'OK "k" in dict': ("", 'y = "a" in {"a": x}'),
+    "OK scan length 3": ("", "y = lax.scan(lambda c, _: (c + 1.0, None), t, xs=None, length=3)"),
+    "OK map batch_size=2": ("", "y = lax.map(lambda v: v * 2.0, x, batch_size=2)"),
+    "OK grad(fori_loop(0, 3))": (
+        "",
+        "y = jax.grad(lambda s: lax.fori_loop(0, 3, lambda k, c: c * s, s))(t)",
+    ),
+    "OK grad(fori_loop(0, i)) static carry": (
+        "",
+        "y = jax.grad(lambda s: s * lax.fori_loop(0, i, lambda k, c: c + 1, 0))(t)",
+    ),
+    "OK static tuple argument": (
+        "G = jax.jit(lambda a, n: a * len(n), static_argnums=1)",
+        "y = G(x, (1, 2))",
+    ),
+    "OK list to a non-static argument": (
+        "G = jax.jit(lambda a, n: a * n[0], static_argnums=())",
+        "y = G(x, [t, 2.0])",
+    ),
     "OK np constant": ("NP = np.arange(3.0)", "y = 1.0\n    if NP[0] > 0:\n        y = 2.0"),
 }
 TRANSFORMS: dict[str, str] = {

@@ -166,14 +166,31 @@ class Calls:
             args = linen_method_args(t.target.fn.cls, args)[1]
         fn = t.target.fn
         caller = self.frame
-        if caller.traced and t.static:
+        if t.static:
             bound = self.bind_args(fn, t.target.bound, t.target.bound_kw, args)
             for i, p in enumerate(fn.params):
                 got = bound.get(p.name)
-                if got is not None and got[0].traced and (p.name in t.static or str(i) in t.static):
-                    self.hook("static_arg", got[1] or node, p, got[0], t)
+                if got is None or not (p.name in t.static or str(i) in t.static):
+                    continue
+                # reported at the call: the line JAX's traceback points to (a call's first line)
+                if caller.traced and got[0].traced:
+                    self.hook("static_arg", node, p, got[0], t, got[1])
+                elif got[1] is not None and not any(a.star and a.value is got[1] for _, a in args):
+                    # hashed at the call, traced caller or not: rules decide what is unhashable
+                    # (not a `*xs`/`**kw` spread: the node is the container, not the value)
+                    self.project.dispatch("static_value", node, p, got[0], t, got[1])
         self.called.add(id(fn.node))
-        result = self.call_function(t.target, args, node, transformed=t)
+        # jax.grad(g)(x) called under an abstracting transform, or jax.jit(jax.grad(g))(x)
+        # called anywhere: JAX transposes g's loops at this call
+        reverse = t.reverse and (t.differentiated is None or (caller.traced and not caller.weak))
+        if reverse:
+            self.reverse_diff.append([])
+        try:
+            result = self.call_function(t.target, args, node, transformed=t)
+        finally:
+            found = self.reverse_diff.pop() if reverse else []
+        if found:
+            self.project.dispatch("reverse_diff", node, t, found)
         if caller.traced:
             return outputs(result, caller.in_trace)
         # Called from Python: the result is a concrete array (or a container of them).

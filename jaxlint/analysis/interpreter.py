@@ -49,6 +49,9 @@ class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms):
         # the pass that assumes nothing about the arguments would only add guesses.
         self.called: set[int] = set()
         self.classes: dict[int, ClassInfo] = {}
+        # One list per reverse-mode differentiated call being evaluated (innermost last): what
+        # rules find in it that JAX cannot transpose (fori_loop bounds that are tracers).
+        self.reverse_diff: list[list[tuple[cst.CSTNode, Value]]] = []
         self.frame: Frame = None  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ frames and hooks

@@ -75,7 +75,7 @@ class Transforms:
             if fv.kind is Kind.TRANSFORMED and fv.ref.differentiated is None:
                 return fv  # grad of a jitted function: the jit decides
             differentiated = self.argnums_params(ref, kws)
-        static = static | self.static_params(ref.fn, kws)
+        static = static | self.static_params(ref.fn, kws, ref.bound)
         if spec.has_in_axes and not spec.staged:
             # vmap leaves in_axes=None arguments concrete; pmap stages them like jit
             unbatched = unbatched | self.unbatched_params(ref.fn, kws, ref.bound)
@@ -92,6 +92,8 @@ class Transforms:
             (self.frame.module, site, how),
             differentiated,
             fv.kind is not Kind.TRANSFORMED and fv.kind is not Kind.FUNC,
+            reverse=(spec.differentiates and not qual.endswith("jacfwd"))
+            or (fv.kind is Kind.TRANSFORMED and fv.ref.reverse),
         )
         site = (t, self.frame.in_trace, self.frame.staged, self.frame.weak)
         if self.frame.fn is not None and not self.frame.traced:
@@ -139,9 +141,17 @@ class Transforms:
             positional[i].name for i in nums if -len(positional) <= i < len(positional)
         )
 
-    def static_params(self, fn: FunctionInfo, kws: list[tuple[Value, cst.Arg]]) -> frozenset[str]:
+    def static_params(
+        self,
+        fn: FunctionInfo,
+        kws: list[tuple[Value, cst.Arg]],
+        bound: tuple[Value, ...] = (),
+    ) -> frozenset[str]:
+        """Names of the parameters made static. ``static_argnums`` count the arguments the
+        transformed callable receives: after ``self`` of a bound method (``jax.jit(self.f)``) and
+        the leading arguments bound by ``partial``."""
         out: set[str] = set()
-        positional = fn.positional
+        positional = fn.positional[len(bound) :]
         for _, a in kws:
             if a.keyword is None:
                 continue
@@ -150,7 +160,8 @@ class Transforms:
                 for i in int_literals(a.value):
                     if -len(positional) <= i < len(positional):
                         out.add(positional[i].name)
-                    out.add(str(i))
+                    else:
+                        out.add(str(i))
             elif k == "static_argnames":
                 out.update(str_literals(a.value))
         return frozenset(out)
@@ -166,14 +177,9 @@ class Transforms:
             v = a.value
             if isinstance(v, cst.Name) and v.value == "None":
                 return frozenset(p.name for p in positional)
-            if isinstance(v, cst.Tuple | cst.List):
-                for i, el in enumerate(v.elements):
-                    if (
-                        isinstance(el.value, cst.Name)
-                        and el.value.value == "None"
-                        and i < len(positional)
-                    ):
-                        out.add(positional[i].name)
+            for i, el in enumerate(axes_elements(v) or ()):
+                if isinstance(el, cst.Name) and el.value == "None" and i < len(positional):
+                    out.add(positional[i].name)
         return frozenset(out)
 
     def transformed_param(
@@ -301,3 +307,24 @@ class Transforms:
 
 # Methods run first in the untraced pass: what they assign to self decides what others read.
 INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
+
+
+def axes_elements(v: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The entries of an ``in_axes`` sequence written as a literal, also built with ``+`` and
+    ``*`` (``[0] + [None] * 9``, a common way to spell many unbatched arguments); None if not."""
+    if isinstance(v, cst.Tuple | cst.List):
+        if any(isinstance(e, cst.StarredElement) for e in v.elements):
+            return None
+        return [e.value for e in v.elements]
+    if isinstance(v, cst.BinaryOperation):
+        if isinstance(v.operator, cst.Add):
+            left, right = axes_elements(v.left), axes_elements(v.right)
+            return left + right if left is not None and right is not None else None
+        if isinstance(v.operator, cst.Multiply):
+            seq, count = (
+                (v.left, v.right) if isinstance(v.right, cst.Integer) else (v.right, v.left)
+            )
+            items = axes_elements(seq)
+            if items is not None and isinstance(count, cst.Integer):
+                return items * count.evaluated_value
+    return None

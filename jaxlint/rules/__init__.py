@@ -17,6 +17,7 @@ from jaxlint.rules import (
     jx402_data_dependent_shape,
     jx501_traced_split_count,
     jx601_traced_static_arg,
+    jx602_unhashable_static_arg,
 )
 from jaxlint.rules.base import Example, Rule
 
@@ -33,6 +34,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     jx402_data_dependent_shape,
     jx501_traced_split_count,
     jx601_traced_static_arg,
+    jx602_unhashable_static_arg,
 )
 RULES: dict[str, Rule] = {m.RULE.code: m.RULE for m in RULE_MODULES}
 

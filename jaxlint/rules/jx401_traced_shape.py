@@ -51,6 +51,15 @@ Sizes derived from shapes (`x.shape[0]`, `len(x)`), literals, `static_argnames` 
 closed-over config values and static dataclass fields are fine. A traced *bound* such as the
 `maxval` of `jax.random.randint(key, (), 0, n)` is fine too.
 
+Transform arguments are sizes too: the `length` of `lax.scan(f, init, xs=None, length=n)`
+(`ConcretizationTypeError`) and the `batch_size` of `lax.map` (`TracerBoolConversionError`)
+must be static. A `lax.fori_loop` whose bound is traced by `jit` or `vmap` becomes a
+`while_loop`, which works, until it is differentiated in reverse mode: `jax.grad(g)(x)` (also
+`value_and_grad`, `jacrev`, `hessian`) of a function running such a loop on a differentiated
+carry raises `ValueError` ("Reverse-mode differentiation does not work for lax.while_loop or
+lax.fori_loop with dynamic start/stop values") at the call of the differentiated function,
+which is where the finding is; so does `jax.jit(jax.grad(g))(x, n)`, where the jit traces `n`.
+
 ## Example
 ```python
 @jax.jit
@@ -147,6 +156,203 @@ def best(scores, k):
 
 def run():
     return best(jnp.arange(5.0), 2)
+""",
+        ),
+        Example(
+            title="lax.scan length from a jit parameter",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+from jax import lax
+
+
+@jax.jit
+def count_up(x, n):
+    return lax.scan(lambda c, _: (c + 1.0, c), x, xs=None, length=n)  # expect: JX401
+
+
+def run():
+    return count_up(0.0, 3)
+""",
+        ),
+        Example(
+            title="lax.scan length under vmap",
+            valid=False,
+            raises="ConcretizationTypeError",
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+def rollout(x, steps):
+    def body(c, _):
+        return c * 2.0, c
+
+    return lax.scan(body, x, None, steps)  # expect: JX401
+
+
+def run():
+    return jax.vmap(rollout)(jnp.ones(2), jnp.array([3, 3]))
+""",
+        ),
+        Example(
+            title="lax.map batch_size from a jit parameter",
+            valid=False,
+            raises="TracerBoolConversionError",
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@jax.jit
+def doubled(xs, batch):
+    return lax.map(lambda x: x * 2.0, xs, batch_size=batch)  # expect: JX401
+
+
+def run():
+    return doubled(jnp.ones(4), 2)
+""",
+        ),
+        Example(
+            title="grad of a fori_loop with a traced bound under jit",
+            valid=False,
+            raises="ValueError",
+            code="""import jax
+from jax import lax
+
+
+@jax.jit
+def slope(x, n):
+    def power(s):
+        return lax.fori_loop(0, n, lambda k, c: c * s, s)
+
+    return jax.grad(power)(x)  # expect: JX401
+
+
+def run():
+    return slope(1.5, 3)
+""",
+        ),
+        Example(
+            title="value_and_grad of a helper's fori_loop under vmap",
+            valid=False,
+            raises="ValueError",
+            code="""import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+def loss(w, steps):
+    return lax.fori_loop(0, steps, lambda k, c: c * w, w)
+
+
+def per_env(w, steps):
+    value_grad = jax.value_and_grad(loss)
+    return value_grad(  # expect: JX401
+        w,
+        steps,
+    )
+
+
+def run():
+    return jax.vmap(per_env)(jnp.ones(2), jnp.array([2, 3]))
+""",
+        ),
+        Example(
+            title="jax.jit of jax.grad of a fori_loop with a bound argument",
+            valid=False,
+            raises="ValueError",
+            code="""import jax
+from jax import lax
+
+
+def power(x, n):
+    return lax.fori_loop(0, n, lambda k, c: c * x, x)
+
+
+def run():
+    return jax.jit(jax.grad(power))(1.5, 3)  # expect: JX401
+""",
+        ),
+        Example(
+            title="jax.jit of jax.grad with the loop bound static",
+            valid=True,
+            code="""import jax
+from jax import lax
+
+
+def power(x, n):
+    return lax.fori_loop(0, n, lambda k, c: c * x, x)
+
+
+def run():
+    return jax.jit(jax.grad(power), static_argnums=1)(1.5, 3) + jax.grad(power)(1.5, 3)
+""",
+        ),
+        Example(
+            title="fori_loop bounds: static under grad, traced without grad or carry",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+from jax import lax
+
+
+@partial(jax.jit, static_argnames="n")
+def slope(x, n, m):
+    def power(s):
+        return lax.fori_loop(0, n, lambda k, c: c * s, s)
+
+    def counted(s):
+        return s * lax.fori_loop(0, m, lambda k, c: c + 1, 0)
+
+    steps = lax.fori_loop(0, m, lambda k, c: c * 2.0, x)
+    return jax.grad(power)(x) + jax.grad(counted)(x) + steps
+
+
+def run():
+    return slope(1.5, 3, 2)
+""",
+        ),
+        Example(
+            title="scan length unbatched by in_axes built with + and *",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@partial(jax.vmap, in_axes=[0] + [None] * 2)
+def rollout(x, steps, inner):
+    return lax.scan(lambda c, _: (c + 1.0, None), x, None, length=steps // inner)
+
+
+def run():
+    return rollout(jnp.ones(2), 4, 2)
+""",
+        ),
+        Example(
+            title="static scan length and batch size",
+            valid=True,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+@partial(jax.jit, static_argnames=("n", "batch"))
+def both(x, xs, n, batch):
+    carry, _ = lax.scan(lambda c, _: (c + 1.0, None), x, length=n)
+    ys = lax.map(lambda v: v * carry, xs, batch_size=batch)
+    zs, _ = lax.scan(lambda c, v: (c, v), 0.0, xs, length=xs.shape[0])
+    return ys, zs
+
+
+def run():
+    return both(0.0, jnp.ones(4), 3, 2)
 """,
         ),
         Example(
@@ -440,6 +646,14 @@ def run():
 
 
 # ---------------------------------------------------------------------------------------- check
+# Sizes that control-flow primitives need while tracing (the number of iterations, a batch size):
+# (positions, keywords, the class jax 0.10.2 raises under jit and vmap, what the argument is).
+TRANSFORM_SIZE_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str, str]] = {
+    "jax.lax.scan": ((3,), ("length",), "ConcretizationTypeError", "scan length"),
+    "jax.lax.map": ((), ("batch_size",), "TracerBoolConversionError", "batch size"),
+}
+
+
 def _shape_args(
     ctx: RuleContext, node: cst.Call, positions: tuple[int, ...], keywords: tuple[str, ...]
 ) -> list[cst.BaseExpression]:
@@ -453,6 +667,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
     qual = ctx.qual(node.func)
+    if qual in LOOPS and ctx.project.interp.reverse_diff:
+        _note_dynamic_loop(ctx, node)
+        return
     exprs: list[cst.BaseExpression] = []
     error = "TypeError"
     name = ""
@@ -463,6 +680,10 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         name = qual
         if qual.endswith(("diag", "diagonal", "tril", "triu")):
             what = "diagonal offset"
+    elif qual is not None and qual in TRANSFORM_SIZE_ARGS:
+        positions, keywords, error, what = TRANSFORM_SIZE_ARGS[qual]
+        exprs = _shape_args(ctx, node, positions, keywords)
+        name = qual
     elif qual is not None and qual.startswith("jax.random.") and qual[11:] in K.RANDOM_SHAPE_ARGS:
         pos = K.RANDOM_SHAPE_ARGS[qual[11:]]
         exprs = _shape_args(ctx, node, (pos,) if pos >= 0 else (), ("shape",))
@@ -507,9 +728,12 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 for a in node.args
             ):
                 return
-            must = {"axis argument": "axes", "diagonal offset": "diagonal offsets"}.get(
-                what, "array shapes"
-            )
+            must = {
+                "axis argument": "axes",
+                "diagonal offset": "diagonal offsets",
+                "scan length": "the number of iterations",
+                "batch size": "batch sizes",
+            }.get(what, "array shapes")
             ctx.report(
                 RULE,
                 node,
@@ -521,6 +745,41 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 fix=static_argnames_fix(ctx, expr) or static_field_fix(ctx, expr),
             )
             return
+
+
+LOOPS = frozenset({"jax.lax.fori_loop", "flax.nnx.fori_loop"})
+
+
+def _note_dynamic_loop(ctx: RuleContext, node: cst.Call) -> None:
+    """A fori_loop with a traced bound inside a reverse-differentiated call: JAX lowers it to a
+    while_loop, which it cannot transpose. Noted here, reported at the differentiated call (where
+    JAX raises), by :func:`on_reverse_diff`. A loop whose carry is static is never transposed."""
+    bounds = _shape_args(ctx, node, (0, 1), ("lower", "upper"))
+    carry = _shape_args(ctx, node, (3,), ("init_val",))
+    if not carry or not ctx.value(carry[0]).traced:
+        return
+    for expr in bounds:
+        v = ctx.value(expr)
+        if holds_tracers(v):
+            ctx.project.interp.reverse_diff[-1].append((expr, v))
+            return
+
+
+def on_reverse_diff(
+    ctx: RuleContext, node: cst.Call, t: object, loops: list[tuple[cst.CSTNode, Value]]
+) -> None:
+    """``jax.grad(g)(x)`` under jit/vmap where ``g`` runs a fori_loop with a traced bound."""
+    expr, v = loops[0]
+    ctx.report(
+        RULE,
+        node,
+        f"this call differentiates (reverse mode) a `lax.fori_loop` whose bound "
+        f"`{ctx.source(expr)}` is traced: the loop becomes a while_loop, which reverse-mode "
+        "differentiation cannot transpose, JAX raises ValueError here; make the bound static "
+        "(static_argnames, a shape) or use lax.scan with a static length",
+        v,
+        jax_error="ValueError",
+    )
 
 
 def _array_owner(owner: Value) -> bool:

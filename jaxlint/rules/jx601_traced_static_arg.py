@@ -197,6 +197,32 @@ def run():
 """,
         ),
         Example(
+            title="multi-line call reported at its first line",
+            valid=False,
+            code="""from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+
+@partial(jax.jit, static_argnames="length")
+def pad_to(x, length):
+    return jnp.pad(x, (0, length - x.shape[0]))
+
+
+@jax.jit
+def step(x, length):
+    return pad_to(  # expect: JX601
+        x,
+        length=length,
+    )
+
+
+def run():
+    return step(jnp.ones(2), 4)
+""",
+        ),
+        Example(
             title="static value from the caller's static parameter",
             valid=True,
             code="""from functools import partial
@@ -323,14 +349,20 @@ def run():
 
 # ---------------------------------------------------------------------------------------- check
 def on_static_arg(
-    ctx: RuleContext, node: cst.CSTNode, param: Param, value: Value, t: TransformedRef
+    ctx: RuleContext,
+    node: cst.Call,
+    param: Param,
+    value: Value,
+    t: TransformedRef,
+    arg: cst.CSTNode | None,
 ) -> None:
+    """Reported on the call (its first line is where JAX's traceback points), naming the argument."""
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
     ctx.report(
         RULE,
         node,
-        f"the traced value `{ctx.source(node)}` is passed to `{param.name}`, which "
+        f"the traced value `{ctx.source(arg or node)}` is passed to `{param.name}`, which "
         f"{t.target.fn.name}() declares static: static arguments must be hashable Python values, "
         "JAX raises ValueError; pass a static value or make the parameter non-static",
         value,
