@@ -286,7 +286,7 @@ def check_files(
 
 def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable: int) -> None:
     """The text format after ``--fix``: what is left, then ruff's "(M fixed, K remaining)" summary."""
-    from jaxlint.reporting.text import code_frame, header, make_console, notes
+    from jaxlint.reporting.text import code_frame, frame_lines, header, make_console, notes
     from jaxlint.selection import split_lines
 
     console = make_console(sys.stdout)
@@ -297,7 +297,8 @@ def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable:
             continue
         if finding.path not in split:
             split[finding.path] = split_lines(outcome.sources.get(finding.path, ""))
-        for line in (*code_frame(finding, split[finding.path]), *notes(finding)):
+        lines = frame_lines(finding, split[finding.path])
+        for line in (*code_frame(finding, lines), *notes(finding)):
             console.print(line)
         console.print()
     if args.quiet:
@@ -382,6 +383,9 @@ def run_check(argv: list[str]) -> int:
         _error(str(exc))
         return EXIT_ERROR
     errors = found.errors + outcome.errors
+    from jaxlint.notebooks import locate_all
+
+    outcome.findings = locate_all(outcome.findings, outcome.sources)
     for line in errors:
         _error(line)
     for line in outcome.warnings:

@@ -53,7 +53,15 @@ class Finding:
         return (self.path, self.line, self.column, self.code)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The SPEC fields; a notebook finding adds ``cell`` (its lines, and its fix's, then
+        count within that cell: see ``notebooks``)."""
+        fix = self.fix.to_dict() if self.fix else None
+        offset = self.extra.get("cell_offset", 0)
+        if fix and offset:
+            for edit in fix["edits"]:
+                edit["line"] -= offset
+                edit["end_line"] -= offset
+        out = {
             "code": self.code,
             "name": self.name,
             "jax_error": self.jax_error,
@@ -64,5 +72,8 @@ class Finding:
             "end_line": self.end_line,
             "end_column": self.end_column,
             "trace": list(self.trace),
-            "fix": self.fix.to_dict() if self.fix else None,
+            "fix": fix,
         }
+        if "cell" in self.extra:
+            out["cell"] = self.extra["cell"]
+        return out

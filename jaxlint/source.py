@@ -7,6 +7,10 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jaxlint.notebooks import NotebookSource
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -25,7 +29,8 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def read_source(path: Path) -> str:
-    return decode_source(_read_bytes(path))
+    """The Python text of a file (of a notebook: its code cells joined, see ``notebooks``)."""
+    return read_source_info(path).text
 
 
 def _encoding(raw: bytes) -> str:
@@ -64,6 +69,8 @@ class SourceInfo:
     raw: bytes
     encoding: str
     newline: str
+    # A notebook's cells and JSON (``text`` is then its joined code); None for a Python file.
+    notebook: NotebookSource | None = None
 
     @property
     def bom(self) -> bool:
@@ -76,7 +83,16 @@ class SourceInfo:
 
 def read_source_info(path: Path) -> SourceInfo:
     """Like ``read_source``, keeping the bytes, the encoding and the line ending."""
-    return source_info(_read_bytes(path))
+    from jaxlint.notebooks import NotebookError, is_notebook, parse_notebook
+
+    raw = _read_bytes(path)
+    if not is_notebook(path):
+        return source_info(raw)
+    try:
+        notebook = parse_notebook(raw)
+    except NotebookError as exc:
+        raise SourceError(str(exc)) from None
+    return SourceInfo(notebook.text, raw, "utf-8", "\n", notebook)
 
 
 def source_info(raw: bytes) -> SourceInfo:

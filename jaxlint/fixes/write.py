@@ -22,7 +22,16 @@ class WriteError(Exception):
 
 
 def encode_fixed(info: SourceInfo, text: str) -> bytes:
-    """``text`` in the file's encoding and BOM; refuses where the original would not round-trip."""
+    """``text`` in the file's encoding and BOM; refuses where the original would not round-trip.
+
+    A notebook gets its fixed cells put back into its JSON (``notebooks.render_notebook``)."""
+    if info.notebook is not None:
+        from jaxlint.notebooks import NotebookError, render_notebook
+
+        try:
+            return render_notebook(info.notebook, text)
+        except NotebookError as exc:
+            raise WriteError(str(exc)) from None
     try:
         if info.encode(info.text) != info.raw:
             raise WriteError(f"its {info.encoding} text does not round-trip byte for byte")

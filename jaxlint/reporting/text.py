@@ -40,6 +40,8 @@ def make_console(file: IO[str] | None = None) -> Console:
 def header(finding: Finding) -> Text:
     text = Text()
     text.append(finding.path, _PATH)
+    if "cell" in finding.extra:
+        text.append(f":cell {finding.extra['cell']}")
     text.append(f":{finding.line}:{finding.column}: ")
     text.append(finding.code, _CODE)
     text.append(f" {finding.message}")
@@ -48,6 +50,12 @@ def header(finding: Finding) -> Text:
 
 def _width(text: str) -> int:
     return cell_len(text.expandtabs(TAB_SIZE))
+
+
+def frame_lines(finding: Finding, lines: list[str]) -> list[str]:
+    """The lines a finding's line numbers count: a notebook finding's are its cell's."""
+    offset = finding.extra.get("cell_offset", 0)
+    return lines[offset:] if offset else lines
 
 
 def code_frame(finding: Finding, lines: Sequence[str]) -> list[Text]:
@@ -133,7 +141,8 @@ def write_text(
             continue
         if finding.path not in split:
             split[finding.path] = split_lines(sources.get(finding.path, ""))
-        for line in (*code_frame(finding, split[finding.path]), *notes(finding)):
+        lines = frame_lines(finding, split[finding.path])
+        for line in (*code_frame(finding, lines), *notes(finding)):
             console.print(line)
         console.print()
     if not quiet:
