@@ -93,6 +93,18 @@ def _check_parser() -> argparse.ArgumentParser:
         help="also apply fixes marked unsafe (with --fix or --diff)",
     )
     parser.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="list the fixes applied (with --fix) or available (otherwise), as ruff does",
+    )
+    parser.add_argument(
+        "--output-file",
+        "-o",
+        type=Path,
+        metavar="PATH",
+        help="write the report to this file instead of standard output",
+    )
+    parser.add_argument(
         "--diff",
         action="store_true",
         help="print the fixes as a unified diff and change nothing (exit 1 if any)",
@@ -144,7 +156,8 @@ def _flatten(groups: list[tuple[str, ...]] | None) -> tuple[str, ...] | None:
 
 
 def _error(message: str) -> None:
-    print(f"jaxlint: error: {message}", file=sys.stderr)
+    """One line whatever the message holds (a reader of CI logs greps by line)."""
+    print(f"jaxlint: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 @dataclass
@@ -160,6 +173,8 @@ class CheckOutcome:
     warnings: list[str] = field(default_factory=list)
     # How many findings were fixed (written; with --diff: would be), and the diffs of --diff.
     fixed: int = 0
+    # The findings whose fixes went in (--show-fixes), with their display paths.
+    fixed_findings: list[Finding] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
     # Cache lookups of the run (for tests and --verbose-like diagnostics).
     cache_hits: int = 0
@@ -225,6 +240,7 @@ def _fix_run(
             reverted = True
             continue
         outcome.fixed += len(fixes.fixed[name])
+        outcome.fixed_findings += [run.display(f) for f in fixes.fixed[name]]
     outcome.findings += run.reported(lint(final) if reverted else fixes.remaining)
     for name, text in final.items():
         outcome.sources[run.given[name].display] = text
@@ -374,8 +390,65 @@ def discover_for(args: argparse.Namespace, cwd: Path) -> Discovery:
     return found
 
 
+def _noqa_warnings(sources: dict[str, str]) -> list[str]:
+    """One line per unknown ``JX`` code in a ``# noqa:`` of a checked file."""
+    from jaxlint.notebooks import is_notebook, position
+    from jaxlint.selection import unknown_noqa_codes
+
+    out: list[str] = []
+    for path, text in sorted(sources.items()):
+        for line, code in unknown_noqa_codes(text):
+            where = position(text, line) if is_notebook(path) else str(line)
+            out.append(f"{path}:{where}: unknown rule code '{code}' in # noqa (see: jaxlint rules)")
+    return out
+
+
+def _show_fixes(args: argparse.Namespace, outcome: CheckOutcome) -> None:
+    """ruff's ``--show-fixes``: per file, how many findings of each rule were (or can be) fixed."""
+    from jaxlint.fixes.apply import fixable
+
+    if args.fix:
+        listed = outcome.fixed_findings
+        title = f"Fixed {plural(len(listed), 'finding')}:"
+    else:
+        listed = [f for f in outcome.findings if fixable(f, unsafe=True)]
+        title = f"{len(listed)} {'fix' if len(listed) == 1 else 'fixes'} available:"
+    if not listed:
+        print("No fixes applied." if args.fix else "No fixes available.")
+        return
+    print(title)
+    by_path: dict[str, dict[tuple[str, str, str], int]] = {}
+    for f in listed:
+        kind = "" if args.fix or f.fix is None else f" [{f.fix.applicability}]"
+        counts = by_path.setdefault(f.path, {})
+        counts[(f.code, f.name, kind)] = counts.get((f.code, f.name, kind), 0) + 1
+    for path, counts in sorted(by_path.items()):
+        print(f"- {path}:")
+        for (code, name, kind), count in sorted(counts.items()):
+            print(f"    {count} \u00d7 {code} ({name}){kind}")
+
+
+@contextlib.contextmanager
+def _report_to(path: Path | None):  # type: ignore[no-untyped-def]
+    """Standard output, or ``--output-file`` (written whole at the end, like a redirect)."""
+    if path is None:
+        yield
+        return
+    with open(path, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
+        yield
+
+
 def run_check(argv: list[str]) -> int:
     args = _check_parser().parse_args(argv)
+    try:
+        with _report_to(args.output_file):
+            return _run_check(args)
+    except OSError as exc:
+        _error(f"{args.output_file}: cannot write the report: {exc.strerror or exc}")
+        return EXIT_ERROR
+
+
+def _run_check(args: argparse.Namespace) -> int:
     try:
         found = discover_for(args, Path.cwd())
         outcome = check_files(found.files, args, found.resolver) if found.files else CheckOutcome()
@@ -388,8 +461,8 @@ def run_check(argv: list[str]) -> int:
     outcome.findings = locate_all(outcome.findings, outcome.sources)
     for line in errors:
         _error(line)
-    for line in outcome.warnings:
-        print(f"jaxlint: warning: {line}", file=sys.stderr)
+    for line in [*outcome.warnings, *_noqa_warnings(outcome.sources)]:
+        print(f"jaxlint: warning: {' '.join(line.split())}", file=sys.stderr)
     if not found.files and not found.errors and not args.quiet:
         print("jaxlint: warning: no Python files found under the given paths", file=sys.stderr)
     if args.diff:
@@ -407,6 +480,8 @@ def run_check(argv: list[str]) -> int:
         _write_fix_text(args, outcome, len(errors))
     else:
         _report(args, outcome.findings, outcome.sources, len(errors))
+    if args.show_fixes and args.format == "text" and not args.statistics:
+        _show_fixes(args, outcome)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if outcome.findings and not args.exit_zero else EXIT_OK

@@ -224,6 +224,12 @@ def locate(finding: Any, text: str) -> Any:
     )
 
 
+def position(text: str, line: int) -> str:
+    """``cell N:L`` for a line of a notebook's joined text (``line`` itself above every cell)."""
+    before = [m for m in cell_markers(text) if m[0] < line]
+    return f"cell {before[-1][1]}:{line - before[-1][0]}" if before else str(line)
+
+
 def locate_all(findings: list[Any], sources: dict[str, str]) -> list[Any]:
     """``locate`` for the findings in notebooks (``sources``: display path -> joined text)."""
     return [
@@ -241,6 +247,7 @@ __all__ = [
     "locate",
     "locate_all",
     "parse_notebook",
+    "position",
     "render_notebook",
     "split_cells",
 ]
