@@ -47,7 +47,7 @@ what is analysed:
 
 other commands:
   jaxlint rules              the rule table
-  jaxlint rule CODE          one rule's documentation, with examples
+  jaxlint rule CODE          one rule: what, why, an example, fix safety (--examples: all)
 
 A path named like a command needs the explicit form: jaxlint check rules/
 """
@@ -522,15 +522,44 @@ def run_rules(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def rule_markdown(rule: Rule) -> str:
-    """The page ``jaxlint rule CODE`` shows: identity, the rule's own doc, then its examples."""
+# The sections of a rule's doc that the short page keeps: what, why, one example, fix safety.
+SHORT_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+
+
+# Sections of the short page, and those cut to their first paragraph there.
+BRIEF_SECTIONS = ("Why is this bad?", "Fix safety")
+
+
+def _short_doc(doc: str) -> str:
+    """What, why (first paragraph), one example and its rewrite, fix safety (first paragraph)."""
+    kept: list[str] = []
+    for section in re.split(r"(?m)^(?=## )", doc.strip()):
+        title = section.removeprefix("## ").partition("\n")[0].strip()
+        if title not in SHORT_SECTIONS:
+            continue
+        if title in BRIEF_SECTIONS:
+            head, _, body = section.partition("\n")
+            section = head + "\n" + body.strip().split("\n\n")[0]
+        kept.append(section.strip())
+    return "\n\n".join(kept)
+
+
+def rule_markdown(rule: Rule, examples: bool = True) -> str:
+    """The page ``jaxlint rule CODE`` shows: identity, the rule's own doc, then its examples;
+    without ``examples`` only what it finds, why, one example and the fix's safety."""
     parts = [
         f"# {rule.code} {rule.name}",
         rule.summary,
         f"**JAX error:** `{rule.jax_error or '-'}` · **Fix:** {rule.fix}",
-        rule.doc.strip(),
+        rule.doc.strip() if examples else _short_doc(rule.doc),
     ]
-    if rule.examples:
+    if not examples:
+        if rule.examples:
+            parts.append(
+                f"*{len(rule.examples)} runnable examples and the full page:* "
+                f"`jaxlint rule {rule.code} --examples`"
+            )
+    elif rule.examples:
         parts.append("## Examples")
         for example in rule.examples:
             if example.valid:
@@ -547,6 +576,9 @@ def run_rule(argv: list[str]) -> int:
         prog="jaxlint rule", description="Show one rule's documentation."
     )
     parser.add_argument("code", metavar="CODE", help="a rule code, e.g. JX101")
+    parser.add_argument(
+        "--examples", action="store_true", help="the full page, with every runnable example"
+    )
     args = parser.parse_args(argv)
     rule = RULES.get(args.code.upper())
     if rule is None:
@@ -558,7 +590,11 @@ def run_rule(argv: list[str]) -> int:
 
     console = make_console(sys.stdout)
     console.soft_wrap = False
-    console.print(Markdown(rule_markdown(rule)))
+    page = Markdown(rule_markdown(rule, examples=args.examples))
+    # A terminal gets a pager (pydoc's: $PAGER, else less); a pipe or file gets the plain page.
+    pager = console.pager(styles=True) if sys.stdout.isatty() else contextlib.nullcontext()
+    with pager:
+        console.print(page)
     return EXIT_OK
 
 

@@ -5,6 +5,7 @@ hard to trust). Colour comes from rich, which only emits it to a terminal (and h
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import IO
 
@@ -28,12 +29,16 @@ _NOTE = "bold cyan"
 
 def make_console(file: IO[str] | None = None) -> Console:
     """A console that never re-wraps or re-interprets our text (messages may contain ``[x]``, ``:x:``)."""
+    # rich's own NO_COLOR handling drops colours but keeps bold and underline; https://no-color.org
+    # asks for plain text, so a set NO_COLOR (or a file or pipe: rich's default) gets no styles.
+    plain = bool(os.environ.get("NO_COLOR"))
     return Console(
         file=file,
         soft_wrap=True,
         markup=False,
         emoji=False,
         highlight=False,
+        color_system=None if plain else "auto",
     )
 
 
