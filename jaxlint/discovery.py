@@ -13,6 +13,7 @@ property of the tree, never of the run.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
@@ -372,6 +373,18 @@ def _walk(
         stack.extend(reversed(subdirs))
 
 
+def _missing(path: Path) -> str:
+    """Why a given path does not exist, in words: a symlink loop or dangling link is not a typo."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if os.path.islink(path):
+            return f"broken symlink (to {os.readlink(path)})"
+    return "no such file or directory"
+
+
 def discover(paths: Sequence[str], resolver: ConfigResolver, cwd: Path) -> Discovery:
     """Expand command-line paths (default ``.``, relative to ``cwd``) into files, each with its config."""
     result = Discovery()
@@ -386,7 +399,7 @@ def discover(paths: Sequence[str], resolver: ConfigResolver, cwd: Path) -> Disco
     for given in paths or ["."]:
         root = cwd / given
         if not root.exists():
-            result.errors.append(f"{given}: no such file or directory")
+            result.errors.append(f"{given}: {_missing(root)}")
             continue
         if root.is_dir():
             if resolver.for_directory(root).exclude.matches_self_or_parent(root):

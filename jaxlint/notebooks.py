@@ -75,7 +75,10 @@ def parse_notebook(raw: bytes) -> NotebookSource:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NotebookError(f"not valid utf-8 text ({exc.reason})") from None
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise NotebookError(
+            f"invalid UTF-8 (byte 0x{byte} at offset {exc.start}: {exc.reason})"
+        ) from None
     try:
         node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     except Exception as exc:  # nbformat raises JSON, validation and reader errors alike
