@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,15 @@ def _mask(source: str, magics: dict[int, str]) -> str:
     return "\n".join(out)
 
 
+def _language(node: Any) -> str | None:
+    """The kernel's language as the notebook records it (None: not recorded, taken as Python)."""
+    metadata = node.get("metadata", {})
+    language = metadata.get("kernelspec", {}).get("language") or metadata.get(
+        "language_info", {}
+    ).get("name")
+    return str(language).lower() if language else None
+
+
 def parse_notebook(raw: bytes) -> NotebookSource:
     """Read a notebook (nbformat 4); raises NotebookError with the reason."""
     import nbformat
@@ -80,13 +90,18 @@ def parse_notebook(raw: bytes) -> NotebookSource:
             f"invalid UTF-8 (byte 0x{byte} at offset {exc.start}: {exc.reason})"
         ) from None
     try:
-        node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        with warnings.catch_warnings():
+            # nbformat warns (on stderr) about notebooks it would normalise; the file is the user's.
+            warnings.simplefilter("ignore")
+            node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     except Exception as exc:  # nbformat raises JSON, validation and reader errors alike
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise NotebookError(f"not a valid notebook: {reason}") from None
     if node.get("nbformat") != 4:
         raise NotebookError(f"notebook format {node.get('nbformat')} is not supported (only 4)")
     source = NotebookSource(raw, node, "")
+    if _language(node) not in (None, "python"):
+        return source  # an R or Julia notebook: no Python to check
     parts: list[str] = []
     for index, cell in enumerate(node.cells, start=1):
         if cell.get("cell_type") != "code":
@@ -153,7 +168,9 @@ def _indent(raw: bytes) -> int:
 def _dump_nbformat(node: Any, indent: int, raw: bytes) -> str:
     import nbformat
 
-    text = nbformat.writes(node, version=nbformat.NO_CONVERT, indent=indent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = nbformat.writes(node, version=nbformat.NO_CONVERT, indent=indent)
     return text + "\n" if raw.endswith(b"\n") and not text.endswith("\n") else text
 
 

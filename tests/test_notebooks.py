@@ -141,6 +141,13 @@ def test_fix_keeps_a_hand_written_json_layout(cwd: Path, capsys: Capsys) -> None
     assert path.read_text() == json.dumps(data, indent=2) + "\n"
 
 
+def test_a_notebook_in_another_language_is_skipped(cwd: Path, capsys: Capsys) -> None:
+    nb = notebook(cwd / "r.ipynb", "library(ggplot2)\nif (x > 0) { print(x) }")
+    nb.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    nbformat.write(nb, str(cwd / "r.ipynb"))
+    assert run(capsys, "r.ipynb") == (0, "All checks passed!\n", "")
+
+
 def test_an_invalid_notebook_is_a_one_line_error(cwd: Path, capsys: Capsys) -> None:
     (cwd / "bad.ipynb").write_text("{not json")
     notebook(cwd / "good.ipynb", "import jax\n" + BRANCH)
