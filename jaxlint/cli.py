@@ -216,8 +216,12 @@ def _fix_run(
         unsafe=args.unsafe_fixes,
         newlines={name: info.newline for name, info in infos.items()},
     )
+    from jaxlint.notebooks import locate_all
+
+    shown_texts = {run.given[n].display: t for n, t in fixes.texts.items() if n in run.given}
+    rejected = locate_all([run.display(r.finding) for r in fixes.rejected], shown_texts)
     outcome.warnings += [
-        Rejection(run.display(r.finding), r.reason).describe() for r in fixes.rejected
+        Rejection(f, r.reason).describe() for f, r in zip(rejected, fixes.rejected, strict=True)
     ]
     outcome.warnings += [
         f"{run.given[name].display}: the fixes did not settle "

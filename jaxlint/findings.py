@@ -49,8 +49,15 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        # A notebook finding's lines count within its cell (``notebooks.locate``): cells first.
+        return (self.path, self.extra.get("cell", 0), self.line, self.column, self.code)
+
+    @property
+    def where(self) -> str:
+        """``path:line:col``, or ``path:cell N:line:col`` in a notebook."""
+        cell = f"cell {self.extra['cell']}:" if "cell" in self.extra else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
 
     def to_dict(self) -> dict[str, Any]:
         """The SPEC fields; a notebook finding adds ``cell`` (its lines, and its fix's, then

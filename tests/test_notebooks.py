@@ -155,3 +155,14 @@ def test_an_invalid_notebook_is_a_one_line_error(cwd: Path, capsys: Capsys) -> N
     assert code == 2
     assert err.splitlines() == [err.strip()] and err.startswith("jaxlint: error: bad.ipynb: ")
     assert "good.ipynb:cell 2:4:8: JX301" in out
+
+
+def test_findings_are_ordered_by_cell_in_every_format(cwd: Path, capsys: Capsys) -> None:
+    """Cell lines restart at 1, so sorting by line alone would put cell 3's line 3 first."""
+    notebook(cwd / "nb.ipynb", "import jax\n\n\n\n" + BRANCH, BRANCH)
+    _, out, _ = run(capsys, "nb.ipynb", "--format", "json")
+    assert [(f["cell"], f["line"]) for f in json.loads(out)] == [(2, 7), (3, 3)]
+    _, out, _ = run(capsys, "nb.ipynb", "--format", "github")
+    assert "::nb.ipynb:cell 2:7:8: JX301" in out.splitlines()[0]
+    _, out, _ = run(capsys, "nb.ipynb", "--format", "markdown")
+    assert "| `nb.ipynb:cell 3:3:8` |" in out
