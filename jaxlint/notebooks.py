@@ -51,15 +51,39 @@ class NotebookSource:
     cells: dict[int, str] = field(default_factory=dict)
 
 
+def _bracket_delta(line: str) -> int:
+    """Brackets opened minus closed on a line, outside one-line strings and comments (a rough
+    count: enough to tell a continuation line from a new statement)."""
+    delta, quote = 0, ""
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote and line[i - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            break
+        elif char in "([{":
+            delta += 1
+        elif char in ")]}":
+            delta -= 1
+    return delta
+
+
 def _mask(source: str, magics: dict[int, str]) -> str:
     """The cell's code with IPython-only lines replaced by numbered Python placeholders."""
     lines = source.split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
         return ""  # a cell magic: the whole cell is another language
     out: list[str] = []
+    depth, continued = 0, False
     for line in lines:
-        match = _MAGIC.match(line)
+        # IPython only reads a magic at the start of a logical line: `% b` continuing a bracket or
+        # a backslash is Python's modulo.
+        match = None if depth > 0 or continued else _MAGIC.match(line)
         if match is None:
+            depth = max(depth + _bracket_delta(line), 0)
+            continued = line.endswith("\\")
             out.append(line)
             continue
         number = len(magics) + 1

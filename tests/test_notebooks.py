@@ -68,14 +68,15 @@ def test_the_issue_notebook_is_linted_as_a_subprocess(cwd: Path) -> None:
 def test_magics_are_skipped_keeping_line_numbers(cwd: Path, capsys: Capsys) -> None:
     notebook(
         cwd / "nb.ipynb",
-        "%matplotlib inline\nimport jax\n!pip install jax\nfiles = !ls",
+        "%matplotlib inline\nimport jax\n!pip install jax\nfiles = !ls\n"
+        'label = ("%d"\n    % 3)\nother = "%d" \\\n    % 4',
         "%%bash\nif [ -x ]; then echo; fi",
         "for i in range(2):\n    %time i\n" + BRANCH,
     )
     code, out, _ = run(capsys, "nb.ipynb")
     assert code == 1
     headers = [line for line in out.splitlines() if line.startswith("nb.ipynb:")]
-    assert [h.split(": ")[0] for h in headers] == ["nb.ipynb:cell 4:5:8"]
+    assert [h.split(": ")[0] for h in headers] == ["nb.ipynb:cell 4:5:8"]  # no JX000
 
 
 def test_a_folder_of_notebooks_is_discovered(cwd: Path, capsys: Capsys) -> None:
