@@ -167,3 +167,14 @@ def test_findings_are_ordered_by_cell_in_every_format(cwd: Path, capsys: Capsys)
     assert "::nb.ipynb:cell 2:7:8: JX301" in out.splitlines()[0]
     _, out, _ = run(capsys, "nb.ipynb", "--format", "markdown")
     assert "| `nb.ipynb:cell 3:3:8` |" in out
+
+
+def test_noqa_in_a_cell(cwd: Path, capsys: Capsys) -> None:
+    code = "import jax\n" + BRANCH.replace("if x > 0:", "if x > 0:  # noqa: JX301")
+    notebook(cwd / "nb.ipynb", code + "\ny = 1  # noqa: JX998")
+    assert run(capsys, "nb.ipynb") == (
+        0,
+        "All checks passed!\n",
+        "jaxlint: warning: nb.ipynb:cell 2:7: unknown rule code 'JX998' in # noqa "
+        "(see: jaxlint rules)\n",
+    )
