@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -433,7 +433,7 @@ def _show_fixes(args: argparse.Namespace, outcome: CheckOutcome) -> None:
 
 
 @contextlib.contextmanager
-def _report_to(path: Path | None):  # type: ignore[no-untyped-def]
+def _report_to(path: Path | None) -> Iterator[None]:
     """Standard output, or ``--output-file`` (written whole at the end, like a redirect)."""
     if path is None:
         yield

@@ -20,8 +20,11 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from jaxlint.findings import Finding
 
 NOTEBOOK_SUFFIX = ".ipynb"
 
@@ -233,7 +236,7 @@ def render_notebook(source: NotebookSource, text: str) -> bytes:
     return _dump_json(data, indent, source.raw).encode("utf-8")
 
 
-def locate(finding: Any, text: str) -> Any:
+def locate(finding: Finding, text: str) -> Finding:
     """The finding with cell-relative lines (``extra``: ``cell``, ``cell_offset``: the marker's
     line, which added to a cell line gives the line in the joined text)."""
     import dataclasses
@@ -274,7 +277,7 @@ def position(text: str, line: int) -> str:
     return f"cell {before[-1][1]}:{line - before[-1][0]}" if before else str(line)
 
 
-def locate_all(findings: list[Any], sources: dict[str, str]) -> list[Any]:
+def locate_all(findings: Sequence[Finding], sources: Mapping[str, str]) -> list[Finding]:
     """``locate`` for the findings in notebooks (``sources``: display path -> joined text)."""
     return [
         locate(f, sources[f.path]) if is_notebook(f.path) and f.path in sources else f
