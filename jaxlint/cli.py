@@ -526,11 +526,9 @@ def run_rules(argv: list[str]) -> int:
     return EXIT_OK
 
 
-# The sections of a rule's doc that the short page keeps: what, why, one example, fix safety.
+# The sections of a rule's doc that the short page keeps: what, why, one example, fix safety;
+# the long ones (BRIEF_SECTIONS) are cut to their first paragraph there.
 SHORT_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
-
-
-# Sections of the short page, and those cut to their first paragraph there.
 BRIEF_SECTIONS = ("Why is this bad?", "Fix safety")
 
 
