@@ -178,3 +178,9 @@ def test_noqa_in_a_cell(cwd: Path, capsys: Capsys) -> None:
         "jaxlint: warning: nb.ipynb:cell 2:7: unknown rule code 'JX998' in # noqa "
         "(see: jaxlint rules)\n",
     )
+
+
+def test_a_notebook_named_like_a_library_does_not_shadow_it(cwd: Path, capsys: Capsys) -> None:
+    notebook(cwd / "jax.ipynb", "import jax\n" + BRANCH)
+    code, out, _ = run(capsys, "jax.ipynb", "-q")
+    assert code == 1 and out.startswith("jax.ipynb:cell 2:4:8: JX301 ")
