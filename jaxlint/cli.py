@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +47,7 @@ what is analysed:
 
 other commands:
   jaxlint rules              the rule table
-  jaxlint rule CODE          one rule's documentation, with examples
+  jaxlint rule CODE          one rule: what, why, an example, fix safety (--examples: all)
 
 A path named like a command needs the explicit form: jaxlint check rules/
 """
@@ -91,6 +91,18 @@ def _check_parser() -> argparse.ArgumentParser:
         "--unsafe-fixes",
         action="store_true",
         help="also apply fixes marked unsafe (with --fix or --diff)",
+    )
+    parser.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="list the fixes applied (with --fix) or available (otherwise), as ruff does",
+    )
+    parser.add_argument(
+        "--output-file",
+        "-o",
+        type=Path,
+        metavar="PATH",
+        help="write the report to this file instead of standard output",
     )
     parser.add_argument(
         "--diff",
@@ -144,7 +156,8 @@ def _flatten(groups: list[tuple[str, ...]] | None) -> tuple[str, ...] | None:
 
 
 def _error(message: str) -> None:
-    print(f"jaxlint: error: {message}", file=sys.stderr)
+    """One line whatever the message holds (a reader of CI logs greps by line)."""
+    print(f"jaxlint: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 @dataclass
@@ -160,6 +173,8 @@ class CheckOutcome:
     warnings: list[str] = field(default_factory=list)
     # How many findings were fixed (written; with --diff: would be), and the diffs of --diff.
     fixed: int = 0
+    # The findings whose fixes went in (--show-fixes), with their display paths.
+    fixed_findings: list[Finding] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
     # Cache lookups of the run (for tests and --verbose-like diagnostics).
     cache_hits: int = 0
@@ -201,8 +216,12 @@ def _fix_run(
         unsafe=args.unsafe_fixes,
         newlines={name: info.newline for name, info in infos.items()},
     )
+    from jaxlint.notebooks import locate_all
+
+    shown_texts = {run.given[n].display: t for n, t in fixes.texts.items() if n in run.given}
+    rejected = locate_all([run.display(r.finding) for r in fixes.rejected], shown_texts)
     outcome.warnings += [
-        Rejection(run.display(r.finding), r.reason).describe() for r in fixes.rejected
+        Rejection(f, r.reason).describe() for f, r in zip(rejected, fixes.rejected, strict=True)
     ]
     outcome.warnings += [
         f"{run.given[name].display}: the fixes did not settle "
@@ -225,6 +244,7 @@ def _fix_run(
             reverted = True
             continue
         outcome.fixed += len(fixes.fixed[name])
+        outcome.fixed_findings += [run.display(f) for f in fixes.fixed[name]]
     outcome.findings += run.reported(lint(final) if reverted else fixes.remaining)
     for name, text in final.items():
         outcome.sources[run.given[name].display] = text
@@ -286,7 +306,7 @@ def check_files(
 
 def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable: int) -> None:
     """The text format after ``--fix``: what is left, then ruff's "(M fixed, K remaining)" summary."""
-    from jaxlint.reporting.text import code_frame, header, make_console, notes
+    from jaxlint.reporting.text import code_frame, frame_lines, header, make_console, notes
     from jaxlint.selection import split_lines
 
     console = make_console(sys.stdout)
@@ -297,7 +317,8 @@ def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable:
             continue
         if finding.path not in split:
             split[finding.path] = split_lines(outcome.sources.get(finding.path, ""))
-        for line in (*code_frame(finding, split[finding.path]), *notes(finding)):
+        lines = frame_lines(finding, split[finding.path])
+        for line in (*code_frame(finding, lines), *notes(finding)):
             console.print(line)
         console.print()
     if args.quiet:
@@ -373,8 +394,65 @@ def discover_for(args: argparse.Namespace, cwd: Path) -> Discovery:
     return found
 
 
+def _noqa_warnings(sources: dict[str, str]) -> list[str]:
+    """One line per unknown ``JX`` code in a ``# noqa:`` of a checked file."""
+    from jaxlint.notebooks import is_notebook, position
+    from jaxlint.selection import unknown_noqa_codes
+
+    out: list[str] = []
+    for path, text in sorted(sources.items()):
+        for line, code in unknown_noqa_codes(text):
+            where = position(text, line) if is_notebook(path) else str(line)
+            out.append(f"{path}:{where}: unknown rule code '{code}' in # noqa (see: jaxlint rules)")
+    return out
+
+
+def _show_fixes(args: argparse.Namespace, outcome: CheckOutcome) -> None:
+    """ruff's ``--show-fixes``: per file, how many findings of each rule were (or can be) fixed."""
+    from jaxlint.fixes.apply import fixable
+
+    if args.fix:
+        listed = outcome.fixed_findings
+        title = f"Fixed {plural(len(listed), 'finding')}:"
+    else:
+        listed = [f for f in outcome.findings if fixable(f, unsafe=True)]
+        title = f"{len(listed)} {'fix' if len(listed) == 1 else 'fixes'} available:"
+    if not listed:
+        print("No fixes applied." if args.fix else "No fixes available.")
+        return
+    print(title)
+    by_path: dict[str, dict[tuple[str, str, str], int]] = {}
+    for f in listed:
+        kind = "" if args.fix or f.fix is None else f" [{f.fix.applicability}]"
+        counts = by_path.setdefault(f.path, {})
+        counts[(f.code, f.name, kind)] = counts.get((f.code, f.name, kind), 0) + 1
+    for path, counts in sorted(by_path.items()):
+        print(f"- {path}:")
+        for (code, name, kind), count in sorted(counts.items()):
+            print(f"    {count} \u00d7 {code} ({name}){kind}")
+
+
+@contextlib.contextmanager
+def _report_to(path: Path | None) -> Iterator[None]:
+    """Standard output, or ``--output-file`` (written whole at the end, like a redirect)."""
+    if path is None:
+        yield
+        return
+    with open(path, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
+        yield
+
+
 def run_check(argv: list[str]) -> int:
     args = _check_parser().parse_args(argv)
+    try:
+        with _report_to(args.output_file):
+            return _run_check(args)
+    except OSError as exc:
+        _error(f"{args.output_file}: cannot write the report: {exc.strerror or exc}")
+        return EXIT_ERROR
+
+
+def _run_check(args: argparse.Namespace) -> int:
     try:
         found = discover_for(args, Path.cwd())
         outcome = check_files(found.files, args, found.resolver) if found.files else CheckOutcome()
@@ -382,10 +460,13 @@ def run_check(argv: list[str]) -> int:
         _error(str(exc))
         return EXIT_ERROR
     errors = found.errors + outcome.errors
+    from jaxlint.notebooks import locate_all
+
+    outcome.findings = locate_all(outcome.findings, outcome.sources)
     for line in errors:
         _error(line)
-    for line in outcome.warnings:
-        print(f"jaxlint: warning: {line}", file=sys.stderr)
+    for line in [*outcome.warnings, *_noqa_warnings(outcome.sources)]:
+        print(f"jaxlint: warning: {' '.join(line.split())}", file=sys.stderr)
     if not found.files and not found.errors and not args.quiet:
         print("jaxlint: warning: no Python files found under the given paths", file=sys.stderr)
     if args.diff:
@@ -403,6 +484,8 @@ def run_check(argv: list[str]) -> int:
         _write_fix_text(args, outcome, len(errors))
     else:
         _report(args, outcome.findings, outcome.sources, len(errors))
+    if args.show_fixes and args.format == "text" and not args.statistics:
+        _show_fixes(args, outcome)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if outcome.findings and not args.exit_zero else EXIT_OK
@@ -443,15 +526,42 @@ def run_rules(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def rule_markdown(rule: Rule) -> str:
-    """The page ``jaxlint rule CODE`` shows: identity, the rule's own doc, then its examples."""
+# The sections of a rule's doc that the short page keeps: what, why, one example, fix safety;
+# the long ones (BRIEF_SECTIONS) are cut to their first paragraph there.
+SHORT_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+BRIEF_SECTIONS = ("Why is this bad?", "Fix safety")
+
+
+def _short_doc(doc: str) -> str:
+    """What, why (first paragraph), one example and its rewrite, fix safety (first paragraph)."""
+    kept: list[str] = []
+    for section in re.split(r"(?m)^(?=## )", doc.strip()):
+        title = section.removeprefix("## ").partition("\n")[0].strip()
+        if title not in SHORT_SECTIONS:
+            continue
+        if title in BRIEF_SECTIONS:
+            head, _, body = section.partition("\n")
+            section = head + "\n" + body.strip().split("\n\n")[0]
+        kept.append(section.strip())
+    return "\n\n".join(kept)
+
+
+def rule_markdown(rule: Rule, examples: bool = True) -> str:
+    """The page ``jaxlint rule CODE`` shows: identity, the rule's own doc, then its examples;
+    without ``examples`` only what it finds, why, one example and the fix's safety."""
     parts = [
         f"# {rule.code} {rule.name}",
         rule.summary,
         f"**JAX error:** `{rule.jax_error or '-'}` · **Fix:** {rule.fix}",
-        rule.doc.strip(),
+        rule.doc.strip() if examples else _short_doc(rule.doc),
     ]
-    if rule.examples:
+    if not examples:
+        if rule.examples:
+            parts.append(
+                f"*{len(rule.examples)} runnable examples and the full page:* "
+                f"`jaxlint rule {rule.code} --examples`"
+            )
+    elif rule.examples:
         parts.append("## Examples")
         for example in rule.examples:
             if example.valid:
@@ -468,6 +578,9 @@ def run_rule(argv: list[str]) -> int:
         prog="jaxlint rule", description="Show one rule's documentation."
     )
     parser.add_argument("code", metavar="CODE", help="a rule code, e.g. JX101")
+    parser.add_argument(
+        "--examples", action="store_true", help="the full page, with every runnable example"
+    )
     args = parser.parse_args(argv)
     rule = RULES.get(args.code.upper())
     if rule is None:
@@ -479,7 +592,11 @@ def run_rule(argv: list[str]) -> int:
 
     console = make_console(sys.stdout)
     console.soft_wrap = False
-    console.print(Markdown(rule_markdown(rule)))
+    page = Markdown(rule_markdown(rule, examples=args.examples))
+    # A terminal gets a pager (pydoc's: $PAGER, else less); a pipe or file gets the plain page.
+    pager = console.pager(styles=True) if sys.stdout.isatty() else contextlib.nullcontext()
+    with pager:
+        console.print(page)
     return EXIT_OK
 
 

@@ -1,7 +1,7 @@
 """Which files a run reports (the command-line paths, expanded the way ruff does) and which
 files it analyses (the projects those belong to).
 
-Directories are walked for ``.py``/``.pyi`` files, skipping hidden directories, virtual environments
+Directories are walked for ``.py``/``.pyi`` files and ``.ipynb`` notebooks, skipping hidden directories, virtual environments
 and ruff's default excluded directories; an explicitly named file is checked whatever its name,
 unless the user's ``exclude`` patterns match it or one of its directories (pre-commit passes file
 names, and an excluded file must stay excluded then too).
@@ -13,6 +13,7 @@ property of the tree, never of the run.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from jaxlint.config import Config, ConfigResolver
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+# What a walk of the given paths reports: notebooks too. A project's own modules (what the analysis
+# reads besides) are Python files only: a notebook is never imported, so it is analysed with its
+# project, apart from it (``engine``), and cannot change the project's findings.
+CHECKED_SUFFIXES = (*PYTHON_SUFFIXES, ".ipynb")
 
 # ruff's default ``exclude`` list, plus our own cache directory.
 DEFAULT_EXCLUDED_DIRS = frozenset(
@@ -329,7 +334,10 @@ def _is_default_skipped(directory: Path, name: str) -> bool:
 
 
 def _walk(
-    root: Path, resolver: ConfigResolver, descend: Callable[[Path], bool] | None = None
+    root: Path,
+    resolver: ConfigResolver,
+    descend: Callable[[Path], bool] | None = None,
+    suffixes: tuple[str, ...] = PYTHON_SUFFIXES,
 ) -> Iterator[tuple[Path, Config]]:
     """Python files under ``root`` with their configs, in a stable (sorted) order.
 
@@ -354,7 +362,7 @@ def _walk(
                 continue
             if is_dir and _is_default_skipped(directory, entry.name):
                 continue
-            if is_file and not entry.name.endswith(PYTHON_SUFFIXES):
+            if is_file and not entry.name.endswith(suffixes):
                 continue
             if (is_dir or is_file) and not config.exclude.matches(path):
                 if is_dir:
@@ -363,6 +371,18 @@ def _walk(
                 else:
                     yield path, config
         stack.extend(reversed(subdirs))
+
+
+def _missing(path: Path) -> str:
+    """Why a given path does not exist, in words: a symlink loop or dangling link is not a typo."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if os.path.islink(path):
+            return f"broken symlink (to {os.readlink(path)})"
+    return "no such file or directory"
 
 
 def discover(paths: Sequence[str], resolver: ConfigResolver, cwd: Path) -> Discovery:
@@ -379,12 +399,12 @@ def discover(paths: Sequence[str], resolver: ConfigResolver, cwd: Path) -> Disco
     for given in paths or ["."]:
         root = cwd / given
         if not root.exists():
-            result.errors.append(f"{given}: no such file or directory")
+            result.errors.append(f"{given}: {_missing(root)}")
             continue
         if root.is_dir():
             if resolver.for_directory(root).exclude.matches_self_or_parent(root):
                 continue
-            for found, config in _walk(root, resolver):
+            for found, config in _walk(root, resolver, suffixes=CHECKED_SUFFIXES):
                 add(found, Path(given, found.relative_to(root)), config)
         else:
             config = resolver.for_directory(root.parent)

@@ -49,11 +49,26 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        # A notebook finding's lines count within its cell (``notebooks.locate``): cells first.
+        return (self.path, self.extra.get("cell", 0), self.line, self.column, self.code)
+
+    @property
+    def where(self) -> str:
+        """``path:line:col``, or ``path:cell N:line:col`` in a notebook."""
+        cell = f"cell {self.extra['cell']}:" if "cell" in self.extra else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The SPEC fields; a notebook finding adds ``cell`` (its lines, and its fix's, then
+        count within that cell: see ``notebooks``)."""
+        fix = self.fix.to_dict() if self.fix else None
+        offset = self.extra.get("cell_offset", 0)
+        if fix and offset:
+            for edit in fix["edits"]:
+                edit["line"] -= offset
+                edit["end_line"] -= offset
+        out = {
             "code": self.code,
             "name": self.name,
             "jax_error": self.jax_error,
@@ -64,5 +79,8 @@ class Finding:
             "end_line": self.end_line,
             "end_column": self.end_column,
             "trace": list(self.trace),
-            "fix": self.fix.to_dict() if self.fix else None,
+            "fix": fix,
         }
+        if "cell" in self.extra:
+            out["cell"] = self.extra["cell"]
+        return out

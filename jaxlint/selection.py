@@ -98,6 +98,19 @@ def noqa_comments(text: str) -> dict[int, Noqa]:
     return found
 
 
+def unknown_noqa_codes(text: str) -> list[tuple[int, str]]:
+    """``(line, code)`` for each ``JX`` code in a ``# noqa:`` comment that names no rule: a typo
+    there silently suppresses nothing. Other tools' codes (``F401``) are theirs to check."""
+    if "noqa" not in text.lower():
+        return []
+    return [
+        (line, code)
+        for line, noqa in sorted(noqa_comments(text).items())
+        for code in noqa.codes or ()
+        if code.startswith("JX") and not any(rule.startswith(code) for rule in RULES)
+    ]
+
+
 @functools.lru_cache(maxsize=256)
 def _per_file_matchers(
     items: tuple[tuple[str, tuple[str, ...]], ...], root: Path

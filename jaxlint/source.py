@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jaxlint.notebooks import NotebookSource
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+# PEP 263's cookie, as tokenize matches it.
+_COOKIE = re.compile(rb"(?m)^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 
 class SourceError(Exception):
@@ -21,11 +28,14 @@ def _read_bytes(path: Path) -> bytes:
     except IsADirectoryError:
         raise SourceError("is a directory") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError("symlink loop") from None
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
 
 
 def read_source(path: Path) -> str:
-    return decode_source(_read_bytes(path))
+    """The Python text of a file (of a notebook: its code cells joined, see ``notebooks``)."""
+    return read_source_info(path).text
 
 
 def _encoding(raw: bytes) -> str:
@@ -33,17 +43,35 @@ def _encoding(raw: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
+        # tokenize says "invalid or missing encoding declaration" for bytes that are not UTF-8 in
+        # a file that declares nothing (or UTF-8): that is invalid UTF-8, reported as such.
+        cookie = _COOKIE.search(b"\n".join(raw.splitlines()[:2]))
+        if cookie is None or cookie.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8"):
+            return "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
         raise SourceError(f"bad encoding declaration: {exc.msg}") from None
     return encoding
 
 
+def reject_binary(raw: bytes) -> None:
+    """A NUL byte never occurs in source text: the file is binary (or UTF-16), not mis-encoded."""
+    at = raw.find(b"\0")
+    if at >= 0:
+        raise SourceError(f"binary file, not source text (NUL byte at offset {at})")
+
+
 def _decode(raw: bytes) -> tuple[str, str]:
+    reject_binary(raw)
     encoding = _encoding(raw)
     try:
         text = raw.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise SourceError(f"not valid {encoding} text ({reason})") from None
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start : exc.start + 1].hex()
+        name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+        raise SourceError(
+            f"invalid {name} (byte 0x{byte} at offset {exc.start}: {exc.reason})"
+        ) from None
+    except LookupError as exc:
+        raise SourceError(f"bad encoding declaration: {exc}") from None
     return text.removeprefix("\ufeff"), encoding
 
 
@@ -64,6 +92,8 @@ class SourceInfo:
     raw: bytes
     encoding: str
     newline: str
+    # A notebook's cells and JSON (``text`` is then its joined code); None for a Python file.
+    notebook: NotebookSource | None = None
 
     @property
     def bom(self) -> bool:
@@ -76,7 +106,17 @@ class SourceInfo:
 
 def read_source_info(path: Path) -> SourceInfo:
     """Like ``read_source``, keeping the bytes, the encoding and the line ending."""
-    return source_info(_read_bytes(path))
+    from jaxlint.notebooks import NotebookError, is_notebook, parse_notebook
+
+    raw = _read_bytes(path)
+    if not is_notebook(path):
+        return source_info(raw)
+    reject_binary(raw)
+    try:
+        notebook = parse_notebook(raw)
+    except NotebookError as exc:
+        raise SourceError(str(exc)) from None
+    return SourceInfo(notebook.text, raw, "utf-8", "\n", notebook)
 
 
 def source_info(raw: bytes) -> SourceInfo:

@@ -238,8 +238,9 @@ def test_rule_page(capsys: Capsys) -> None:
     code, out, _ = run(capsys, "rule", "JX101")
     assert code == 0
     assert "JX101 traced-host-index" in out and rule.summary in out
-    if rule.examples:
-        assert "Examples" in out
+    assert "Fix safety" in out and "jaxlint rule JX101 --examples" in out
+    full = run(capsys, "rule", "JX101", "--examples")[1]
+    assert "Examples" in full and len(full.splitlines()) > 2 * len(out.splitlines())
     assert run(capsys, "rule", "jx101")[1] == out
 
 

@@ -317,7 +317,12 @@ def _render(text: Any, anchor: Any, spans: dict[int, tuple[int, int, int, int]])
 
 def module_name(path: str) -> tuple[str, str]:
     """Dotted module name of a file and its package, from the ``__init__.py`` files above it
-    (walked on the absolute path, so the result does not depend on the current directory)."""
+    (walked on the absolute path, so the result does not depend on the current directory).
+
+    A notebook is never imported: its name (``optax-ipynb``) is no identifier, so it cannot
+    shadow the library or module that ``import optax`` means."""
+    if path.endswith(".ipynb"):
+        return f"{Path(path).stem}-ipynb", ""
     p = Path(path)
     with contextlib.suppress(OSError):
         p = p.resolve()

@@ -245,7 +245,7 @@ class Rejection:
 
     def describe(self) -> str:
         f = self.finding
-        return f"{f.path}:{f.line}:{f.column}: {f.code} fix not applied: {self.reason}"
+        return f"{f.where}: {f.code} fix not applied: {self.reason}"
 
 
 @dataclass

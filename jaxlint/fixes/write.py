@@ -22,7 +22,16 @@ class WriteError(Exception):
 
 
 def encode_fixed(info: SourceInfo, text: str) -> bytes:
-    """``text`` in the file's encoding and BOM; refuses where the original would not round-trip."""
+    """``text`` in the file's encoding and BOM; refuses where the original would not round-trip.
+
+    A notebook gets its fixed cells put back into its JSON (``notebooks.render_notebook``)."""
+    if info.notebook is not None:
+        from jaxlint.notebooks import NotebookError, render_notebook
+
+        try:
+            return render_notebook(info.notebook, text)
+        except NotebookError as exc:
+            raise WriteError(str(exc)) from None
     try:
         if info.encode(info.text) != info.raw:
             raise WriteError(f"its {info.encoding} text does not round-trip byte for byte")
@@ -45,6 +54,10 @@ def write_fixed(path: Path, info: SourceInfo, text: str) -> None:
         raise WriteError(f"cannot read it again: {exc.strerror or exc}") from None
     if current != info.raw:
         raise WriteError("it changed on disk since it was read")
+    # Replacing goes through the directory, so a read-only file would be overwritten even where
+    # the user cannot write it, and root passes every access check: its mode bits decide.
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise WriteError(f"read-only file (mode {mode:04o}), left alone")
     fd, temp = _temp_file(target)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -28,7 +28,7 @@ def render_github(findings: Iterable[Finding]) -> str:
                 f"endColumn={f.end_column}",
             ]
         )
-        message = f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
+        message = f"{f.where}: {f.code} {f.message}"
         if f.trace:
             message += "\nWhy traced: " + " -> ".join(f.trace)
         lines.append(f"::error {props}::{_data(message)}\n")

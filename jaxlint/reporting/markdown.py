@@ -37,7 +37,7 @@ def render_markdown(findings: Iterable[Finding]) -> str:
         rule = f"{f.code} `{f.name}`"
         trace = " → ".join(f.trace)
         lines.append(
-            f"| `{_cell(f.path)}:{f.line}:{f.column}` | {rule} | {_cell(f.message)} "
+            f"| `{_cell(f.where)}` | {rule} | {_cell(f.message)} "
             f"| {_cell(trace)} | {_cell(_fix(f))} |"
         )
     return "\n".join(lines) + "\n"

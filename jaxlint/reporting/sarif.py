@@ -61,6 +61,9 @@ def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
             f"{n}. {step}" for n, step in enumerate(finding.trace, start=1)
         )
     location = _location(finding.path)
+    # A notebook's region is in its joined code (cells after ``# %% [jaxlint cell N]`` markers);
+    # ``properties.cell``/``cell_line`` give the cell and the line within it.
+    offset = finding.extra.get("cell_offset", 0)
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "level": "error",
@@ -70,7 +73,10 @@ def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
                 "physicalLocation": {
                     "artifactLocation": location,
                     "region": _region(
-                        finding.line, finding.column, finding.end_line, finding.end_column
+                        finding.line + offset,
+                        finding.column,
+                        finding.end_line + offset,
+                        finding.end_column,
                     ),
                 }
             }
@@ -81,6 +87,9 @@ def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
             "trace": list(finding.trace),
         },
     }
+    if "cell" in finding.extra:
+        result["properties"]["cell"] = finding.extra["cell"]
+        result["properties"]["cell_line"] = finding.line
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
     if finding.fix is not None:

@@ -5,6 +5,7 @@ hard to trust). Colour comes from rich, which only emits it to a terminal (and h
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import IO
 
@@ -28,18 +29,24 @@ _NOTE = "bold cyan"
 
 def make_console(file: IO[str] | None = None) -> Console:
     """A console that never re-wraps or re-interprets our text (messages may contain ``[x]``, ``:x:``)."""
+    # rich's own NO_COLOR handling drops colours but keeps bold and underline; https://no-color.org
+    # asks for plain text, so a set NO_COLOR (or a file or pipe: rich's default) gets no styles.
+    plain = bool(os.environ.get("NO_COLOR"))
     return Console(
         file=file,
         soft_wrap=True,
         markup=False,
         emoji=False,
         highlight=False,
+        color_system=None if plain else "auto",
     )
 
 
 def header(finding: Finding) -> Text:
     text = Text()
     text.append(finding.path, _PATH)
+    if "cell" in finding.extra:
+        text.append(f":cell {finding.extra['cell']}")
     text.append(f":{finding.line}:{finding.column}: ")
     text.append(finding.code, _CODE)
     text.append(f" {finding.message}")
@@ -48,6 +55,12 @@ def header(finding: Finding) -> Text:
 
 def _width(text: str) -> int:
     return cell_len(text.expandtabs(TAB_SIZE))
+
+
+def frame_lines(finding: Finding, lines: list[str]) -> list[str]:
+    """The lines a finding's line numbers count: a notebook finding's are its cell's."""
+    offset = finding.extra.get("cell_offset", 0)
+    return lines[offset:] if offset else lines
 
 
 def code_frame(finding: Finding, lines: Sequence[str]) -> list[Text]:
@@ -133,7 +146,8 @@ def write_text(
             continue
         if finding.path not in split:
             split[finding.path] = split_lines(sources.get(finding.path, ""))
-        for line in (*code_frame(finding, split[finding.path]), *notes(finding)):
+        lines = frame_lines(finding, split[finding.path])
+        for line in (*code_frame(finding, lines), *notes(finding)):
             console.print(line)
         console.print()
     if not quiet:
