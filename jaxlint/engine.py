@@ -244,7 +244,7 @@ def lint_run(run: Run, trees: TreeCache | None = None) -> list[Finding]:
     from jaxlint.analysis.project import analyse_sources
     from jaxlint.selection import select_findings
 
-    raw = analyse_sources(run.texts, run.config.settings, trees)
+    raw = [f for f in analyse_sources(run.texts, run.config.settings, trees) if f.path in run.given]
     selected = select_findings(raw, run.config.settings, run.texts, run.config.root)
     return sorted(run.reported(selected), key=lambda f: f.sort_key)
 

@@ -368,6 +368,8 @@ class TreeCache:
 
     def __init__(self) -> None:
         self._trees: dict[str, tuple[str, cst.Module]] = {}
+        # What rules derive from a whole tree (the fixes' parent maps), by id of the tree.
+        self.derived: dict[int, Any] = {}
 
     def parse(self, path: str, text: str) -> cst.Module:
         hit = self._trees.get(path)
@@ -381,6 +383,8 @@ class TreeCache:
         """Forget the trees of modules no longer in the project."""
         keep = set(paths)
         self._trees = {p: t for p, t in self._trees.items() if p in keep}
+        live = {id(tree) for _, tree in self._trees.values()}
+        self.derived = {k: v for k, v in self.derived.items() if k in live}
 
 
 def analyse_sources(
@@ -417,6 +421,8 @@ def _analyse_group(
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     project = Project(settings)
+    if trees is not None:
+        project.__dict__["_fix_trees"] = trees.derived  # see rules.fixing.tree_of
     out: list[Finding] = []
     parsed: list[ModuleInfo] = []
     markers = _JAX_MARKERS
