@@ -226,6 +226,15 @@ class JaxlintServer(LanguageServer):
 def build_server() -> JaxlintServer:
     server = JaxlintServer()
 
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: JaxlintServer, params: types.InitializedParams) -> None:
+        # Paths are shown, and per-file-ignores matched, relative to the current directory, as
+        # on the command line run from the workspace root: be there, whatever the editor's cwd.
+        root = ls.workspace.root_path
+        if root and os.path.isdir(root):
+            os.chdir(root)
+            ls.cwd = Path.cwd()
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: JaxlintServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.refresh(params.text_document.uri)

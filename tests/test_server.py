@@ -23,6 +23,7 @@ CONVERT = "import jax\n\n\n@jax.jit\ndef g(x):\n    return float(x.sum())\n"
 
 def make_project(root: Path, config: str = "") -> Path:
     """``pkg.lib.f`` is only traced because ``pkg.main`` jits it: a project-context finding."""
+    root.mkdir(exist_ok=True)
     (root / "pyproject.toml").write_text(config)
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
@@ -38,8 +39,9 @@ def env() -> dict[str, str]:
 class Session:
     """A client talking to a ``jaxlint server`` subprocess started in ``cwd``."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, process_cwd: Path | None = None) -> None:
         self.cwd = cwd
+        self.process_cwd = process_cwd or cwd
         self.client = LanguageClient("jaxlint-tests", "1")
         self.published: dict[str, types.PublishDiagnosticsParams] = {}
         self.changed = asyncio.Event()
@@ -51,7 +53,7 @@ class Session:
 
     async def start(self) -> None:
         await self.client.start_io(
-            sys.executable, "-m", "jaxlint", "server", cwd=str(self.cwd), env=env()
+            sys.executable, "-m", "jaxlint", "server", cwd=str(self.process_cwd), env=env()
         )
         await self.client.initialize_async(
             types.InitializeParams(
@@ -106,9 +108,13 @@ class Session:
         return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
 
-def drive(cwd: Path, body: Callable[[Session], Coroutine[Any, Any, None]]) -> None:
+def drive(
+    cwd: Path,
+    body: Callable[[Session], Coroutine[Any, Any, None]],
+    process_cwd: Path | None = None,
+) -> None:
     async def main() -> None:
-        session = Session(cwd)
+        session = Session(cwd, process_cwd)
         await session.start()
         try:
             await body(session)
@@ -183,16 +189,21 @@ def test_quick_fixes_and_fix_all(tmp_path: Path) -> None:
 
 
 def test_settings_come_from_tool_jaxlint(tmp_path: Path) -> None:
-    root = make_project(tmp_path, '[tool.jaxlint]\nignore = ["JX301"]\n')
+    """Per-file ignores match relative to the workspace root, wherever the editor started us."""
+    root = make_project(tmp_path / "ws", '[tool.jaxlint.per-file-ignores]\n"pkg/*" = ["JX301"]\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
 
     async def body(s: Session) -> None:
         lib = s.open(root / "pkg" / "lib.py")
         assert await s.diagnostics(lib, 1) == []
         (root / "pyproject.toml").write_text("")  # read afresh: the next analysis reports it
         s.change(lib, LIB, 2)
-        assert [d.code for d in await s.diagnostics(lib, 2)] == ["JX301"]
+        (diag,) = await s.diagnostics(lib, 2)
+        assert diag.code == "JX301"
+        assert "at pkg/main.py:4" in diag.related_information[0].message
 
-    drive(root, body)
+    drive(root, body, process_cwd=elsewhere)
 
 
 # ---------------------------------------------------------------------------------- stdin
