@@ -12,7 +12,7 @@ lines) is linted through the real server over stdio, driven by pygls' ``Language
 The baseline is ``libcst.parse_module`` of the target's text in this process, interleaved with
 the warm edits (medians; the machine is shared). Target (issue 11): warm under 300 ms.
 
-    python benchmarks/server_latency.py [--modules 10] [--cold 3] [--warm 10]
+    python benchmarks/server_latency.py [--modules 10] [--cold 3] [--warm 10] [--jit-every N]
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ REPO = Path(__file__).resolve().parents[1]
 BLOCKS = 118  # function blocks per module: about 2,000 lines
 
 
-def block(m: int, i: int, modules: int) -> str:
-    """A helper and a jitted step calling it and a helper of another module (about 21 lines)."""
+def block(m: int, i: int, modules: int, jit_every: int = 1) -> str:
+    """A helper, and a step calling it and a helper of another module (about 17 lines); every
+    ``jit_every``-th step is jitted (the others are plain functions, nothing traces them)."""
     other = (m + 1) % modules
+    decorator = "@jax.jit\n" if i % jit_every == 0 else ""
     hazard = "    if z.sum() > 0:\n        z = -z\n" if (m, i) == (0, 0) else ""
     return f'''
 
@@ -51,8 +53,7 @@ def helper_{m}_{i}(x, y):
     return v * 0.5 + z
 
 
-@jax.jit
-def step_{m}_{i}(x, y):
+{decorator}def step_{m}_{i}(x, y):
     a = helper_{m}_{i}(x, y)
     b = mod{other}.helper_{other}_{i}(a, y)
     c = jnp.tanh(a - b)
@@ -61,7 +62,7 @@ def step_{m}_{i}(x, y):
 '''
 
 
-def generate(root: Path, modules: int) -> Path:
+def generate(root: Path, modules: int, jit_every: int = 1) -> Path:
     """The project; returns the target module (``gen/mod0.py``, which has one finding)."""
     (root / "pyproject.toml").write_text("[project]\nname = 'gen'\n")
     pkg = root / "gen"
@@ -70,7 +71,7 @@ def generate(root: Path, modules: int) -> Path:
     for m in range(modules):
         other = (m + 1) % modules
         head = f"import jax\nimport jax.numpy as jnp\n\nfrom gen import mod{other}\n"
-        body = "".join(block(m, i, modules) for i in range(BLOCKS))
+        body = "".join(block(m, i, modules, jit_every) for i in range(BLOCKS))
         (pkg / f"mod{m}.py").write_text(head + body)
     return pkg / "mod0.py"
 
@@ -150,15 +151,26 @@ def main() -> None:
     parser.add_argument("--modules", type=int, default=10)
     parser.add_argument("--cold", type=int, default=3)
     parser.add_argument("--warm", type=int, default=10)
+    parser.add_argument(
+        "--jit-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="jit every N-th step function (default 1: all 1,180 of them, a dense worst case)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        target = generate(root, args.modules)
+        target = generate(root, args.modules, args.jit_every)
         lines = sum(len(p.read_text().splitlines()) for p in root.rglob("*.py"))
         target_lines = len(target.read_text().splitlines())
         print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"load average at start: {os.getloadavg()[0]:.2f}")
-        print(f"project: {args.modules} modules, {lines} lines; target {target_lines} lines")
+        sites = sum(p.read_text().count("@jax.jit") for p in root.rglob("*.py"))
+        print(
+            f"project: {args.modules} modules, {lines} lines, {sites} jitted functions; "
+            f"target {target_lines} lines"
+        )
         result = asyncio.run(measure(root, target, args.cold, args.warm))
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     parse = statistics.median(result["parse"])
