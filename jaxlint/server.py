@@ -5,7 +5,8 @@ configuration resolution (``[tool.jaxlint]``, read afresh for each analysis so t
 apply at once), the same whole-project analysis (``engine.plan_runs``) with every open buffer's
 unsaved text used instead of the file on disk (``overrides``), the same selection. What makes a
 re-analysis after an edit cheap is a ``TreeCache`` per project: only the edited module is parsed
-again; the other modules' trees are reused.
+again; the other modules' trees are reused. Results are kept by the result cache's key (texts and
+settings), so a save or a re-open without changes is not analysed again.
 
 Each diagnostic carries the "why traced" chain as related information (with the locations of its
 steps, in other files too); a finding's fix is a quick fix (safe ones preferred, unsafe ones
@@ -26,6 +27,7 @@ from pygls.workspace import TextDocument
 
 from jaxlint import __version__
 from jaxlint.analysis.project import TreeCache
+from jaxlint.cache import run_key
 from jaxlint.config import ConfigError, ConfigResolver
 from jaxlint.discovery import ProjectFinder, SourceFile, display_path
 from jaxlint.engine import lint_run, plan_runs
@@ -33,6 +35,7 @@ from jaxlint.findings import Edit, Finding
 from jaxlint.source import SourceError, read_source
 
 FIX_ALL = "source.fixAll.jaxlint"
+MAX_RESULTS = 16
 SYNTAX_ERROR = "JX000"
 
 
@@ -44,6 +47,8 @@ class JaxlintServer(LanguageServer):
         self.cwd = Path.cwd()
         # One tree cache per project root: the parsed modules of the last analysis.
         self.trees: dict[str, TreeCache] = {}
+        # Findings by everything they depend on (``cache.run_key``), the latest few.
+        self.results: dict[str, list[Finding]] = {}
         # The findings last published for each open document, and the version they are of.
         self.published: dict[str, tuple[int | None, list[Finding]]] = {}
 
@@ -69,7 +74,16 @@ class JaxlintServer(LanguageServer):
         runs, _ = plan_runs([given], resolver, self.cwd, overrides=overrides)
         root = str(ProjectFinder().root_of(path).path)
         trees = self.trees.setdefault(root, TreeCache())
-        found = [f for run in runs for f in lint_run(run, trees)]
+        found: list[Finding] = []
+        for run in runs:
+            # Unchanged texts (a save after the edits, a re-opened buffer) need no analysis.
+            reported = "\0".join(sorted(run.given))
+            key = run_key(run.texts, run.config.settings, extra=f"{run.config.root}\0{reported}")
+            if key not in self.results:
+                if len(self.results) >= MAX_RESULTS:
+                    del self.results[next(iter(self.results))]
+                self.results[key] = lint_run(run, trees)
+            found += self.results[key]
         trees.keep_only(name for run in runs for name in run.texts)
         return found
 
