@@ -16,9 +16,11 @@ labelled), and ``source.fixAll.jaxlint`` applies every safe fix as ``jaxlint che
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -34,6 +36,7 @@ from jaxlint.engine import lint_run, plan_runs
 from jaxlint.findings import Edit, Finding
 from jaxlint.source import SourceError, read_source
 
+T = TypeVar("T")
 FIX_ALL = "source.fixAll.jaxlint"
 MAX_RESULTS = 16
 SYNTAX_ERROR = "JX000"
@@ -49,6 +52,9 @@ class JaxlintServer(LanguageServer):
         self.trees: dict[str, TreeCache] = {}
         # Findings by everything they depend on (``cache.run_key``), the latest few.
         self.results: dict[str, list[Finding]] = {}
+        # The version of each document whose analysis is due (later edits supersede it).
+        self.pending: dict[str, int | None] = {}
+        self.busy = asyncio.Lock()
         # The findings last published for each open document, and the version they are of.
         self.published: dict[str, tuple[int | None, list[Finding]]] = {}
 
@@ -61,15 +67,15 @@ class JaxlintServer(LanguageServer):
             if doc.uri.startswith("file:")
         }
 
-    def lint(self, path: Path, text: str | None = None) -> list[Finding]:
-        """What ``jaxlint check PATH`` reports, from the open buffers (``text`` for PATH itself)."""
+    def lint(self, path: Path, overrides: dict[Path, str]) -> list[Finding]:
+        """What ``jaxlint check PATH`` reports with ``overrides`` (unsaved texts) in place.
+
+        Runs in the worker thread, one at a time: it reads nothing of the workspace.
+        """
         resolver = ConfigResolver(self.cwd)
         config = resolver.for_directory(path.parent)
         if config.exclude.matches_self_or_parent(path):
             return []
-        overrides = self.overrides()
-        if text is not None:
-            overrides[path] = text
         given = SourceFile(path, display_path(path, self.cwd), config)
         runs, _ = plan_runs([given], resolver, self.cwd, overrides=overrides)
         root = str(ProjectFinder().root_of(path).path)
@@ -87,22 +93,35 @@ class JaxlintServer(LanguageServer):
         trees.keep_only(name for run in runs for name in run.texts)
         return found
 
-    def refresh(self, uri: str) -> None:
-        """Analyse one document and publish its diagnostics."""
+    async def in_worker(self, work: Callable[..., T], *args: Any) -> T:
+        """Run analysis off the event loop (requests keep being read), one analysis at a time."""
+        async with self.busy:
+            return await asyncio.to_thread(work, *args)
+
+    async def refresh(self, uri: str) -> None:
+        """Analyse one document and publish its diagnostics, unless it changed meanwhile: edits
+        that come faster than analyses are coalesced, only the latest version is analysed."""
         doc = self.workspace.get_text_document(uri)
         if not uri.startswith("file:") or not doc.path.endswith((".py", ".pyi")):
             return
-        try:
-            findings = self.lint(Path(doc.path), doc.source)
-        except ConfigError as exc:
-            self.window_show_message(
-                types.ShowMessageParams(types.MessageType.Error, f"jaxlint: {exc}")
-            )
+        version = doc.version
+        self.pending[uri] = version
+        async with self.busy:
+            if self.pending.get(uri) != version:
+                return  # a newer edit (or a close) came in: its refresh publishes
+            try:
+                findings = await asyncio.to_thread(self.lint, Path(doc.path), self.overrides())
+            except ConfigError as exc:
+                self.window_show_message(
+                    types.ShowMessageParams(types.MessageType.Error, f"jaxlint: {exc}")
+                )
+                return
+        if self.pending.get(uri) != version:
             return
-        self.published[uri] = (doc.version, findings)
+        self.published[uri] = (version, findings)
         diagnostics = [self.diagnostic(doc, f) for f in findings]
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
         )
 
     # ------------------------------------------------------------------ conversions
@@ -170,7 +189,7 @@ class JaxlintServer(LanguageServer):
         return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(ident, edits)])
 
     # ------------------------------------------------------------------ code actions
-    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         doc = self.workspace.get_text_document(params.text_document.uri)
         version, findings = self.published.get(doc.uri, (None, []))
         if version != doc.version:
@@ -205,7 +224,9 @@ class JaxlintServer(LanguageServer):
                     )
                 )
         if wanted(FIX_ALL) and any(f.fix and f.fix.applicability == "safe" for f in findings):
-            fixed = self.fix_all(doc)
+            fixed = await self.in_worker(
+                self.fix_all, Path(doc.path), doc.source, doc.lines, self.overrides()
+            )
             if fixed is not None and fixed != doc.source:
                 whole = types.Range(types.Position(0, 0), types.Position(len(doc.lines), 0))
                 actions.append(
@@ -217,21 +238,22 @@ class JaxlintServer(LanguageServer):
                 )
         return actions
 
-    def fix_all(self, doc: TextDocument) -> str | None:
+    def fix_all(
+        self, path: Path, text: str, lines: Sequence[str], overrides: dict[Path, str]
+    ) -> str | None:
         """The buffer with every safe fix applied, to a fixed point (``jaxlint check --fix``)."""
         from jaxlint.fixes.apply import fix_texts
 
-        path = Path(doc.path)
         name = display_path(path, self.cwd)
         newline = next(
-            (ln[len(ln.rstrip("\r\n")) :] for ln in doc.lines if ln.strip("\r\n") != ln), "\n"
+            (ln[len(ln.rstrip("\r\n")) :] for ln in lines if ln.rstrip("\r\n") != ln), "\n"
         )
 
         def lint(texts: dict[str, str]) -> list[Finding]:
-            return self.lint(path, texts[name])
+            return self.lint(path, {**overrides, path: texts[name]})
 
         try:
-            run = fix_texts({name: doc.source}, lint, newlines={name: newline})
+            run = fix_texts({name: text}, lint, newlines={name: newline})
         except ConfigError:
             return None
         return run.texts[name]
@@ -250,21 +272,22 @@ def build_server() -> JaxlintServer:
             ls.cwd = Path.cwd()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: JaxlintServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)
+    async def did_open(ls: JaxlintServer, params: types.DidOpenTextDocumentParams) -> None:
+        await ls.refresh(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: JaxlintServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)
+    async def did_change(ls: JaxlintServer, params: types.DidChangeTextDocumentParams) -> None:
+        await ls.refresh(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: JaxlintServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)
+    async def did_save(ls: JaxlintServer, params: types.DidSaveTextDocumentParams) -> None:
+        await ls.refresh(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: JaxlintServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.published.pop(uri, None)
+        ls.pending.pop(uri, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
@@ -273,8 +296,10 @@ def build_server() -> JaxlintServer:
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
     )
-    def code_action(ls: JaxlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return ls.code_actions(params)
+    async def code_action(
+        ls: JaxlintServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        return await ls.code_actions(params)
 
     return server
 

@@ -161,6 +161,21 @@ def test_diagnostics_use_the_project_and_unsaved_text(tmp_path: Path) -> None:
     drive(root, body)
 
 
+def test_edits_faster_than_analyses_are_coalesced(tmp_path: Path) -> None:
+    """A burst of edits is answered for its last version (the ones between may be skipped)."""
+    root = make_project(tmp_path)
+
+    async def body(s: Session) -> None:
+        lib = s.open(root / "pkg" / "lib.py")
+        for version in range(2, 8):
+            s.change(lib, LIB + "#\n" * version, version)
+        s.change(lib, "def f(x):\n    return int(x)\n", 8)
+        (diag,) = await s.diagnostics(lib, 8)
+        assert diag.code == "JX201"
+
+    drive(root, body)
+
+
 def test_quick_fixes_and_fix_all(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     (root / "pkg" / "conv.py").write_text(CONVERT)
