@@ -255,6 +255,14 @@ def test_stdin_fix_writes_the_fixed_source_to_stdout(tmp_path: Path) -> None:
     assert unchanged.stdout == CONVERT and unchanged.returncode == 1
 
 
+def test_stdin_diff_names_the_file(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    done = check_stdin(root, LIB, "--stdin-filename", "pkg/lib.py", "--diff")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("--- pkg/lib.py\n+++ pkg/lib.py\n")
+    assert "jnp.where" in done.stdout and (root / "pkg" / "lib.py").read_text() == LIB
+
+
 def test_stdin_usage_errors(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     done = check_stdin(root, LIB, "pkg")
