@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from jaxlint import __version__
@@ -52,8 +52,8 @@ class JaxlintServer(LanguageServer):
         self.trees: dict[str, TreeCache] = {}
         # Findings by everything they depend on (``cache.run_key``), the latest few.
         self.results: dict[str, list[Finding]] = {}
-        # The version of each document whose analysis is due (later edits supersede it).
-        self.pending: dict[str, int | None] = {}
+        # A count of the edits of each project (by root): an analysis is of the latest or moot.
+        self.stamps: dict[str, int] = {}
         self.busy = asyncio.Lock()
         # The findings last published for each open document, and the version they are of.
         self.published: dict[str, tuple[int | None, list[Finding]]] = {}
@@ -67,20 +67,25 @@ class JaxlintServer(LanguageServer):
             if doc.uri.startswith("file:")
         }
 
-    def lint(self, path: Path, overrides: dict[Path, str]) -> list[Finding]:
-        """What ``jaxlint check PATH`` reports with ``overrides`` (unsaved texts) in place.
+    def lint(self, paths: Sequence[Path], overrides: dict[Path, str]) -> dict[Path, list[Finding]]:
+        """What ``jaxlint check PATHS`` reports for each path (all of one project), with
+        ``overrides`` (unsaved texts) in place of the files on disk.
 
         Runs in the worker thread, one at a time: it reads nothing of the workspace.
         """
         resolver = ConfigResolver(self.cwd)
-        config = resolver.for_directory(path.parent)
-        if config.exclude.matches_self_or_parent(path):
-            return []
-        given = SourceFile(path, display_path(path, self.cwd), config)
-        runs, _ = plan_runs([given], resolver, self.cwd, overrides=overrides)
-        root = str(ProjectFinder().root_of(path).path)
+        out: dict[Path, list[Finding]] = {path: [] for path in paths}
+        given: dict[str, SourceFile] = {}
+        for path in paths:
+            config = resolver.for_directory(path.parent)
+            if not config.exclude.matches_self_or_parent(path):
+                source = SourceFile(path, display_path(path, self.cwd), config)
+                given[source.display] = source
+        if not given:
+            return out
+        runs, _ = plan_runs(list(given.values()), resolver, self.cwd, overrides=overrides)
+        root = str(ProjectFinder().root_of(paths[0]).path)
         trees = self.trees.setdefault(root, TreeCache())
-        found: list[Finding] = []
         for run in runs:
             # Unchanged texts (a save after the edits, a re-opened buffer) need no analysis.
             reported = "\0".join(sorted(run.given))
@@ -89,40 +94,65 @@ class JaxlintServer(LanguageServer):
                 if len(self.results) >= MAX_RESULTS:
                     del self.results[next(iter(self.results))]
                 self.results[key] = lint_run(run, trees)
-            found += self.results[key]
+            for finding in self.results[key]:
+                out[given[finding.path].path].append(finding)
         trees.keep_only(name for run in runs for name in run.texts)
-        return found
+        return out
 
     async def in_worker(self, work: Callable[..., T], *args: Any) -> T:
         """Run analysis off the event loop (requests keep being read), one analysis at a time."""
         async with self.busy:
             return await asyncio.to_thread(work, *args)
 
+    def project_documents(self, root: str) -> list[TextDocument]:
+        """The open Python buffers of the project at ``root``."""
+        finder = ProjectFinder()
+        return [
+            doc
+            for doc in self.workspace.text_documents.values()
+            if doc.uri.startswith("file:")
+            and doc.path.endswith((".py", ".pyi"))
+            and str(finder.root_of(doc.path).path) == root
+        ]
+
     async def refresh(self, uri: str) -> None:
-        """Analyse one document and publish its diagnostics, unless it changed meanwhile: edits
-        that come faster than analyses are coalesced, only the latest version is analysed."""
-        doc = self.workspace.get_text_document(uri)
-        if not uri.startswith("file:") or not doc.path.endswith((".py", ".pyi")):
+        """Analyse the open buffers of ``uri``'s project (an edit changes what other files
+        report: a caller decides what is traced) and publish their diagnostics.
+
+        Edits that come faster than analyses are coalesced: an analysis that a newer edit of
+        the project supersedes is skipped, or its result dropped.
+        """
+        if not uri.startswith("file:") or not uri.endswith((".py", ".pyi")):
             return
-        version = doc.version
-        self.pending[uri] = version
+        root = str(ProjectFinder().root_of(to_fs_path(uri) or uri).path)
+        stamp = self.stamps.get(root, 0) + 1
+        self.stamps[root] = stamp
         async with self.busy:
-            if self.pending.get(uri) != version:
+            docs = self.project_documents(root)
+            if self.stamps[root] != stamp or not docs:
                 return  # a newer edit (or a close) came in: its refresh publishes
+            versions = [doc.version for doc in docs]
             try:
-                findings = await asyncio.to_thread(self.lint, Path(doc.path), self.overrides())
+                found = await asyncio.to_thread(
+                    self.lint, [Path(doc.path) for doc in docs], self.overrides()
+                )
             except ConfigError as exc:
                 self.window_show_message(
                     types.ShowMessageParams(types.MessageType.Error, f"jaxlint: {exc}")
                 )
                 return
-        if self.pending.get(uri) != version:
+        if self.stamps[root] != stamp:
             return
-        self.published[uri] = (version, findings)
-        diagnostics = [self.diagnostic(doc, f) for f in findings]
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
-        )
+        for doc, version in zip(docs, versions, strict=True):
+            findings = found[Path(doc.path)]
+            self.published[doc.uri] = (version, findings)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=doc.uri,
+                    diagnostics=[self.diagnostic(doc, f) for f in findings],
+                    version=version,
+                )
+            )
 
     # ------------------------------------------------------------------ conversions
     def lines_of(self, path: str) -> list[str]:
@@ -250,7 +280,7 @@ class JaxlintServer(LanguageServer):
         )
 
         def lint(texts: dict[str, str]) -> list[Finding]:
-            return self.lint(path, {**overrides, path: texts[name]})
+            return self.lint([path], {**overrides, path: texts[name]})[path]
 
         try:
             run = fix_texts({name: text}, lint, newlines={name: newline})
@@ -284,13 +314,13 @@ def build_server() -> JaxlintServer:
         await ls.refresh(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: JaxlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    async def did_close(ls: JaxlintServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.published.pop(uri, None)
-        ls.pending.pop(uri, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
+        await ls.refresh(uri)  # the file on disk replaces the closed buffer's text
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
