@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine
@@ -44,11 +46,13 @@ class Session:
         self.process_cwd = process_cwd or cwd
         self.client = LanguageClient("jaxlint-tests", "1")
         self.published: dict[str, types.PublishDiagnosticsParams] = {}
+        self.count: dict[str, int] = {}
         self.changed = asyncio.Event()
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
             self.published[params.uri] = params
+            self.count[params.uri] = self.count.get(params.uri, 0) + 1
             self.changed.set()
 
     async def start(self) -> None:
@@ -77,6 +81,17 @@ class Session:
                     return list(got.diagnostics)
                 self.changed.clear()
                 await self.changed.wait()
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def publications(self, uri: str, count: int, timeout: float = 60) -> list[Any]:
+        """The diagnostics of ``uri`` once they have been published ``count`` times."""
+
+        async def wait() -> list[Any]:
+            while self.count.get(uri, 0) < count:
+                self.changed.clear()
+                await self.changed.wait()
+            return list(self.published[uri].diagnostics)
 
         return await asyncio.wait_for(wait(), timeout)
 
@@ -157,6 +172,73 @@ def test_diagnostics_use_the_project_and_unsaved_text(tmp_path: Path) -> None:
         s.change(lib, "def f(x):\n    return int(x)\n", 3)
         (diag,) = await s.diagnostics(lib, 3)
         assert diag.code == "JX201"
+
+    drive(root, body)
+
+
+def cli_json(cwd: Path, *paths: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "jaxlint", "check", "--no-cache", "--format", "json", *paths],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env(),
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout)
+
+
+def as_cli(uri_path: str, diag: types.Diagnostic) -> tuple[Any, ...]:
+    """A diagnostic in the CLI's terms (ASCII sources: characters are UTF-16 units)."""
+    r = diag.range
+    steps = tuple(i.message.split(": ", 1)[1] for i in diag.related_information or [])
+    return (
+        uri_path,
+        diag.code,
+        r.start.line + 1,
+        r.start.character + 1,
+        r.end.line + 1,
+        r.end.character + 1,
+        diag.message.split("\n")[0],
+        steps,
+    )
+
+
+def test_warm_diagnostics_are_the_command_lines(tmp_path: Path) -> None:
+    """Every open buffer of a real project, after an edit (the other modules' trees reused),
+    has exactly the findings ``jaxlint check`` reports for the same text on disk."""
+    root = tmp_path / "migration"
+    shutil.copytree(REPO / "examples" / "jax_migration", root)
+    files = sorted(p.name for p in root.glob("*.py"))
+    edited = root / "env_phase1_jax.py"
+    new_text = edited.read_text().replace("\n\n\n", "\n\n\n# edited\n\n\n", 1)
+
+    async def body(s: Session) -> None:
+        uris = {name: s.open(root / name) for name in files}
+        for uri in uris.values():
+            await s.publications(uri, 1)
+        seen = dict(s.count)
+        s.change(uris[edited.name], new_text, 2)
+        got = set()
+        for name, uri in uris.items():
+            for diag in await s.publications(uri, seen[uri] + 1):
+                got.add(as_cli(name, diag))
+        edited.write_text(new_text)
+        want = {
+            (
+                f["path"],
+                f["code"],
+                f["line"],
+                f["column"],
+                f["end_line"],
+                f["end_column"],
+                f["message"],
+                tuple(f["trace"]),
+            )
+            for f in cli_json(root, *files)
+        }
+        assert len(want) == 31 and got == want
 
     drive(root, body)
 
