@@ -141,6 +141,11 @@ class JaxlintServer(LanguageServer):
                     types.ShowMessageParams(types.MessageType.Error, f"jaxlint: {exc}")
                 )
                 return
+            except Exception as exc:  # as the CLI: one line, and the server goes on
+                reason = " ".join(str(exc).split()) or "no details"
+                message = f"jaxlint: internal error: {type(exc).__name__}: {reason}"
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
+                return
         if self.stamps[root] != stamp:
             return
         for doc, version in zip(docs, versions, strict=True):
