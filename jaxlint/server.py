@@ -8,6 +8,10 @@ re-analysis after an edit cheap is a ``TreeCache`` per project: only the edited 
 again; the other modules' trees are reused. Results are kept by the result cache's key (texts and
 settings), so a save or a re-open without changes is not analysed again.
 
+An edit re-publishes every open buffer of its project (a caller decides what its callees trace),
+from one analysis. Analyses run in a worker thread, one at a time, so requests are still read
+meanwhile; edits that come faster than analyses are coalesced (only the latest is analysed).
+
 Each diagnostic carries the "why traced" chain as related information (with the locations of its
 steps, in other files too); a finding's fix is a quick fix (safe ones preferred, unsafe ones
 labelled), and ``source.fixAll.jaxlint`` applies every safe fix as ``jaxlint check --fix`` would.
