@@ -91,7 +91,7 @@ def _check_parser() -> argparse.ArgumentParser:
         "--stdin-filename",
         metavar="PATH",
         help="with the path '-': read the source from stdin and check it as if it were PATH "
-        "(in PATH's project); --fix then writes the fixed source to stdout",
+        "(in PATH's project; default: stdin.py); --fix then writes the fixed source to stdout",
     )
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     parser.add_argument(
