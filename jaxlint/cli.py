@@ -20,14 +20,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jaxlint import __version__
 from jaxlint.cache import Cache, CachedAnalysis, cache_dir_for, lint_cached, lint_cached_many
 from jaxlint.config import Config, ConfigError, ConfigResolver, Overrides
-from jaxlint.discovery import Discovery, SourceFile, discover
+from jaxlint.discovery import Discovery, SourceFile, discover, display_path
 from jaxlint.engine import Run, overlay, plan_runs
 from jaxlint.findings import Finding
 from jaxlint.reporting import FORMATS, fix_counts, plural
@@ -48,6 +48,7 @@ what is analysed:
 other commands:
   jaxlint rules              the rule table
   jaxlint rule CODE          one rule: what, why, an example, fix safety (--examples: all)
+  jaxlint server             the language server (LSP over stdio), for editors
 
 A path named like a command needs the explicit form: jaxlint check rules/
 """
@@ -85,6 +86,12 @@ def _check_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "paths", nargs="*", metavar="PATHS", help="files or directories (default: .)"
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="with the path '-': read the source from stdin and check it as if it were PATH "
+        "(in PATH's project; default: stdin.py); --fix then writes the fixed source to stdout",
     )
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     parser.add_argument(
@@ -179,6 +186,8 @@ class CheckOutcome:
     # Cache lookups of the run (for tests and --verbose-like diagnostics).
     cache_hits: int = 0
     cache_misses: int = 0
+    # The final text of every fixed given file, by absolute path (``--fix -`` prints it).
+    written: dict[str, str] = field(default_factory=dict)
 
 
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -236,7 +245,7 @@ def _fix_run(
             if args.diff:
                 encode_fixed(infos[name], fixes.texts[name])
                 outcome.diffs.append(unified_diff(shown, infos[name].text, fixes.texts[name]))
-            else:
+            elif not getattr(args, "stdin", False):  # stdin: run_check prints the fixed text
                 write_fixed(run.given[name].path, infos[name], fixes.texts[name])
         except WriteError as exc:
             outcome.warnings.append(f"{shown}: not fixed: {exc}")
@@ -250,21 +259,23 @@ def _fix_run(
         outcome.sources[run.given[name].display] = text
         if not args.diff:
             written[os.path.abspath(run.given[name].path)] = text
+    outcome.written.update(written)
 
 
 def check_files(
     files: Sequence[SourceFile],
     args: argparse.Namespace,
     resolver: ConfigResolver | None = None,
+    overrides: Mapping[Path, str] | None = None,
 ) -> CheckOutcome:
     """Lint (and with ``--fix``/``--diff`` fix) ``files``, each from an analysis of its project.
 
     ``resolver`` is the one that discovered ``files`` (default: a new one from ``args``); project
-    walks read their configuration from it.
+    walks read their configuration from it. ``overrides`` replace files' texts (stdin).
     """
     cwd = Path.cwd()
     resolver = resolver or _resolver(args, cwd)
-    runs, errors = plan_runs(files, resolver, cwd, project=not args.no_project)
+    runs, errors = plan_runs(files, resolver, cwd, project=not args.no_project, overrides=overrides)
     outcome = CheckOutcome(errors=errors)
     caches: dict[str, Cache] = {}
 
@@ -442,8 +453,32 @@ def _report_to(path: Path | None) -> Iterator[None]:
         yield
 
 
+def _stdin_file(args: argparse.Namespace, cwd: Path) -> tuple[Discovery, dict[Path, str]] | str:
+    """``check -``: the file stdin stands for, and its text as an override (or a usage error)."""
+    from jaxlint.source import SourceError, source_info
+
+    if args.paths != ["-"]:
+        return "'-' (stdin) cannot be combined with other paths"
+    name = Path(args.stdin_filename or "stdin.py")
+    resolver = _resolver(args, cwd)
+    path = cwd / name
+    found = Discovery(resolver=resolver)
+    try:
+        text = source_info(sys.stdin.buffer.read()).text
+    except SourceError as exc:
+        found.errors.append(f"{name}: {exc}")
+        return found, {}
+    config = resolver.for_directory(path.parent)
+    found.files.append(SourceFile(path, display_path(path, cwd, name), config))
+    return found, {path: text}
+
+
 def run_check(argv: list[str]) -> int:
     args = _check_parser().parse_args(argv)
+    args.stdin = "-" in args.paths
+    if args.stdin_filename is not None and not args.stdin:
+        _error("--stdin-filename needs the path '-' (read the source from stdin)")
+        return EXIT_ERROR
     try:
         with _report_to(args.output_file):
             return _run_check(args)
@@ -453,12 +488,26 @@ def run_check(argv: list[str]) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    overrides: dict[Path, str] = {}
     try:
-        found = discover_for(args, Path.cwd())
-        outcome = check_files(found.files, args, found.resolver) if found.files else CheckOutcome()
+        if args.stdin:
+            stdin = _stdin_file(args, Path.cwd())
+            if isinstance(stdin, str):
+                _error(stdin)
+                return EXIT_ERROR
+            found, overrides = stdin
+        else:
+            found = discover_for(args, Path.cwd())
+        outcome = (
+            check_files(found.files, args, found.resolver, overrides)
+            if found.files
+            else CheckOutcome()
+        )
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_ERROR
+    if args.stdin and args.fix and not args.diff:
+        return _finish_stdin_fix(args, found, outcome, overrides)
     errors = found.errors + outcome.errors
     from jaxlint.notebooks import locate_all
 
@@ -486,6 +535,31 @@ def _run_check(args: argparse.Namespace) -> int:
         _report(args, outcome.findings, outcome.sources, len(errors))
     if args.show_fixes and args.format == "text" and not args.statistics:
         _show_fixes(args, outcome)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if outcome.findings and not args.exit_zero else EXIT_OK
+
+
+def _finish_stdin_fix(
+    args: argparse.Namespace,
+    found: Discovery,
+    outcome: CheckOutcome,
+    overrides: Mapping[Path, str],
+) -> int:
+    """``check --fix -``: the fixed source goes to stdout (as ruff does), the report to stderr."""
+    for line in found.errors + outcome.errors:
+        _error(line)
+    for line in outcome.warnings:
+        print(f"jaxlint: warning: {line}", file=sys.stderr)
+    for path, text in overrides.items():
+        sys.stdout.write(outcome.written.get(os.path.abspath(path), text))
+    sys.stdout.flush()
+    errors = found.errors + outcome.errors
+    with contextlib.redirect_stdout(sys.stderr):
+        if args.format == "text" and not args.statistics:
+            _write_fix_text(args, outcome, len(errors))
+        else:
+            _report(args, outcome.findings, outcome.sources, len(errors))
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if outcome.findings and not args.exit_zero else EXIT_OK
@@ -601,6 +675,10 @@ def run_rule(argv: list[str]) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] == "server":
+        from jaxlint.server import run_server
+
+        return run_server(argv[1:])
     if argv and argv[0] == "rules":
         return run_rules(argv[1:])
     if argv and argv[0] == "rule":

@@ -9,15 +9,21 @@ the given paths alone, so its findings are the same whether it was given alone, 
 pre-commit or as part of ``.``. Files of several projects get one analysis per project. A given file
 that is not among its project's sources (outside ``src``, or a script without ``.py``) is analysed
 with those sources in a second analysis, so that it cannot change the project's own findings.
+
+``overrides`` (absolute path -> text) stand in for what is on disk: an editor's unsaved buffers
+(``jaxlint server``) and ``jaxlint check - --stdin-filename PATH``. A given file that is
+overridden need not exist.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jaxlint.config import Config, ConfigResolver
 from jaxlint.discovery import (
@@ -30,6 +36,9 @@ from jaxlint.discovery import (
 from jaxlint.findings import Finding
 from jaxlint.settings import Settings
 from jaxlint.source import SourceError, SourceInfo, read_source, read_source_info
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.project import TreeCache
 
 
 @dataclass
@@ -97,27 +106,53 @@ class Run:
         return finding if shown == finding.path else dataclasses.replace(finding, path=shown)
 
 
+Overrides = Mapping[str, str]  # absolute path -> text, normalised by ``_absolute_keys``
+
+
+def _absolute_keys(overrides: Mapping[Path, str] | None) -> Overrides:
+    return {os.path.abspath(path): text for path, text in (overrides or {}).items()}
+
+
+def text_info(text: str) -> SourceInfo:
+    """A ``SourceInfo`` for text that was never a file's bytes (a buffer, stdin): UTF-8."""
+    match = re.search(r"\r\n|\r|\n", text)
+    raw = text.encode("utf-8", "surrogatepass")
+    return SourceInfo(text, raw, "utf-8", match.group() if match else "\n")
+
+
+def _read_info(path: Path, overrides: Overrides) -> SourceInfo:
+    text = overrides.get(os.path.abspath(path))
+    return read_source_info(path) if text is None else text_info(text)
+
+
+def _read_text(path: Path, overrides: Overrides) -> str:
+    text = overrides.get(os.path.abspath(path))
+    return read_source(path) if text is None else text
+
+
 def _read_given(
-    members: Sequence[SourceFile], errors: list[str]
+    members: Sequence[SourceFile], errors: list[str], overrides: Overrides
 ) -> dict[str, tuple[SourceFile, SourceInfo]]:
     """The given files that can be read, by absolute path; the others are one error line each."""
     out: dict[str, tuple[SourceFile, SourceInfo]] = {}
     for member in members:
         try:
-            out[os.path.abspath(member.path)] = (member, read_source_info(member.path))
+            out[os.path.abspath(member.path)] = (member, _read_info(member.path, overrides))
         except SourceError as exc:
             errors.append(f"{member.display}: {exc}")
     return out
 
 
-def _isolated_runs(files: Sequence[SourceFile], errors: list[str]) -> list[Run]:
+def _isolated_runs(
+    files: Sequence[SourceFile], errors: list[str], overrides: Overrides
+) -> list[Run]:
     """``--no-project``: the given files alone, one analysis per configuration (the old model)."""
     groups: dict[int, tuple[Config, list[SourceFile]]] = {}
     for source in files:
         groups.setdefault(id(source.config), (source.config, []))[1].append(source)
     runs: list[Run] = []
     for config, members in groups.values():
-        read = _read_given(members, errors)
+        read = _read_given(members, errors, overrides)
         if not read:
             continue
         run = Run(config, {}, {}, {}, {})
@@ -136,8 +171,9 @@ def _project_runs(
     resolver: ConfigResolver,
     cwd: Path,
     errors: list[str],
+    overrides: Overrides,
 ) -> list[Run]:
-    read = _read_given(members, errors)
+    read = _read_given(members, errors, overrides)
     unreadable = {os.path.abspath(m.path) for m in members} - set(read)
     project = Run(resolver.for_directory(root.path), {}, {}, {}, {})
     for path, _ in project_sources(root, resolver):
@@ -152,7 +188,7 @@ def _project_runs(
             text = info.text
         else:
             try:
-                text = read_source(path)
+                text = _read_text(path, overrides)
             except SourceError:
                 continue  # reported when given; left out of every analysis alike
         project.texts[name] = text
@@ -175,21 +211,42 @@ def _project_runs(
 
 
 def plan_runs(
-    files: Sequence[SourceFile], resolver: ConfigResolver, cwd: Path, *, project: bool = True
+    files: Sequence[SourceFile],
+    resolver: ConfigResolver,
+    cwd: Path,
+    *,
+    project: bool = True,
+    overrides: Mapping[Path, str] | None = None,
 ) -> tuple[list[Run], list[str]]:
     """The analyses that report ``files`` (see the module docstring), and one error line per
-    given file that cannot be read. ``project=False`` analyses the given files alone."""
+    given file that cannot be read. ``project=False`` analyses the given files alone;
+    ``overrides`` are texts to use instead of the files' contents on disk."""
     errors: list[str] = []
+    texts = _absolute_keys(overrides)
     if not project:
-        return _isolated_runs(files, errors), errors
+        return _isolated_runs(files, errors, texts), errors
     finder = ProjectFinder()
     by_root: dict[ProjectRoot, list[SourceFile]] = {}
     for source in files:
         by_root.setdefault(finder.root_of(source.path), []).append(source)
     runs: list[Run] = []
     for root, members in by_root.items():
-        runs += _project_runs(root, members, resolver, cwd, errors)
+        runs += _project_runs(root, members, resolver, cwd, errors, texts)
     return runs, errors
+
+
+def lint_run(run: Run, trees: TreeCache | None = None) -> list[Finding]:
+    """The selected findings of one analysis's given files, uncached but for parsed trees.
+
+    The CLI goes through the result cache (``cache.lint_cached``) instead; a server keeps the
+    trees, so that after an edit only the edited module is parsed again.
+    """
+    from jaxlint.analysis.project import analyse_sources
+    from jaxlint.selection import select_findings
+
+    raw = [f for f in analyse_sources(run.texts, run.config.settings, trees) if f.path in run.given]
+    selected = select_findings(raw, run.config.settings, run.texts, run.config.root)
+    return sorted(run.reported(selected), key=lambda f: f.sort_key)
 
 
 def overlay(run: Run, changed: Mapping[str, str]) -> dict[str, str]:
@@ -204,4 +261,13 @@ def overlay(run: Run, changed: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["Run", "RunResult", "lint_files", "lint_source", "overlay", "plan_runs"]
+__all__ = [
+    "Run",
+    "RunResult",
+    "lint_files",
+    "lint_run",
+    "lint_source",
+    "overlay",
+    "plan_runs",
+    "text_info",
+]

@@ -269,6 +269,9 @@ class Project:
             if span is None:
                 continue
             trace = tuple(_render(text, anchor, spans) for text, anchor in p.reason)
+            # Where each step of the chain is (None: nowhere in particular), for editors.
+            where = [_location(anchor, spans) for _, anchor in p.reason]
+            extra = {"trace_locations": where} if any(where) else {}
             fix = _resolve_fix(p.fix, spans, headers.get(id(p.module), [])) if p.fix else None
             out.append(
                 Finding(
@@ -280,9 +283,17 @@ class Project:
                     *span,
                     trace=trace,
                     fix=fix,
+                    extra=extra,
                 )
             )
         return out
+
+
+def _location(anchor: Any, spans: dict[int, tuple[int, int, int, int]]) -> list[Any] | None:
+    """``[path, line, column, end_line, end_column]`` of a trace step's anchor, where it has one."""
+    if anchor is None or id(anchor[1]) not in spans:
+        return None
+    return [anchor[0].path, *spans[id(anchor[1])]]
 
 
 def _resolve_fix(
@@ -352,12 +363,48 @@ def _syntax_error(path: str, text: str) -> Finding | None:
     return None
 
 
-def analyse_sources(texts: dict[str, str], settings: Settings) -> list[Finding]:
+class TreeCache:
+    """Parsed modules by path, reused while a module's text is unchanged (``jaxlint server``).
+
+    LibCST trees are immutable and an analysis keeps its facts in its own ``Project`` (keyed by
+    node identity), so one tree can serve any number of analyses: after an edit only the edited
+    module is parsed again.
+    """
+
+    def __init__(self) -> None:
+        self._trees: dict[str, tuple[str, cst.Module]] = {}
+        # What rules derive from a whole tree (the fixes' parent maps), by id of the tree.
+        self.derived: dict[int, Any] = {}
+
+    def parse(self, path: str, text: str) -> cst.Module:
+        hit = self._trees.get(path)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        tree = cst.parse_module(text)
+        self._trees[path] = (text, tree)
+        return tree
+
+    def keep_only(self, paths: Iterable[str]) -> None:
+        """Forget the trees of modules no longer in the project."""
+        keep = set(paths)
+        self._trees = {p: t for p, t in self._trees.items() if p in keep}
+        live = {id(tree) for _, tree in self._trees.values()}
+        self.derived = {k: v for k, v in self.derived.items() if k in live}
+
+
+def analyse_sources(
+    texts: dict[str, str], settings: Settings, trees: TreeCache | None = None
+) -> list[Finding]:
     """Analyse modules together; returns raw findings (no selection, no suppression)."""
-    return analyse_group(texts, settings, texts.keys())
+    return analyse_group(texts, settings, texts.keys(), trees)
 
 
-def analyse_group(texts: dict[str, str], settings: Settings, roots: Iterable[str]) -> list[Finding]:
+def analyse_group(
+    texts: dict[str, str],
+    settings: Settings,
+    roots: Iterable[str],
+    trees: TreeCache | None = None,
+) -> list[Finding]:
     """Analyse the modules ``roots``; the other texts are there to be imported (parsed lazily).
 
     The cyclic garbage collector is paused meanwhile: syntax trees are millions of acyclic
@@ -366,19 +413,21 @@ def analyse_group(texts: dict[str, str], settings: Settings, roots: Iterable[str
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyse_group(texts, settings, roots)
+        return _analyse_group(texts, settings, roots, trees)
     finally:
         if enabled:
             gc.enable()
 
 
 def _analyse_group(
-    texts: dict[str, str], settings: Settings, roots: Iterable[str]
+    texts: dict[str, str], settings: Settings, roots: Iterable[str], trees: TreeCache | None
 ) -> list[Finding]:
     import sys
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     project = Project(settings)
+    if trees is not None:
+        project.__dict__["_fix_trees"] = trees.derived  # see rules.fixing.tree_of
     out: list[Finding] = []
     parsed: list[ModuleInfo] = []
     markers = _JAX_MARKERS
@@ -398,7 +447,7 @@ def _analyse_group(
                 project.add_module(path, None, text)
         else:
             try:
-                tree = cst.parse_module(text)
+                tree = trees.parse(path, text) if trees is not None else cst.parse_module(text)
             except Exception:  # ParserSyntaxError, or a LibCST limitation on valid code
                 err = _syntax_error(path, text)
                 if err is not None:

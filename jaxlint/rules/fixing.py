@@ -9,6 +9,7 @@ modules where a fix asks for it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -79,6 +80,25 @@ def verdict(ctx: RuleContext, safe: bool) -> Literal["safe", "unsafe"]:
 
 
 # ---------------------------------------------------------------------------------------- places
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` as a set, read from the node's fields: LibCST's property runs a visitor
+    per node, which made this parent map cost more than parsing the module."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    out: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif isinstance(value, tuple | list):
+            out.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return out
+
+
 class Tree:
     """Parents of every node of a module, and the indentation of every statement."""
 
@@ -95,7 +115,7 @@ class Tree:
             inner = indent
             if isinstance(node, cst.IndentedBlock):
                 inner = indent + (node.indent if node.indent is not None else default)
-            for child in node.children:
+            for child in _children(node):
                 self.parent[id(child)] = node
                 stack.append((child, inner))
 
