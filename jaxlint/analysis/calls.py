@@ -510,6 +510,9 @@ class Calls:
             return args[0][0]
         if qual in K.TREE_STATIC or qual in K.JNP_STATIC:
             return STATIC
+        if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
+            # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
+            return SCALAR
         if qual in K.TREE_LEAVES:
             leaf = Value(reason, Kind.DEVICE) if reason else STATIC
             if qual.endswith("flatten"):
@@ -525,12 +528,21 @@ class Calls:
         ):
             fvs = [v for v, _ in args[:1] if v.kind is Kind.FUNC]
             trees = [(v, a) for v, a in args[1:] if a.keyword is None]
+            results = []
             for fv in fvs:
                 # the callback gets one leaf of each tree: traced only where that tree is
                 leaves = [(self.leaf_of(v), a) for v, a in trees]
                 if qual.endswith("with_path"):
                     leaves = [(STATIC, trees[0][1]), *leaves] if trees else leaves
-                self.call_function(fv.ref, leaves, node)
+                results.append(self.call_function(fv.ref, leaves, node))
+            callback = args[0][0] if args else None
+            # a callback whose result is a Python value whatever its leaf (jnp.iscomplexobj,
+            # a project function that returns `x.dtype == ...`) maps the tree to Python values
+            if callback is not None and (
+                (callback.kind is Kind.EXT and K.returns_python_value(str(callback.ref)))
+                or (results and all(v.reason is None for v in results))
+            ):
+                return STATIC
             r = first_reason(*(v for v, _ in trees))
             return Value(r, Kind.UNKNOWN)
         is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")

@@ -73,6 +73,8 @@ class RuleContext:
         fix: NodeFix | None = None,
         why: str | None = None,
     ) -> None:
+        if self.frame.catches(jax_error or rule.jax_error):
+            return
         reason = value.reason if isinstance(value, Value) else value
         if reason is None:
             reason = self.frame.in_trace or ()

@@ -13,6 +13,18 @@ from jaxlint.analysis.values import Reason, Value
 DEBUG = bool(os.environ.get("JAXLINT_DEBUG"))
 
 
+_TYPE_ERROR = frozenset({"TypeError", "JAXTypeError"})
+# What each error JAX raises at trace time is a subclass of (jax.errors, jax 0.10.2).
+ERROR_BASES: dict[str, frozenset[str]] = {
+    "TracerArrayConversionError": _TYPE_ERROR,
+    "TracerIntegerConversionError": _TYPE_ERROR,
+    "ConcretizationTypeError": _TYPE_ERROR,
+    "UnexpectedTracerError": _TYPE_ERROR,
+    "TracerBoolConversionError": _TYPE_ERROR | {"ConcretizationTypeError"},
+    "NonConcreteBooleanIndexError": frozenset({"IndexError", "LookupError", "JAXIndexError"}),
+}
+
+
 class Frame:
     """One evaluation of a function body (or a module or class body)."""
 
@@ -39,6 +51,23 @@ class Frame:
         self.weak = weak
         self.returns: Value | None = None
         self.values: dict[int, Value] = {}
+        # Exception names caught by the `try` statements around the statement being evaluated:
+        # a hazard whose JAX error one of them catches does not escape (the code handles it).
+        self.caught: list[frozenset[str]] = []
+        # Hazards a `try` caught (counted), and whether the rest of the block is dead under the
+        # trace (the handler that caught it returns or raises).
+        self.suppressed = 0
+        self.dead = False
+
+    def catches(self, jax_error: str | None) -> bool:
+        if jax_error is None or not self.caught:
+            return False
+        bases = ERROR_BASES.get(jax_error, frozenset({jax_error}))
+        names = bases | {jax_error, "Exception", "BaseException"}
+        if any(names & c for c in self.caught):
+            self.suppressed += 1
+            return True
+        return False
 
     @property
     def traced(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -153,8 +154,12 @@ class Statements:
     # ------------------------------------------------------------------ statements
 
     def exec_block(self, body: Sequence[cst.CSTNode]) -> None:
+        f = self.frame
         for stmt in body:
+            if f.dead:
+                break
             self.exec_stmt(stmt)
+        f.dead = False
 
     def exec_stmt(self, stmt: cst.CSTNode) -> None:
         f = self.frame
@@ -212,7 +217,14 @@ class Statements:
                     self.bind(item.asname.name, v)
             self.exec_block(suite_body(stmt.body))
         elif isinstance(stmt, cst.Try | cst.TryStar):
-            self.exec_block(suite_body(stmt.body))
+            f.caught.append(caught_names(stmt))
+            before = f.suppressed
+            try:
+                self.exec_block(suite_body(stmt.body))
+            finally:
+                f.caught.pop()
+            # the traced path raised in the body and the handler leaves: nothing after it runs
+            leaves = f.traced and f.suppressed > before and all(ends_flow(h) for h in stmt.handlers)
             for h in stmt.handlers:
                 if h.name is not None:
                     self.bind(h.name.name, STATIC)
@@ -221,6 +233,7 @@ class Statements:
                 self.exec_block(suite_body(stmt.orelse.body))
             if stmt.finalbody is not None:
                 self.exec_block(suite_body(stmt.finalbody.body))
+            f.dead = leaves
         elif isinstance(stmt, cst.FunctionDef):
             prefix = f.fn.qualname + ".<locals>." if f.fn else ""
             fn = self.function_info(stmt, None, prefix)
@@ -485,7 +498,7 @@ def is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
         return False
     qual = interp._lookup_qual(value.func)
     if qual not in K.STATIC_FIELD_CALLS:
-        return False
+        return is_static_field_factory(interp, value.func)
     if qual.endswith("static_field"):
         return True
     for a in value.args:
@@ -500,6 +513,47 @@ def is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
         if k == "metadata" and ("static" in text and "True" in text):
             return True
     return False
+
+
+def ends_flow(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    body = suite_body(handler.body)
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and last.body:
+        return isinstance(last.body[-1], cst.Return | cst.Raise | cst.Continue | cst.Break)
+    return False
+
+
+def caught_names(stmt: cst.Try | cst.TryStar) -> frozenset[str]:
+    """The last name of each exception class the handlers catch (a bare `except`: all)."""
+    names: set[str] = set()
+    for h in stmt.handlers:
+        if h.type is None:
+            names.add("BaseException")
+            continue
+        types = h.type.elements if isinstance(h.type, cst.Tuple) else [h.type]
+        for t in types:
+            expr = t.value if isinstance(t, cst.Element) else t
+            if isinstance(expr, cst.Name):
+                names.add(expr.value)
+            elif isinstance(expr, cst.Attribute):
+                names.add(expr.attr.value)
+    return frozenset(names)
+
+
+# A project's own field factory (jax_md's `static_field()`): its body marks the field static.
+STATIC_MARK = re.compile(
+    r"""pytree_node['"]?\]?\s*[=:]\s*False|['"]static['"]\]?\s*[,:=]\s*True|static\s*=\s*True"""
+)
+
+
+def is_static_field_factory(interp: Interpreter, func: cst.BaseExpression) -> bool:
+    fv = interp.ev(func)
+    if fv.kind is Kind.LAZY:
+        fv = interp.resolve(fv)
+    if fv.kind is not Kind.FUNC:
+        return False
+    code = cst.Module([]).code_for_node(fv.ref.fn.node)
+    return bool(STATIC_MARK.search(code))
 
 
 def has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
