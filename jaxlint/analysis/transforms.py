@@ -177,8 +177,11 @@ class Transforms:
             v = a.value
             if isinstance(v, cst.Name) and v.value == "None":
                 return frozenset(p.name for p in positional)
-            for i, el in enumerate(axes_elements(v) or ()):
-                if isinstance(el, cst.Name) and el.value == "None" and i < len(positional):
+            entries = axes_elements(v) or []
+            if entries and entries[-1] is OPEN_NONE:
+                entries = entries[:-1] + [OPEN_NONE] * max(0, len(positional) - len(entries) + 1)
+            for i, el in enumerate(entries):
+                if _is_none(el) and i < len(positional):
                     out.add(positional[i].name)
         return frozenset(out)
 
@@ -311,7 +314,9 @@ INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
 
 def axes_elements(v: cst.BaseExpression) -> list[cst.BaseExpression] | None:
     """The entries of an ``in_axes`` sequence written as a literal, also built with ``+`` and
-    ``*`` (``[0] + [None] * 9``, a common way to spell many unbatched arguments); None if not."""
+    ``*`` (``[0] + [None] * 9``, a common way to spell many unbatched arguments); None if not.
+    A run of ``None`` repeated a number of times the source does not spell
+    (``(0,) + (None,) * len(args)``) ends the list with ``OPEN_NONE``: every later entry is None."""
     if isinstance(v, cst.Tuple | cst.List):
         if any(isinstance(e, cst.StarredElement) for e in v.elements):
             return None
@@ -319,12 +324,29 @@ def axes_elements(v: cst.BaseExpression) -> list[cst.BaseExpression] | None:
     if isinstance(v, cst.BinaryOperation):
         if isinstance(v.operator, cst.Add):
             left, right = axes_elements(v.left), axes_elements(v.right)
-            return left + right if left is not None and right is not None else None
+            if left is None or right is None or (left and left[-1] is OPEN_NONE):
+                return None
+            return left + right
         if isinstance(v.operator, cst.Multiply):
             seq, count = (
                 (v.left, v.right) if isinstance(v.right, cst.Integer) else (v.right, v.left)
             )
             items = axes_elements(seq)
-            if items is not None and isinstance(count, cst.Integer):
+            if items is None:
+                seq, count = count, seq
+                items = axes_elements(seq)
+            if items is None:
+                return None
+            if isinstance(count, cst.Integer):
                 return items * count.evaluated_value
+            if items and all(_is_none(e) for e in items):
+                return [OPEN_NONE]
     return None
+
+
+def _is_none(e: cst.BaseExpression) -> bool:
+    return isinstance(e, cst.Name) and e.value == "None"
+
+
+# The open tail of an ``in_axes`` sequence: this entry and every later one are None.
+OPEN_NONE = cst.Name("None")
