@@ -463,8 +463,13 @@ class Calls:
             if qual in CONTROL_FLOW and (inline := self.control_flow(qual, args, node)) is not None:
                 return inline
             result: Value = STATIC
+            kws = [(v, a) for v, a in args if a.keyword is not None]
+            positional = [(v, a) for v, a in args if a.keyword is None and not a.star]
+            if qual == "jax.vmap" and len(positional) > 1:
+                # jax.vmap(f, (0, None)): in_axes is also its second positional parameter
+                v, a = positional[1]
+                kws.append((v, a.with_changes(keyword=cst.Name("in_axes"))))
             for fv in fn_vals:
-                kws = [(v, a) for v, a in args if a.keyword is not None]
                 result = self.apply_transform(qual, fv, kws, node)
             if (
                 len(fn_vals) == 1
@@ -619,7 +624,7 @@ class Calls:
         if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
             if quals & K.TRACER_TYPES:
                 return TRUE
-            if quals <= K.HOST_TYPES:
+            if quals <= K.HOST_TYPES | K.CONTAINER_TYPES:
                 return FALSE
         if not v.traced and v.kind is not Kind.UNKNOWN and quals <= K.TRACER_TYPES - {"jax.Array"}:
             return FALSE

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
 
 
+# Operand kinds that make arithmetic an array operation under a trace.
+_ARRAY_KINDS = frozenset({Kind.DEVICE, Kind.TREE, Kind.HOST})
+
+
 class Expressions:
     """Mixin of :class:`Interpreter`."""
 
@@ -121,7 +125,7 @@ class Expressions:
                 python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
             python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
             if python_only:
-                return SCALAR
+                return self.none_test(node, vals)  # type: ignore[arg-type]
             r = first_reason(*vals)
             if r is None:
                 if any(v.kind is Kind.DEVICE for v in vals):
@@ -252,6 +256,15 @@ class Expressions:
         """A leaf of a pytree: arrays where the tree is traced, else a static Python value."""
         if not tree.traced:
             return STATIC
+        parts = list(tree.elts or ()) + [v for _, v in tree.pairs or ()]
+        parts += [tree.elem] if tree.elem is not None else []
+        if parts:
+            leaves = [self.leaf_of(p) for p in parts if isinstance(p, Value)]
+            return next((v for v in leaves if v.kind is Kind.DEVICE), Value(tree.reason))
+        if tree.kind is Kind.UNKNOWN:
+            # a tree computed in the trace by code the analysis does not follow (a tree_map of
+            # an unknown callback): its leaves may be Python values (equinox's filter masks)
+            return Value(tree.reason, Kind.UNKNOWN)
         return Value(tree.reason, Kind.DEVICE)
 
     def element(self, v: Value, node: cst.CSTNode | None) -> Value:
@@ -284,11 +297,30 @@ class Expressions:
         step = (Text("`{0}` is computed by JAX under the trace at {at}", node), anchor(f, node))
         return Value(extend(f.in_trace, step), Kind.DEVICE, v.boolean)  # type: ignore[arg-type]
 
+    def none_test(self, node: cst.Comparison, vals: list[Value]) -> Value:
+        """``x is None`` / ``x is not None``: known where ``x`` is known to be an array (an array
+        is never None, so ``d if d is not None else default`` takes one path); else a bool."""
+        if len(node.comparisons) == 1:
+            c = node.comparisons[0]
+            comparator = c.comparator
+            if (
+                isinstance(c.operator, cst.Is | cst.IsNot)
+                and isinstance(comparator, cst.Name)
+                and comparator.value == "None"
+                and vals[0].kind in (Kind.DEVICE, Kind.HOST)
+            ):
+                return constant(isinstance(c.operator, cst.IsNot))
+        return SCALAR
+
     def arith(self, a: Value, b: Value) -> Value:
         r = a.reason or b.reason
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
+            if not any(v.kind in _ARRAY_KINDS or v.boolean for v in (a, b)):
+                # traced, but nothing says an array is involved (a value that an equinox filter
+                # transform may have kept static, an object's operator): no array either
+                return Value(r, Kind.UNKNOWN)
             return Value(r, Kind.DEVICE, a.boolean and b.boolean)
         if Kind.HOST in (a.kind, b.kind):
             return Value(kind=Kind.HOST, boolean=a.boolean and b.boolean)
@@ -352,6 +384,14 @@ class Expressions:
                     return Value(r, Kind.UNKNOWN)
                 if base.kind is Kind.TREE:
                     return Value(r, Kind.TREE)  # a sub-tree or a leaf: all tracers
+            elif base.kind not in _ARRAY_KINDS and not any(
+                i.kind in _ARRAY_KINDS or i.boolean for i in idx
+            ):
+                # a Python sequence indexed by a traced value not known to be an array (one an
+                # equinox filter transform may have kept static): nothing says it gives an array
+                sliced = any(isinstance(el.slice, cst.Slice) for el in node.slice)
+                keep = sliced and base.kind in (Kind.TUPLE, Kind.LIST)
+                return Value(r, base.kind if keep else Kind.UNKNOWN)
             return Value(r, Kind.DEVICE, boolean=base.boolean)
         if base.kind is Kind.HOST:
             return Value(kind=Kind.HOST)

@@ -538,6 +538,10 @@ TRACER_TYPES = frozenset(
     }
 )
 NUMPY_ARRAY_TYPES = frozenset({"numpy.ndarray"})
+# Python containers: a tracer is never one of them (but a value that is one may hold tracers).
+CONTAINER_TYPES = frozenset(
+    {"builtins.tuple", "builtins.list", "builtins.dict", "builtins.set", "builtins.frozenset"}
+)
 HOST_TYPES = NUMPY_ARRAY_TYPES | frozenset(
     {
         "numpy.generic",

@@ -130,6 +130,17 @@ def join(a: Value, b: Value) -> Value:
     """The value that may be either ``a`` or ``b`` (after branches or loop iterations)."""
     if a is b:
         return a
+    if (
+        a.kind is b.kind
+        and a.kind in (Kind.TUPLE, Kind.LIST)
+        and a.elts is not None
+        and b.elts is not None
+        and len(a.elts) == len(b.elts)
+    ):
+        # two literals of the same length (rows of a table iterated in a loop): element-wise,
+        # so a static column stays static beside a traced one
+        elts = tuple(join(x, y) for x, y in zip(a.elts, b.elts, strict=True))
+        return Value(first_reason(*elts), a.kind, elts=elts)
     if a.traced != b.traced:
         # Only the traced side can raise at trace time; the other is a plain Python value.
         t = a if a.traced else b
