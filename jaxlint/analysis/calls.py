@@ -667,10 +667,12 @@ class Calls:
                 elem=Value(kind=Kind.TUPLE, elts=(SCALAR, self.element(vals[0], None))),
             )
         if name == "zip":
+            # one element per iterable: `strict=True` is no iterable
+            its = [v for v, a in args if a.keyword is None and not a.star]
             return Value(
                 reason,
                 Kind.LIST,
-                elem=Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in vals)),
+                elem=Value(reason, Kind.TUPLE, elts=tuple(self.element(v, None) for v in its)),
             )
         if name in ("list", "tuple", "sorted", "reversed", "set", "frozenset"):
             if not vals:

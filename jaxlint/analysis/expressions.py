@@ -333,6 +333,13 @@ class Expressions:
             and b.elts is not None
         ):
             return Value(kind=a.kind, elts=a.elts + b.elts)
+        for seq, n in ((a, b), (b, a)):
+            if seq.kind in (Kind.LIST, Kind.TUPLE) and seq.elts and n.kind is Kind.SCALAR:
+                # `[None] * n`: a sequence of unknown length whose elements are known
+                elem = seq.elts[0]
+                for e in seq.elts[1:]:
+                    elem = join(elem, e)
+                return Value(kind=seq.kind, elem=elem)
         if a.kind == b.kind and a.kind in (Kind.SCALAR, Kind.STR, Kind.LIST, Kind.TUPLE):
             return Value(kind=a.kind)
         return STATIC

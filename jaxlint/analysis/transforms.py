@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -177,13 +178,23 @@ class Transforms:
             v = a.value
             if isinstance(v, cst.Name) and v.value == "None":
                 return frozenset(p.name for p in positional)
-            entries = axes_elements(v) or []
+            entries = axes_elements(v, self.all_none) or []
             if entries and entries[-1] is OPEN_NONE:
                 entries = entries[:-1] + [OPEN_NONE] * max(0, len(positional) - len(entries) + 1)
             for i, el in enumerate(entries):
                 if _is_none(el) and i < len(positional):
                     out.add(positional[i].name)
         return frozenset(out)
+
+    def all_none(self, node: cst.BaseExpression) -> bool:
+        """A name bound to a list or tuple of Nones of any length (``[None] * len(kwargs)``)."""
+        v = self.frame.lookup(node.value) if isinstance(node, cst.Name) else None
+        return (
+            v is not None
+            and v.kind in (Kind.LIST, Kind.TUPLE)
+            and v.elem is not None
+            and v.elem.kind is Kind.NONE
+        )
 
     def transformed_param(
         self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param, v: Value
@@ -312,18 +323,31 @@ class Transforms:
 INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
 
 
-def axes_elements(v: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+def axes_elements(
+    v: cst.BaseExpression, all_none: Callable[[cst.BaseExpression], bool] | None = None
+) -> list[cst.BaseExpression] | None:
     """The entries of an ``in_axes`` sequence written as a literal, also built with ``+`` and
     ``*`` (``[0] + [None] * 9``, a common way to spell many unbatched arguments); None if not.
     A run of ``None`` repeated a number of times the source does not spell
     (``(0,) + (None,) * len(args)``) ends the list with ``OPEN_NONE``: every later entry is None."""
     if isinstance(v, cst.Tuple | cst.List):
-        if any(isinstance(e, cst.StarredElement) for e in v.elements):
-            return None
-        return [e.value for e in v.elements]
+        out: list[cst.BaseExpression] = []
+        for i, e in enumerate(v.elements):
+            if isinstance(e, cst.StarredElement):
+                # `*nones` of a list of Nones, followed only by Nones: an open None tail
+                rest = v.elements[i + 1 :]
+                if (
+                    all_none is not None
+                    and all_none(e.value)
+                    and all(_is_none(r.value) for r in rest)
+                ):
+                    return [*out, OPEN_NONE]
+                return None
+            out.append(e.value)
+        return out
     if isinstance(v, cst.BinaryOperation):
         if isinstance(v.operator, cst.Add):
-            left, right = axes_elements(v.left), axes_elements(v.right)
+            left, right = axes_elements(v.left, all_none), axes_elements(v.right, all_none)
             if left is None or right is None or (left and left[-1] is OPEN_NONE):
                 return None
             return left + right
@@ -331,10 +355,10 @@ def axes_elements(v: cst.BaseExpression) -> list[cst.BaseExpression] | None:
             seq, count = (
                 (v.left, v.right) if isinstance(v.right, cst.Integer) else (v.right, v.left)
             )
-            items = axes_elements(seq)
+            items = axes_elements(seq, all_none)
             if items is None:
                 seq, count = count, seq
-                items = axes_elements(seq)
+                items = axes_elements(seq, all_none)
             if items is None:
                 return None
             if isinstance(count, cst.Integer):
