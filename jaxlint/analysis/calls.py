@@ -33,6 +33,7 @@ from jaxlint.analysis.values import (
     Text,
     Value,
     annotation_kind,
+    deep_trace,
     extend,
     first_reason,
     join,
@@ -43,6 +44,17 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 40
 MAX_SIGNATURES = 12
+
+
+# Values whose structure the analysis knows (what an equinox combine gets back).
+_STRUCTURED = frozenset({Kind.OBJECT, Kind.TUPLE, Kind.LIST, Kind.DICT})
+
+
+def untraced(v: Value) -> Value:
+    """The value with its traced parts dropped (the static half of an equinox partition)."""
+    elts = tuple(untraced(e) for e in v.elts) if v.elts is not None else None
+    pairs = tuple((k, untraced(e)) for k, e in v.pairs) if v.pairs is not None else None
+    return Value(None, v.kind, ref=v.ref, elts=elts, pairs=pairs)
 
 
 class Calls:
@@ -92,7 +104,7 @@ class Calls:
                     FuncRef(init, None, (Value(kind=Kind.OBJECT, ref=info),)), args, node
                 )
             r = first_reason(*(v for v, _ in args))
-            return Value(r, Kind.OBJECT, ref=info)
+            return Value(r, Kind.OBJECT, ref=info, pairs=self.instance_fields(info, args))
         if kind is Kind.OBJECT and fv.ref is not None:
             m = fv.ref.lookup_method("__call__")
             if m is not None:
@@ -211,7 +223,7 @@ class Calls:
         for sub in self.project.subclasses(receiver.ref):
             m = sub.methods.get(fn.name)
             if m is not None and m is not fn:
-                me = Value(receiver.reason, Kind.OBJECT, ref=sub)
+                me = Value(receiver.reason, Kind.OBJECT, ref=sub, filtered=receiver.filtered)
                 out.append(FuncRef(m, None, (me, *ref.bound[1:]), ref.bound_kw))
         return out
 
@@ -325,6 +337,27 @@ class Calls:
         elif p.annotation is not None:
             v = self.annotated(p, v)
         return v
+
+    def instance_fields(
+        self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]
+    ) -> tuple[tuple[str | None, Value], ...] | None:
+        """The field values of an instance built in the code by a generated constructor
+        (dataclass, flax struct, equinox Module, NamedTuple): a Python value passed there stays
+        one, since only a transform's arguments have their leaves traced."""
+        if (
+            not info.fields
+            or info.lookup_method("__init__") is not None
+            or info.lookup_method("__post_init__") is not None
+            or any(a.star for _, a in args)
+        ):
+            return None
+        positional = [v for v, a in args if a.keyword is None]
+        if len(positional) > len(info.fields):
+            return None
+        named = {a.keyword.value: v for v, a in args if a.keyword is not None}
+        pairs = [*zip(info.fields, positional, strict=False)]
+        pairs += [(name, named[name]) for name in info.fields[len(positional) :] if name in named]
+        return tuple(pairs)
 
     def annotated(self, p: Param, v: Value) -> Value:
         ann = p.annotation
@@ -515,6 +548,17 @@ class Calls:
             return args[0][0]
         if qual in K.TREE_STATIC or qual in K.JNP_STATIC:
             return STATIC
+        if qual == "equinox.partition" and args:
+            # (the arrays, the rest): the second part holds no array, so nothing traced
+            tree = args[0][0]
+            return Value(tree.reason, Kind.TUPLE, elts=(tree, untraced(tree)))
+        if qual == "equinox.combine" and args:
+            # the static part's Python values come back as they were; only arrays are traced
+            # (optimistix's filter_cond: `eqx.combine(_dynamic, static)` inside lax.cond)
+            trees = [v for v, a in args if a.keyword is None]
+            shaped = [v for v in trees if not v.traced and v.kind in _STRUCTURED]
+            if reason is not None and shaped:
+                return deep_trace(shaped[0], reason, soft=True)
         if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
             # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
             return SCALAR

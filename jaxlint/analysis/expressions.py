@@ -448,6 +448,9 @@ class Expressions:
             return info.lookup_attr(name) or STATIC
         if kind is Kind.OBJECT and base.ref is not None:
             info = base.ref
+            for field_name, field_value in base.pairs or ():
+                if field_name == name:
+                    return field_value  # an instance built here: the value it was given
             m = info.lookup_method(name)
             if m is not None:
                 bound = () if m.is_static else (base,)
@@ -467,7 +470,8 @@ class Expressions:
             if base.traced and info.is_pytree:
                 ann = info.field_annotations.get(name, "")
                 # equinox filter_* (any pytree) and nnx split non-array attributes off as static
-                if self.frame.filtered and (
+                filtered = self.frame.filtered or base.filtered
+                if filtered and (
                     annotation_kind(ann) in (Kind.SCALAR, Kind.STR)
                     or "Callable" in ann
                     or info.assigned_kinds.get(name) in PYTHON_KINDS
@@ -482,12 +486,12 @@ class Expressions:
                 # a leaf is an array where its annotation says so (under jit, Python numbers too);
                 # `Optional[...]`, `dict`, `Any` may be None or a container
                 declared = annotation_kind(ann)
-                arrays = (Kind.DEVICE, Kind.HOST) if self.frame.filtered else ARRAY_LEAF_KINDS
-                leafy = declared in arrays or (not ann and not self.frame.filtered)
+                arrays = (Kind.DEVICE, Kind.HOST) if filtered else ARRAY_LEAF_KINDS
+                leafy = declared in arrays or (not ann and not filtered)
                 leaf = self.leaf(base, name, node, Kind.DEVICE if leafy else Kind.UNKNOWN)
                 nested = self.annotation_class(ann, info.module)
                 if nested is not None:
-                    return Value(leaf.reason, Kind.OBJECT, ref=nested)
+                    return Value(leaf.reason, Kind.OBJECT, ref=nested, filtered=filtered)
                 kind = declared
                 if kind in (Kind.LIST, Kind.TUPLE):
                     return Value(leaf.reason, kind, elem=Value(leaf.reason, Kind.UNKNOWN))
@@ -508,7 +512,8 @@ class Expressions:
             # the value may be any object inside the pytree (not necessarily an array).
             # Under equinox's filter transforms a non-array leaf stays a Python value.
             # An unknown class may declare a field static (libraries do): not surely traced.
-            leafy = self.project.is_leaf_field_name(name) and not self.frame.filtered
+            filtered = self.frame.filtered or base.filtered
+            leafy = self.project.is_leaf_field_name(name) and not filtered
             leaf_kind = Kind.DEVICE if leafy else Kind.UNKNOWN
             return self.leaf(base, name, node, leaf_kind)
         fk = self.project.field_kind(name)
@@ -528,7 +533,9 @@ class Expressions:
             boolean = base.ref.is_boolean(name)
         else:
             boolean = self.project.boolean_names.get(name, False)
-        return Value(reason, kind, boolean, ref=("attr", base, name))
+        # a part of an object whose Python leaves stayed Python values: so do its own
+        filtered = base.filtered and kind is not Kind.DEVICE
+        return Value(reason, kind, boolean, ref=("attr", base, name), filtered=filtered)
 
     def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:
         head = ann.split("[")[0].strip().strip("'\"")

@@ -11,7 +11,7 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import Frame
 from jaxlint.analysis.model import FuncRef, FunctionInfo, Param, TransformedRef
 from jaxlint.analysis.syntax import int_literals, short_name, str_literals, suite_body
-from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend
+from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend, tree_part
 
 if TYPE_CHECKING:
     pass
@@ -256,8 +256,8 @@ class Transforms:
                     r = extend(
                         self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)
                     )
-                    part = Kind.UNKNOWN if t.filtered else Kind.TREE
-                    v = Value(r, v.kind, elem=Value(r, part) if p.kind == "vararg" else None)
+                    part = tree_part(r, t.filtered)
+                    v = Value(r, v.kind, elem=part if p.kind == "vararg" else None)
                 else:
                     v = self.transformed_param(t, fn, i, p, v)
                 if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN,):

@@ -70,6 +70,9 @@ class Value:
     # The Python value itself where the analysis knows it (True/False/None/int/str literals,
     # ``isinstance`` results): short-circuits and ``if`` on it take one path, as Python does.
     const: Any = UNSET
+    # An object whose non-array leaves stayed Python values (it crossed an equinox filter
+    # transform or came back from ``eqx.combine``): its int/str/callable fields are static.
+    filtered: bool = False
 
     @property
     def traced(self) -> bool:
@@ -144,7 +147,9 @@ def join(a: Value, b: Value) -> Value:
     if a.traced != b.traced:
         # Only the traced side can raise at trace time; the other is a plain Python value.
         t = a if a.traced else b
-        return Value(t.reason, t.kind, t.boolean, t.ref, t.elts, t.elem, t.pairs)
+        return Value(
+            t.reason, t.kind, t.boolean, t.ref, t.elts, t.elem, t.pairs, filtered=t.filtered
+        )
     same = a.const is b.const or (
         a.const is not UNSET and type(a.const) is type(b.const) and a.const == b.const
     )
@@ -158,7 +163,10 @@ def join(a: Value, b: Value) -> Value:
     elem = a.elem if a.elem is b.elem else None
     pairs = a.pairs if a.pairs is b.pairs else None
     const = a.const if same else UNSET
-    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs, const)
+    filtered = a.filtered and b.filtered
+    return Value(
+        a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs, const, filtered
+    )
 
 
 class Text:
@@ -272,7 +280,7 @@ def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         return v
     if v.kind in (Kind.TUPLE, Kind.LIST):
         elts = tuple(deep_trace(e, reason, soft) for e in v.elts) if v.elts is not None else None
-        part = None if elts is not None else Value(reason, Kind.UNKNOWN if soft else Kind.TREE)
+        part = None if elts is not None else tree_part(reason, soft)
         return Value(reason, v.kind, elts=elts, elem=part)
     if v.kind is Kind.DICT:
         pairs = (
@@ -282,7 +290,7 @@ def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         )
         return Value(reason, Kind.DICT, pairs=pairs)
     if v.kind is Kind.OBJECT:
-        return Value(reason, Kind.OBJECT, ref=v.ref)
+        return Value(reason, Kind.OBJECT, ref=v.ref, filtered=soft)
     if soft and v.kind is Kind.SCALAR:
         return v  # a Python number stays one under equinox's filter transforms
     if v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR):
@@ -290,4 +298,10 @@ def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         return Value(reason, Kind.DEVICE, v.boolean)
     # a value of unknown type may be a container or an object that holds tracers (its truth, its
     # attributes and its items are Python's): traced, but not known to be an array
-    return Value(reason, Kind.UNKNOWN if soft else Kind.TREE)
+    return tree_part(reason, soft)
+
+
+def tree_part(reason: Reason, soft: bool) -> Value:
+    """A part of a transform's argument whose type is unknown: all tracers under jit; under
+    equinox's filter transforms whatever is not an array in it stays a Python value."""
+    return Value(reason, Kind.UNKNOWN, filtered=True) if soft else Value(reason, Kind.TREE)
