@@ -255,6 +255,8 @@ class FixRun:
     texts: dict[str, str]
     # The selected findings of the final texts (what is left).
     remaining: list[Finding]
+    # The selected findings of the texts given (before any fix).
+    initial: list[Finding] = field(default_factory=list)
     # Findings whose fix went in, by path, over all rounds.
     fixed: dict[str, list[Finding]] = field(default_factory=dict)
     rejected: list[Rejection] = field(default_factory=list)
@@ -269,6 +271,42 @@ class FixRun:
     @property
     def fixed_count(self) -> int:
         return sum(len(v) for v in self.fixed.values())
+
+    @property
+    def resolved(self) -> list[Finding]:
+        """The findings of the texts given that the run made go away (``resolved``)."""
+        return resolved(self.initial, self.remaining)
+
+
+def resolved(initial: Sequence[Finding], remaining: Sequence[Finding]) -> list[Finding]:
+    """The ``initial`` findings that are not among ``remaining``: what a fix run really fixed.
+
+    Counting applied fixes is not the same: one fix can remove several findings (a shared
+    ``static_argnames`` edit), a fix can remove a finding that has none of its own, and a fix can be
+    applied in a later round to a finding that only appeared then. Per file and rule, the count that
+    went away is the honest figure; which ones went away is matched by message (a finding whose text
+    another fix rewrote no longer matches, so the count caps the list).
+    """
+    left: dict[tuple[str, str], list[str]] = {}
+    for f in remaining:
+        left.setdefault((f.path, f.code), []).append(f.message)
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in initial:
+        groups.setdefault((f.path, f.code), []).append(f)
+    out: list[Finding] = []
+    for key, found in groups.items():
+        messages = list(left.get(key, []))
+        gone = len(found) - len(messages)
+        if gone <= 0:
+            continue
+        unmatched = []
+        for f in found:
+            if f.message in messages:
+                messages.remove(f.message)
+            else:
+                unmatched.append(f)
+        out += (unmatched + [f for f in found if f not in unmatched])[:gone]
+    return sorted(out, key=lambda f: f.sort_key)
 
 
 def fixable(finding: Finding, unsafe: bool) -> bool:
@@ -291,11 +329,13 @@ def fix_texts(
     unsafe: bool = False,
     newlines: Mapping[str, str] | None = None,
     max_rounds: int = MAX_ROUNDS,
+    initial: Sequence[Finding] | None = None,
 ) -> FixRun:
     """Lint, apply fixes, re-lint, until no fix applies; ``lint`` returns the selected findings.
 
     A file with a syntax error (``JX000``) is never touched. ``newlines`` gives each file's line
-    ending (default ``"\\n"``), used for the line breaks that fixes insert.
+    ending (default ``"\\n"``), used for the line breaks that fixes insert. ``initial``: the
+    findings of ``texts`` when the caller has them already (saves the first lint).
     """
     current = dict(texts)
     newlines = newlines or {}
@@ -303,7 +343,8 @@ def fix_texts(
     reported: set[tuple[str, str, str, str]] = set()
     seen: dict[str, set[bytes]] = {path: {_digest(text)} for path, text in current.items()}
     frozen: set[str] = set()  # files whose fixes went round in a cycle
-    findings = lint(current)
+    findings = list(initial) if initial is not None else lint(current)
+    run.initial = list(findings)
     while run.rounds < max_rounds:
         by_path: dict[str, list[Finding]] = {}
         broken: set[str] = set()
@@ -369,4 +410,5 @@ __all__ = [
     "fix_texts",
     "fixable",
     "parses",
+    "resolved",
 ]
