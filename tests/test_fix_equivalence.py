@@ -844,33 +844,35 @@ import jax.numpy as jnp
 
 
 @jax.jit
-def matches(x, m):
-    rows = jnp.nonzero(m)[0]
-    flat = jnp.flatnonzero(x > 0.5)
-    where = jnp.where(x < 0.2)[0]
-    pairs = jnp.argwhere(m)
-    return rows, flat, where, pairs
+def stats(pnl, x):
+    closed = jnp.nonzero(pnl)[0]
+    win_rate = (pnl[closed] > 0).mean()
+    total = jnp.sum(pnl[closed] * 2.0 + x[closed])
+    big = jnp.flatnonzero(x > 0.5)
+    share = (x[big] - 0.5).mean()
+    return win_rate, total, share
 
 
 @jax.jit
-def count(x):
-    return jnp.flatnonzero(x > 0.5).shape[0]
+def matches(x, m):
+    rows = jnp.nonzero(m)[0]
+    return rows, jnp.flatnonzero(x > 0.5).shape[0]
 """
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_size_fix_pads_the_real_indices(seed: int, tmp_path: Path) -> None:
-    """JX402's unsafe fix: the real indices first, then -1; a count of the result changes, which
-    is why the fix is unsafe."""
+def test_size_fix_masks_its_padding_in_reductions(seed: int, tmp_path: Path) -> None:
+    """JX402: padded indices (`size=`, `fill_value=-1`) whose reductions mask the padding
+    (`where=idx >= 0`) keep the statistic; indices that are returned or counted get no fix (the
+    padding would change them)."""
     fixed, run = apply(INDICES, unsafe=True)
     check_fixed(INDICES, fixed, run, True, "JX402")
-    assert fixed.count("fill_value=-1") == 5
+    assert fixed.count("fill_value=-1") == 2
+    assert [f.line for f in run.remaining if f.code == "JX402"] == [17, 18]
     rng = np.random.default_rng(seed)
+    pnl = np.where(rng.uniform(size=16) > 0.4, rng.normal(size=16), 0.0).astype(np.float32)
     x = rng.uniform(0.0, 1.0, 16).astype(np.float32)
-    m = x > 0.7
     original, new = load(INDICES, tmp_path), load(fixed, tmp_path)
-    want = eager(lambda: original.matches(x, m))
-    got = new.matches(jnp.asarray(x), jnp.asarray(m))
-    assert_same(got, padded(want, got))
-    assert eager(lambda: original.count(x)) == np.count_nonzero(x > 0.5) < 16
-    assert int(new.count(jnp.asarray(x))) == 16
+    want = eager(lambda: original.stats(pnl, x))
+    got = new.stats(jnp.asarray(pnl), jnp.asarray(x))
+    assert_same(got, want)
