@@ -171,7 +171,11 @@ def _run(module: Any, call: str) -> Any:
 def _numeric(tree: Any) -> bool:
     try:
         leaves = jax.tree.leaves(tree)
-        return bool(leaves) and all(np.asarray(leaf).dtype.kind in "biuf" for leaf in leaves)
+        return bool(leaves) and all(
+            isinstance(leaf, int | float | np.ndarray | np.generic | jax.Array)
+            and np.asarray(leaf).dtype.kind in "biuf"
+            for leaf in leaves
+        )
     except Exception:  # a string, a range of tracers...: not an array
         return False
 

@@ -145,6 +145,9 @@ REFERENCES: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("JX402", "one-argument jnp.where under vmap"): lambda m: loop(
         m.hits, jnp.array([[0.9, 0.1, 0.7], [0.6, 0.8, 0.2]])
     ),
+    ("JX302", "builtin any over a traced array under vmap"): lambda m: stack(
+        [m.breached(r, 0.5) for r in jnp.ones((2, 3))]
+    ),
     # grad: the derivative of the function the original computes eagerly
     ("JX201", "float under grad without jit"): lambda m: central_difference(m.loss, 2.0),
     ("JX202", "np.asarray under grad without jit"): lambda m: central_difference(m.loss, 2.0),
@@ -700,13 +703,15 @@ _BINARY = [
 ]
 _LOGICAL = ["logical_not", "logical_and", "logical_or", "logical_xor"]
 _OTHER = ["arccosh", "where", "clip", "concatenate", "stack", "hstack", "vstack"]
+# NumPy scalar types called on a value (jnp's twin: an array of the same dtype; 64-bit narrowed)
+_SCALAR_TYPES = ["float16", "float32", "int32", "bool_", "float64", "int64"]
 
 
 @pytest.mark.slow
 def test_numpy_twins_compute_the_same_values() -> None:
     """Every NumPy function the JX202 fix renames has a jnp namesake with the same values (float32
     inputs: NumPy computes in float32 too; differences are within a few ulps)."""
-    assert set(_UNARY + _BINARY + _LOGICAL + _OTHER) == NUMPY_TWINS
+    assert set(_UNARY + _BINARY + _LOGICAL + _OTHER + _SCALAR_TYPES) == NUMPY_TWINS
     rng = np.random.default_rng(0)
     x = rng.uniform(0.05, 0.95, 16).astype(np.float32) * rng.choice([-1, 1], 16).astype(np.float32)
     y = rng.uniform(0.5, 2.0, 16).astype(np.float32)
@@ -726,6 +731,7 @@ def test_numpy_twins_compute_the_same_values() -> None:
             "vstack": ([x, y],),
         }
     )
+    cases.update({name: (x * 100.0,) for name in _SCALAR_TYPES})
     with np.errstate(all="ignore"):
         for name, args in cases.items():
             assert hasattr(jnp, name), name

@@ -536,11 +536,15 @@ def uses_in_array_context(
 
 # ---------------------------------------------------------------------------------------- static
 @guarded
-def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix | None:
+def static_argnames_fix(
+    ctx: RuleContext, expr: cst.BaseExpression, *, plain: bool = False
+) -> NodeFix | None:
     """A size that is a parameter of a function jitted in this file: add the parameter to the
     jit's `static_argnames` (on the decorator or the `jax.jit(f, ...)` call). The value may be read
     in the jitted function, in a function it encloses (a closure), or in a helper that received it
-    unchanged (passed as a bare name at each call)."""
+    unchanged (passed as a bare name at each call). ``plain``: only where the jitted callable is
+    a function named in this file (a decorator, or ``jax.jit(f, ...)``), whose parameters
+    ``static_argnames`` can name (not ``model.init``, whose arguments go through ``*args``)."""
     parts = _traced_leaves(ctx, expr)
     if parts is None:
         return None
@@ -560,6 +564,10 @@ def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix |
             names.append(name)
     if site is None:
         return None
+    if plain and isinstance(site, cst.Call):
+        q = qual_of(ctx, site.func)
+        if q == "jax.jit" and not (site.args and isinstance(site.args[0].value, cst.Name)):
+            return None
     return _add_static(ctx, site, names)
 
 

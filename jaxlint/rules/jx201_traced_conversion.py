@@ -17,6 +17,7 @@ from jaxlint.rules.fixing import (
     code,
     directly_traced,
     guarded,
+    static_argnames_fix,
     tree_of,
     uses_in_array_context,
     verdict,
@@ -88,8 +89,16 @@ code, the rewrite would only move the error, and the fix is advice.
 - `bool(t)` -> `jnp.astype(t, bool)` is **safe**: `bool` of a scalar is true where it is non-zero
   (NaN included), as is the cast (checked with JAX); a non-scalar `t` already fails in `bool`.
 - `t.item()` -> `t` is **unsafe**: the value stays a JAX array (float32, not a Python float).
+- `t.tolist()` -> `t` is **unsafe**: the same numbers, kept in the array (a metric returned for
+  logging, arithmetic); a caller that needs a Python list (`append`, `len` of a 0-d value, JSON)
+  gets an array. Offered only where the value is used as an array, like the others.
 
-`range(t)`, `complex(t)`, `operator.index(t)`, `.tolist()` and format specs have no
+- `int(n)`, `range(n)`, `operator.index(n)` where `n` is a parameter of a function jitted in this
+  file (a count from a config, passed unchanged) and the value cannot stay an array: `n` is added
+  to the jit's `static_argnames`. **Unsafe**: callers must pass hashable Python values (a JAX
+  array is refused), and each new value compiles again.
+
+Otherwise `range(t)`, `complex(t)`, `operator.index(t)` and format specs have no
 array equivalent: advice (make the value static, use `lax.fori_loop`, `jnp.where` or
 `jax.debug.print`).
 
@@ -522,6 +531,9 @@ _CONVERSIONS = {
     "builtins.hash": "TypeError",
 }
 _METHODS = {"item": "ConcretizationTypeError", "tolist": "ConcretizationTypeError"}
+# Conversions whose value Python needs as an integer (a count, an index, a loop bound): where it
+# is a jit parameter, making it static is the fix.
+_COUNTS = frozenset({"int", "range", "index"})
 # What still fails under jax.grad alone (JVP tracers): float(), .tolist() and format specs.
 _WEAK = {"builtins.float", "builtins.complex", "builtins.hash", "tolist"}
 
@@ -551,6 +563,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                     jnp, imports = ctx.alias("jax.numpy")
                     text = f"{jnp}.astype({bare(a.value)}, {name})"
                     fix = _keep_array(ctx, node, text, name, imports)
+                if fix is None and name in _COUNTS:
+                    # a count that Python needs as an int: the jit parameter it comes from static
+                    fix = static_argnames_fix(ctx, a.value, plain=True)
                 ctx.report(
                     RULE,
                     node,
@@ -571,8 +586,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         maybe_array = owner.kind is Kind.UNKNOWN and not ctx.frame.filtered
         if owner.traced and (owner.kind in (Kind.DEVICE, Kind.TREE) or maybe_array):
             fix = None
-            if func.attr.value == "item" and not node.args:
-                fix = _keep_array(ctx, node, code(func.value), "item")
+            if func.attr.value in ("item", "tolist") and not node.args:
+                fix = _keep_array(ctx, node, code(func.value), func.attr.value)
             ctx.report(
                 RULE,
                 node,
@@ -621,6 +636,11 @@ def _keep_array(
         # bool() of a scalar is `x != 0` (NaN is true), which is what astype(bool) computes
         "bool": ("safe", "keep it an array: `jnp.astype(x, bool)` (true where non-zero)"),
         "item": ("unsafe", "keep it an array: drop `.item()`"),
+        # a nested list becomes the array itself: same numbers, another container
+        "tolist": (
+            "unsafe",
+            "keep it an array: drop `.tolist()` (the same numbers in an array, not a list)",
+        ),
     }
     applicability, message = jnp_free[what]
     return NodeFix(verdict(ctx, applicability == "safe"), message, ((node, text),), imports)
