@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from jaxlint.cli import main as jaxlint_main
+from jaxlint.findings import Edit, Finding, Fix
+from jaxlint.fixes.apply import fix_texts
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "examples" / "jax_migration"
 
@@ -107,3 +109,34 @@ def test_counts_agree_on_the_example(tmp_path: Path, unsafe: bool) -> None:
     _assert_agree(c, unsafe)
     if unsafe:
         assert c["left_after"] == 0, c
+
+
+# ---------------------------------------------------------------------------------------- re-check
+def _finding(code: str, line: int, fix_to: str | None = None) -> Finding:
+    fix = None
+    if fix_to is not None:
+        fix = Fix("safe", "m", (Edit(line, 1, line, 2, fix_to),))
+    return Finding(code, "n", None, f"m{line}", "a.py", line, 1, line, 2, (), fix)
+
+
+def _lint(texts: dict[str, str]) -> list[Finding]:
+    """A stand-in linter: `a` and `b` lines are hazards with fixes (`a` -> `c`, `b` -> `d`); a `c`
+    line is a hazard of another rule without a fix (what the `a` fix would leave behind)."""
+    out = []
+    for number, line in enumerate(texts["a.py"].splitlines(), start=1):
+        if line == "a":
+            out.append(_finding("JX101", number, "c"))
+        elif line == "b":
+            out.append(_finding("JX102", number, "d"))
+        elif line == "c":
+            out.append(_finding("JX201", number))
+    return out
+
+
+def test_a_fix_that_leaves_a_new_finding_is_not_applied() -> None:
+    run = fix_texts({"a.py": "a\nb\n"}, _lint)
+    assert run.texts["a.py"] == "a\nd\n"  # the `b` fix went in, the `a` fix did not
+    assert [f.code for f in run.remaining] == ["JX101"]
+    assert [r.finding.code for r in run.rejected] == ["JX101"]
+    assert "new finding (JX201)" in run.rejected[0].reason
+    assert [f.code for f in run.resolved] == ["JX102"]

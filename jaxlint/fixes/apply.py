@@ -18,6 +18,7 @@ import bisect
 import hashlib
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -354,6 +355,8 @@ def fix_texts(
             elif fixable(finding, unsafe) and finding.path in current:
                 by_path.setdefault(finding.path, []).append(finding)
         changed = False
+        before = dict(current)
+        fixed_before = {p: len(v) for p, v in run.fixed.items()}
         for path, candidates in sorted(by_path.items()):
             if path in broken or path in frozen or not parses(current[path], path):
                 continue
@@ -381,7 +384,20 @@ def fix_texts(
         if not changed:
             break
         run.rounds += 1
-        findings = lint(current)
+        after = lint(current)
+        if _introduced(findings, after):
+            # Some fix of the round leaves a new finding: redo the round one fix at a time,
+            # keeping only the fixes that leave none (each checked by linting the project).
+            current.clear()
+            current.update(before)
+            for p, n in fixed_before.items():
+                del run.fixed[p][n:]
+            for p in [p for p in run.fixed if p not in fixed_before]:
+                del run.fixed[p]
+            after = _one_by_one(
+                current, findings, by_path, lint, run, newlines, skip=broken | frozen
+            )
+        findings = after
     else:
         # Out of rounds: the files where one more round would still change the text did not settle.
         for path in sorted({f.path for f in findings if fixable(f, unsafe)} - frozen):
@@ -398,6 +414,54 @@ def fix_texts(
                 run.unsettled.append(path)
     run.remaining = findings
     return run
+
+
+def _introduced(old: Sequence[Finding], new: Sequence[Finding]) -> list[tuple[str, str]]:
+    """(path, code) pairs with more findings in ``new`` than in ``old``: what fixes created."""
+    before = Counter((f.path, f.code) for f in old)
+    after = Counter((f.path, f.code) for f in new)
+    return sorted((after - before).keys())
+
+
+def _one_by_one(
+    current: dict[str, str],
+    findings: list[Finding],
+    by_path: dict[str, list[Finding]],
+    lint: Callable[[dict[str, str]], list[Finding]],
+    run: FixRun,
+    newlines: Mapping[str, str],
+    skip: set[str],
+) -> list[Finding]:
+    """Apply the round's fixes one at a time, each re-checked: a fix after which the project has a
+    finding it did not have (another rule's, or a second one on the same value) is refused.
+    Returns the findings of the texts left in ``current``."""
+    for path, candidates in sorted(by_path.items()):
+        base = current[path]
+        if path in skip or not parses(base, path):
+            continue
+        accepted: list[Fix] = []  # applied together to the round's text: positions stay valid
+        for candidate in sorted(candidates, key=fix_order):
+            if candidate.fix is None:
+                continue
+            outcome = apply_fixes(
+                base, [*accepted, candidate.fix], newline=newlines.get(path, "\n"), path=path
+            )
+            if outcome.text == current[path] or len(outcome.applied) != len(accepted) + 1:
+                continue  # a no-op, or it overlaps a fix taken before: the next round has it
+            trial = {**current, path: outcome.text}
+            found = lint(trial)
+            new = _introduced(findings, found)
+            if new:
+                codes = ", ".join(sorted({code for _, code in new}))
+                run.rejected.append(
+                    Rejection(candidate, f"the fixed code would have a new finding ({codes})")
+                )
+                continue
+            current[path] = outcome.text
+            accepted.append(candidate.fix)
+            findings = found
+            run.fixed.setdefault(path, []).append(candidate)
+    return findings
 
 
 __all__ = [
