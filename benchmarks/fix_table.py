@@ -114,6 +114,9 @@ COUNT_PATTERNS = (
     "lax.scan(length=i)",
     "lax.map(batch_size=i)",
     "slice and shape",
+    "range(i)",
+    "operator.index(i)",
+    "host table and conversion",
 )
 KNOWN_UNFIXABLE: dict[str, str] = {
     **{f"{p}/{t}": _COUNT for p in COUNT_PATTERNS for t in _OPERAND},
@@ -121,8 +124,6 @@ KNOWN_UNFIXABLE: dict[str, str] = {
     "jax_array[i:]/*": "the slice's length depends on i: no static-length form",
     "x[:i]/*": "the slice's length depends on i: no static-length form",
     "jax_array[mask]/*": "the result's length depends on the data (a reduction could mask it)",
-    "range(i)/*": "a traced range has no length; the loop around it needs lax.fori_loop",
-    "operator.index(i)/*": "a Python int is asked for: only a static value gives one",
     'f"{t:.2f}"/*': "a string of a traced value: jax.debug.print formats it at run time",
     '"%d" % i/*': "a string of a traced value: jax.debug.print formats it at run time",
     '"{:>5}".format(t)/*': "a string of a traced value: jax.debug.print formats it at run time",
@@ -131,9 +132,10 @@ KNOWN_UNFIXABLE: dict[str, str] = {
     "jnp.where(x > 0)/*": "the indices themselves are the result: padding would change them",
     "jnp.argwhere(x)/*": "the indices themselves are the result: padding would change them",
     "np.random.randint(0, i)/*": "NumPy's global RNG has no JAX twin (jax.random needs a key)",
+    "max(x) (iterable)/scan": "the iterated value is not known to be one array there",
+    "max(x) (iterable)/fori": "the iterated value is not known to be one array there",
     "grad(fori_loop(0, i))/*": "reverse-mode needs a static trip count: i must be static upstream",
     "g = grad(fori_loop(0, i)); g(t)/*": "reverse-mode needs a static trip count upstream",
-    "host table and conversion/*": "int(i) of a traced count: i must be static upstream",
 }
 
 VERDICTS = ("equal", "broken", "raises", "not offered", "not found")
@@ -333,11 +335,20 @@ def summary(rows: list[Row]) -> dict[str, Any]:
     counts = Counter(r.verdict for r in hazards)
     found = len(hazards) - counts["not found"]
     fixed = [r for r in hazards if r.verdict in ("equal", "broken", "raises")]
+    # Found hazards whose count is an operand of the transform: no rewrite of f can fix them.
+    operand = sum(
+        KNOWN_UNFIXABLE.get(f"{r.pattern}/{r.transform}") == _COUNT
+        for r in hazards
+        if r.verdict != "not found"
+    )
+    in_reach = found - operand
     return {
         **{v: counts[v] for v in VERDICTS},
         "hazards": len(hazards),
         "found": found,
         "equal_share": counts["equal"] / found if found else 1.0,
+        "operand_counts": operand,
+        "equal_share_in_reach": counts["equal"] / in_reach if in_reach else 1.0,
         "not_idempotent": sum(not r.idempotent for r in fixed),
         "not_parsing": sum(not r.parses for r in fixed),
         "findings_left_after_equal": sum(bool(r.left) for r in hazards if r.verdict == "equal"),
@@ -365,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"jax {jax.__version__}: {s['hazards']} hazards, {s['found']} found; of those "
         f"{s['equal']} fixed and equal ({s['equal_share']:.1%}), {s['broken']} broken, "
-        f"{s['raises']} still raise, {s['not offered']} not offered; "
+        f"{s['raises']} still raise, {s['not offered']} not offered "
+        f"({s['operand_counts']} of them counts that are operands of the transform; "
+        f"{s['equal_share_in_reach']:.1%} fixed and equal without those); "
         f"{s['not_idempotent']} not idempotent, {s['not_parsing']} not parsing"
     )
     if args.json:
