@@ -20,6 +20,35 @@ from test_fix_equivalence import apply, assert_same, check_fixed, eager, load
 from jaxlint.engine import lint_source
 
 PROGRAMS: dict[str, tuple[str, str]] = {
+    "config field static": (
+        """from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class Config(NamedTuple):
+    n_envs: int
+    steps: int
+
+
+@jax.jit
+def rollout(x, cfg):
+    keys = jax.random.split(jax.random.key(0), cfg.n_envs)
+    buf = jnp.zeros((cfg.steps, cfg.n_envs)) + x
+    return buf.sum(axis=0) + jax.random.uniform(keys[-1])
+
+
+def scale(x, cfg):
+    return jnp.repeat(x, cfg.steps) * jnp.arange(cfg.n_envs * cfg.steps)
+
+
+def run(x, t):
+    cfg = Config(n_envs=4, steps=3)
+    return rollout(t, cfg), jax.jit(scale)(x[:2], Config(n_envs=2, steps=5))
+""",
+        "JX401",
+    ),
     # name -> (program, the rule whose fix it exercises); run(x, t) is called with arrays
     "tolist": (
         """import jax
@@ -158,6 +187,11 @@ NO_FIX = """import jax
 import jax.numpy as jnp
 
 
+@jax.jit
+def rollout(x, cfg):
+    return jnp.zeros(cfg["n_envs"]) + x  # a dict config: not hashable, no static fix
+
+
 def f(x, t, items):
     out = max(items)  # a pytree of unknown structure: jnp.max would stack it
     while t > 1.0:
@@ -173,6 +207,7 @@ def run(x, t):
 
 
 def test_no_fix_where_the_operand_is_not_known() -> None:
-    findings = [f for f in lint_source(NO_FIX, "program.py") if f.code in ("JX301", "JX302")]
+    codes = ("JX301", "JX302", "JX401")
+    findings = [f for f in lint_source(NO_FIX, "program.py") if f.code in codes]
     assert findings, "the hazards are found"
     assert all(f.fix is None for f in findings), [(f.code, f.line, f.fix) for f in findings]

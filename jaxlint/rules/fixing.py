@@ -550,9 +550,14 @@ def static_argnames_fix(
         return None
     names: list[str] = []
     site = None
+    objects = False  # a field of a parameter (`cfg.n_envs`): the whole parameter becomes static
     for part in parts:
+        while isinstance(part, cst.Attribute):
+            part, objects = part.value, True
         if not isinstance(part, cst.Name):
             return None
+        if objects and ctx.value(part).kind in (Kind.DICT, Kind.LIST, Kind.DEVICE, Kind.HOST):
+            return None  # unhashable as a static argument, or an array (no fields)
         source = _jit_parameter(ctx, part)
         if source is None:
             return None
@@ -564,11 +569,11 @@ def static_argnames_fix(
             names.append(name)
     if site is None:
         return None
-    if plain and isinstance(site, cst.Call):
+    if (plain or objects) and isinstance(site, cst.Call):
         q = qual_of(ctx, site.func)
         if q == "jax.jit" and not (site.args and isinstance(site.args[0].value, cst.Name)):
             return None
-    return _add_static(ctx, site, names)
+    return _add_static(ctx, site, names, objects)
 
 
 def _traced_leaves(
@@ -694,7 +699,9 @@ def _jit_parameter(ctx: RuleContext, name: cst.Name) -> tuple[cst.CSTNode, str] 
     return anchor[1], first.group(1)
 
 
-def _add_static(ctx: RuleContext, site: cst.CSTNode, names: list[str]) -> NodeFix | None:
+def _add_static(
+    ctx: RuleContext, site: cst.CSTNode, names: list[str], objects: bool = False
+) -> NodeFix | None:
     def spelled(items: list[str]) -> str:
         return "(" + ", ".join(f'"{n}"' for n in items) + ("," if len(items) == 1 else "") + ")"
 
@@ -702,6 +709,11 @@ def _add_static(ctx: RuleContext, site: cst.CSTNode, names: list[str]) -> NodeFi
         f"make {', '.join(f'`{n}`' for n in names)} static (`static_argnames`): callers must "
         "pass hashable Python values, and each new value recompiles"
     )
+    if objects:
+        message += (
+            "; every field of it becomes static: it must be hashable (a frozen dataclass, a "
+            "NamedTuple of Python values; not a dict) and hold no arrays"
+        )
     if isinstance(site, cst.Name | cst.Attribute):  # @jax.jit
         if qual_of(ctx, site) != "jax.jit":
             return None
