@@ -86,6 +86,10 @@ MULTI: dict[str, tuple[str, str]] = {
         "    elif not (t > 0):\n        y = -1.0",
     ),
     "slice and shape": ("", "y = jnp.zeros(i) + x[i:i + 2].sum()"),
+    "loop over a traced range": (
+        "",
+        "y = t\n    s = 0.0\n    for k in range(i + 2):\n        y = y * 0.5 + k\n        s += y",
+    ),
 }
 
 # Found hazards that no fix makes equal (yet), and why; the CI test fails when one becomes

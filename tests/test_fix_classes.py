@@ -109,6 +109,27 @@ def run(x, t):
 """,
         "JX302",
     ),
+    "for over a traced range": (
+        """import jax
+import jax.numpy as jnp
+
+
+def decay(x, t, n):
+    y = t
+    total = 0.0
+    for k in range(1, n):
+        y = y * 0.5 + k
+        total += y
+    return y, total
+
+
+def run(x, t):
+    return jax.jit(decay)(x, t, jnp.int32(4)), jax.vmap(decay, in_axes=(None, None, 0))(
+        x, t, jnp.arange(3)
+    )
+""",
+        "JX201",
+    ),
     "while": (
         """import jax
 import jax.numpy as jnp
@@ -151,6 +172,12 @@ def run(x, t):
 
 def _reference(module: object, name: str, x: np.ndarray, t: np.ndarray) -> object:
     """The original run eagerly: vmap as a Python loop (disable_jit leaves vmap on)."""
+    if name == "for over a traced range":
+        m = module
+        with jax.disable_jit():
+            rows = [m.decay(x, t, n) for n in range(3)]  # type: ignore[attr-defined]
+            first = m.decay(x, t, 4)  # type: ignore[attr-defined]
+        return first, jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *rows)
     if name == "builtin reductions":
         rows = [module.flags(r, t) for r in (x, -x)]  # type: ignore[attr-defined]
         return jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *rows)

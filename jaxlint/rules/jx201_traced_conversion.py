@@ -17,6 +17,8 @@ from jaxlint.rules.fixing import (
     code,
     directly_traced,
     guarded,
+    leading_lines,
+    names_in,
     static_argnames_fix,
     tree_of,
     uses_in_array_context,
@@ -97,6 +99,15 @@ code, the rewrite would only move the error, and the fix is advice.
   file (a count from a config, passed unchanged) and the value cannot stay an array: `n` is added
   to the jit's `static_argnames`. **Unsafe**: callers must pass hashable Python values (a JAX
   array is refused), and each new value compiles again.
+
+- `for k in range(n): <body>` with a traced `n` (one or two arguments, no step), whose body only
+  assigns names bound before the loop (no `break`/`continue`/`else`, no nested control flow or
+  calls for their effect), and whose `k` is not read after the loop: the loop becomes
+  `lax.fori_loop(0, n, _for_body, carry)` over the names the body assigns. **Unsafe**: the same
+  iterations compute the same values, but each carried name must keep its dtype and shape from
+  one iteration to the next (Python let an int become a float), `k` is a traced int32 in the
+  body, and `jax.grad` cannot differentiate through a `fori_loop` whose bound is traced. Preferred
+  to `static_argnames` (below), which would recompile for each `n` and unroll the loop.
 
 Otherwise `range(t)`, `complex(t)`, `operator.index(t)` and format specs have no
 array equivalent: advice (make the value static, use `lax.fori_loop`, `jnp.where` or
@@ -563,6 +574,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                     jnp, imports = ctx.alias("jax.numpy")
                     text = f"{jnp}.astype({bare(a.value)}, {name})"
                     fix = _keep_array(ctx, node, text, name, imports)
+                if name == "range":
+                    fix = _fori_fix(ctx, node)
                 if fix is None and name in _COUNTS:
                     # a count that Python needs as an int: the jit parameter it comes from static
                     fix = static_argnames_fix(ctx, a.value, plain=True)
@@ -597,6 +610,78 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 jax_error=_METHODS[func.attr.value],
                 fix=fix,
             )
+
+
+@guarded
+def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
+    """``for k in range(n): <assignments>`` with a traced ``n`` becomes ``lax.fori_loop`` over the
+    names the body assigns (the carry). Only for a body of plain assignments to names bound
+    before the loop (no ``break``/``continue``/``else``, nested control flow or calls for their
+    effect), whose loop variable is not read after the loop (Python leaves it bound)."""
+    from jaxlint.rules.jx301_traced_branch import _cond_branch, _free_name, _smalls
+
+    tree = tree_of(ctx)
+    loop = tree.up(node)
+    fn = ctx.frame.fn
+    if not (isinstance(loop, cst.For) and loop.iter is node) or fn is None:
+        return None
+    if loop.orelse is not None or loop.asynchronous is not None or isinstance(fn.node, cst.Lambda):
+        return None
+    if not isinstance(loop.target, cst.Name) or any(a.keyword or a.star for a in node.args):
+        return None
+    bounds = [bare(a.value) for a in node.args]
+    if len(bounds) == 1:
+        bounds = ["0", bounds[0]]
+    if len(bounds) != 2:
+        return None  # a step: no fori_loop form
+    k = loop.target.value
+    names = _cond_branch(loop.body)
+    smalls = _smalls(loop.body)
+    if not names or smalls is None or k in names:
+        return None
+    if any(isinstance(small, cst.Expr) for small in smalls):
+        return None  # a call for its effect would run once, under the trace
+    if any(n not in ctx.frame.env for n in names):
+        return None  # unbound before the loop: no carry to start from
+    inside = {id(n) for n in _walk(loop)}
+    if any(
+        isinstance(n, cst.Name) and n.value == k and id(n) not in inside for n in _walk(fn.node)
+    ):
+        return None  # the loop variable is read elsewhere (after the loop Python leaves it bound)
+    indent = tree.indent.get(id(loop))
+    if indent is None:
+        return None
+    lax, imports = ctx.alias("jax.lax")
+    body_fn = _free_name(names_in(fn.node), "_for_body")
+    step = tree.block_inner_indent(loop.body, indent)[len(indent) :]
+    carry = ", ".join(names)
+    single = len(names) == 1
+    param = names[0] if single else "carry"
+    lines = [f"{indent}def {body_fn}({k}, {param}):"]
+    if not single:
+        lines.append(f"{indent}{step}{carry} = carry")
+    lines += [f"{indent}{step}{code(x).strip()}" for x in smalls if not isinstance(x, cst.Pass)]
+    lines.append(f"{indent}{step}return {carry}")
+    start = names[0] if single else f"({carry})"
+    lines.append(f"{indent}{carry} = {lax}.fori_loop({bounds[0]}, {bounds[1]}, {body_fn}, {start})")
+    text = leading_lines(loop, indent) + "".join(f"{line}\n" for line in lines)
+    return NodeFix(
+        "unsafe",
+        f"loop with `{lax}.fori_loop` over `{carry}` (each must keep its dtype and shape from one "
+        f"iteration to the next; `{k}` is a traced int32; with a traced bound `jax.grad` cannot "
+        "differentiate through it)",
+        ((loop, text),),
+        imports,
+    )
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children)
+    return out
 
 
 @guarded
