@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
@@ -706,18 +707,18 @@ def _assert_fix(ctx: RuleContext, node: cst.Assert) -> NodeFix | None:
     outer = tree.indent.get(id(owner)) if owner is not None else None
     if outer is None or not isinstance(block, cst.IndentedBlock):
         return None
-    if any(
-        isinstance(n, cst.SimpleString | cst.FormattedString) and "\n" in code(n)
-        for n in _walk(block)
-    ):
-        return None  # a line of a multi-line string must not be re-indented
     # The block is written again without the assert's line (a statement's own span does not
-    # hold its line break): its lines are generated relative to the block's owner.
+    # hold its line break), generated at the owner's indentation so that every other line,
+    # continuation lines and strings included, comes out as it was.
     body = [s for s in block.body if s is not line]
     if not body:
         body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=line.leading_lines)]
-    lines = code(block.with_changes(body=body)).split("\n")
-    text = "\n".join([lines[0], *(f"{outer}{x}" if x.strip() else x for x in lines[1:])])
+    module = tree.module
+    state = CodegenState(default_indent=module.default_indent, default_newline="\n")
+    if outer:
+        state.indent_tokens.append(outer)
+    block.with_changes(body=body)._codegen(state)
+    text = "".join(state.tokens)
     return NodeFix(
         "unsafe",
         "remove the assert: it cannot test a traced value, and the values are the same wherever "
