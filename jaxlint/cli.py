@@ -288,7 +288,8 @@ def want_plan(args: argparse.Namespace) -> bool:
     """Whether the output reports how many findings the fixes would fix (then they are planned)."""
     if args.diff:
         return False
-    return args.statistics or args.show_fixes or (args.format == "text" and not args.quiet)
+    summary = args.format == "markdown" or (args.format == "text" and not args.quiet)
+    return args.statistics or args.show_fixes or summary
 
 
 def _plan(
@@ -447,7 +448,7 @@ def _report(
     else:
         from jaxlint.reporting.markdown import render_markdown
 
-        sys.stdout.write(render_markdown(findings))
+        sys.stdout.write(render_markdown(findings, counts))
 
 
 def _resolver(args: argparse.Namespace, cwd: Path) -> ConfigResolver:
