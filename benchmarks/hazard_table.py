@@ -185,11 +185,15 @@ class Case:
     verdict: str
 
 
-def program(setup: str, body: str, call: str) -> str:
+def program(
+    setup: str, body: str, call: str, *, ret: str = "t * 1.0", i0: str = "jnp.int32(1)"
+) -> str:
+    """The case's module: ``f`` holds the hazard and returns ``ret``; ``run`` calls it as ``call``
+    with ``I0 = i0`` (benchmarks/fix_table.py returns ``y`` and passes a Python int)."""
     return (
-        f"{HEADER}{setup}\n\n\ndef f(x, t, i):\n    {body}\n    return t * 1.0\n\n\n"
+        f"{HEADER}{setup}\n\n\ndef f(x, t, i):\n    {body}\n    return {ret}\n\n\n"
         f"def run():\n    X = jnp.arange(5.0) / 4.0\n    T0 = jnp.float32(2.0)\n"
-        f"    I0 = jnp.int32(1)\n    return {call}\n"
+        f"    I0 = {i0}\n    return {call}\n"
     )
 
 

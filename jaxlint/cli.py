@@ -30,7 +30,7 @@ from jaxlint.config import Config, ConfigError, ConfigResolver, Overrides
 from jaxlint.discovery import Discovery, SourceFile, discover, display_path
 from jaxlint.engine import Run, overlay, plan_runs
 from jaxlint.findings import Finding
-from jaxlint.reporting import FORMATS, fix_counts, plural
+from jaxlint.reporting import FORMATS, plural
 from jaxlint.rules import RULES, Rule
 from jaxlint.selection import SelectorError, split_codes, validate_selectors
 
@@ -188,6 +188,10 @@ class CheckOutcome:
     cache_misses: int = 0
     # The final text of every fixed given file, by absolute path (``--fix -`` prints it).
     written: dict[str, str] = field(default_factory=dict)
+    # The fix plan (``_plan``): the findings left that ``--fix`` would fix, and the further ones
+    # that ``--fix --unsafe-fixes`` would; planned by running the fixes, not read off ``fix``.
+    fixable_safe: list[Finding] = field(default_factory=list)
+    fixable_unsafe: list[Finding] = field(default_factory=list)
 
 
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -214,7 +218,7 @@ def _fix_run(
 ) -> None:
     """Fix the given files of one analysis; ``written`` collects the final texts by absolute path
     (later analyses of a run read them)."""
-    from jaxlint.fixes.apply import MAX_ROUNDS, Rejection, fix_texts
+    from jaxlint.fixes.apply import MAX_ROUNDS, Rejection, fix_texts, resolved
     from jaxlint.fixes.write import WriteError, encode_fixed, write_fixed
 
     infos = run.infos
@@ -252,14 +256,62 @@ def _fix_run(
             final[name] = infos[name].text
             reverted = True
             continue
-        outcome.fixed += len(fixes.fixed[name])
-        outcome.fixed_findings += [run.display(f) for f in fixes.fixed[name]]
-    outcome.findings += run.reported(lint(final) if reverted else fixes.remaining)
+    left = lint(final) if reverted else fixes.remaining
+    # Fixed: the findings that went away (not the fixes applied: see ``resolved``).
+    gone = run.reported(resolved(fixes.initial, left))
+    outcome.fixed += len(gone)
+    outcome.fixed_findings += gone
+    outcome.findings += run.reported(left)
+    if not args.unsafe_fixes and want_plan(args):
+        # What --unsafe-fixes would still fix, planned from the texts this run leaves.
+        outcome.fixable_unsafe += _plan(run, lint, final, unsafe=True, found=left)
     for name, text in final.items():
         outcome.sources[run.given[name].display] = text
         if not args.diff:
             written[os.path.abspath(run.given[name].path)] = text
     outcome.written.update(written)
+
+
+def _linter(
+    run: Run, base: dict[str, str], cache: Cache | None
+) -> Callable[[dict[str, str]], list[Finding]]:
+    """Lint given texts over ``base`` (the run's other modules): the selected findings of the given."""
+
+    def lint(given: dict[str, str]) -> list[Finding]:
+        found = lint_cached({**base, **given}, run.config.settings, run.config.root, cache=cache)
+        return [f for f in found if f.path in given]
+
+    return lint
+
+
+def want_plan(args: argparse.Namespace) -> bool:
+    """Whether the output reports how many findings the fixes would fix (then they are planned)."""
+    if args.diff:
+        return False
+    summary = args.format == "markdown" or (args.format == "text" and not args.quiet)
+    return args.statistics or args.show_fixes or summary
+
+
+def _plan(
+    run: Run,
+    lint: Callable[[dict[str, str]], list[Finding]],
+    texts: dict[str, str],
+    *,
+    unsafe: bool,
+    found: list[Finding],
+) -> list[Finding]:
+    """The findings of ``found`` (those of ``texts``) that ``--fix`` would fix, displayed.
+
+    Planned by doing the fix run in memory, exactly as ``--fix`` does it (rounds, overlaps,
+    refusals, re-checks), so that a check's counts are what ``--fix`` then does.
+    """
+    from jaxlint.fixes.apply import fix_texts, fixable
+
+    if not any(fixable(f, unsafe) for f in found):
+        return []
+    newlines = {name: info.newline for name, info in run.infos.items() if name in texts}
+    fixes = fix_texts(texts, lint, unsafe=unsafe, newlines=newlines, initial=found)
+    return run.reported(fixes.resolved)
 
 
 def check_files(
@@ -288,17 +340,7 @@ def check_files(
     if args.fix or args.diff:
         written: dict[str, str] = {}
         for run in runs:
-            base = overlay(run, written)
-
-            def lint(
-                given: dict[str, str], run: Run = run, base: dict[str, str] = base
-            ) -> list[Finding]:
-                texts = {**base, **given}
-                found = lint_cached(
-                    texts, run.config.settings, run.config.root, cache=cache_for(run.config)
-                )
-                return [f for f in found if f.path in given]
-
+            lint = _linter(run, overlay(run, written), cache_for(run.config))
             _fix_run(args, run, lint, outcome, written)
     else:
         analyses = [
@@ -309,6 +351,14 @@ def check_files(
             outcome.findings += run.reported(found)
             for name, info in run.infos.items():
                 outcome.sources[run.given[name].display] = info.text
+            if want_plan(args) and any(f.fix is not None for f in found):
+                lint = _linter(run, overlay(run, {}), cache_for(run.config))
+                texts = {name: info.text for name, info in run.infos.items()}
+                initial = [f for f in found if f.path in texts]
+                safe = _plan(run, lint, texts, unsafe=False, found=initial)
+                both = _plan(run, lint, texts, unsafe=True, found=initial)
+                outcome.fixable_safe += safe
+                outcome.fixable_unsafe += [f for f in both if f not in safe]
     outcome.findings.sort(key=lambda f: f.sort_key)
     outcome.cache_hits = sum(c.hits for c in caches.values())
     outcome.cache_misses = sum(c.misses for c in caches.values())
@@ -341,7 +391,7 @@ def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable:
     if left or outcome.fixed:
         total = plural(left + outcome.fixed, "finding")
         console.print(f"Found {total} ({outcome.fixed} fixed, {left} remaining).")
-    _, unsafe = fix_counts(outcome.findings)
+    unsafe = len(outcome.fixable_unsafe)
     if unsafe and not args.unsafe_fixes:
         console.print(f"{plural(unsafe, 'more finding')} fixable with --fix --unsafe-fixes.")
     if unreadable:
@@ -349,8 +399,16 @@ def _write_fix_text(args: argparse.Namespace, outcome: CheckOutcome, unreadable:
 
 
 def _report(
-    args: argparse.Namespace, findings: list[Finding], sources: dict[str, str], unreadable: int
+    args: argparse.Namespace,
+    findings: list[Finding],
+    sources: dict[str, str],
+    unreadable: int,
+    outcome: CheckOutcome | None = None,
 ) -> None:
+    fixable = outcome.fixable_safe if outcome is not None else None
+    counts = (
+        (len(outcome.fixable_safe), len(outcome.fixable_unsafe)) if outcome is not None else None
+    )
     if args.diff:
         return  # the diff is the output (see run_check)
     if args.statistics:
@@ -360,7 +418,7 @@ def _report(
             statistics,
         )
 
-        rows = statistics(findings)
+        rows = statistics(findings, fixable)
         render = render_statistics_json if args.format == "json" else render_statistics_text
         sys.stdout.write(render(rows))
         return
@@ -368,7 +426,12 @@ def _report(
         from jaxlint.reporting.text import make_console, write_text
 
         write_text(
-            make_console(sys.stdout), findings, sources, quiet=args.quiet, unreadable=unreadable
+            make_console(sys.stdout),
+            findings,
+            sources,
+            quiet=args.quiet,
+            unreadable=unreadable,
+            counts=counts,
         )
     elif args.format == "json":
         from jaxlint.reporting.json import render_json
@@ -385,7 +448,7 @@ def _report(
     else:
         from jaxlint.reporting.markdown import render_markdown
 
-        sys.stdout.write(render_markdown(findings))
+        sys.stdout.write(render_markdown(findings, counts))
 
 
 def _resolver(args: argparse.Namespace, cwd: Path) -> ConfigResolver:
@@ -420,21 +483,21 @@ def _noqa_warnings(sources: dict[str, str]) -> list[str]:
 
 def _show_fixes(args: argparse.Namespace, outcome: CheckOutcome) -> None:
     """ruff's ``--show-fixes``: per file, how many findings of each rule were (or can be) fixed."""
-    from jaxlint.fixes.apply import fixable
-
+    unsafe: set[int] = set()
     if args.fix:
         listed = outcome.fixed_findings
         title = f"Fixed {plural(len(listed), 'finding')}:"
     else:
-        listed = [f for f in outcome.findings if fixable(f, unsafe=True)]
+        listed = outcome.fixable_safe + outcome.fixable_unsafe
         title = f"{len(listed)} {'fix' if len(listed) == 1 else 'fixes'} available:"
+        unsafe = {id(f) for f in outcome.fixable_unsafe}
     if not listed:
         print("No fixes applied." if args.fix else "No fixes available.")
         return
     print(title)
     by_path: dict[str, dict[tuple[str, str, str], int]] = {}
     for f in listed:
-        kind = "" if args.fix or f.fix is None else f" [{f.fix.applicability}]"
+        kind = "" if args.fix else (" [unsafe]" if id(f) in unsafe else " [safe]")
         counts = by_path.setdefault(f.path, {})
         counts[(f.code, f.name, kind)] = counts.get((f.code, f.name, kind), 0) + 1
     for path, counts in sorted(by_path.items()):
@@ -532,7 +595,7 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.fix and args.format == "text" and not args.statistics:
         _write_fix_text(args, outcome, len(errors))
     else:
-        _report(args, outcome.findings, outcome.sources, len(errors))
+        _report(args, outcome.findings, outcome.sources, len(errors), outcome)
     if args.show_fixes and args.format == "text" and not args.statistics:
         _show_fixes(args, outcome)
     if errors:
@@ -559,7 +622,7 @@ def _finish_stdin_fix(
         if args.format == "text" and not args.statistics:
             _write_fix_text(args, outcome, len(errors))
         else:
-            _report(args, outcome.findings, outcome.sources, len(errors))
+            _report(args, outcome.findings, outcome.sources, len(errors), outcome)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if outcome.findings and not args.exit_zero else EXIT_OK

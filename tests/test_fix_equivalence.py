@@ -145,6 +145,9 @@ REFERENCES: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("JX402", "one-argument jnp.where under vmap"): lambda m: loop(
         m.hits, jnp.array([[0.9, 0.1, 0.7], [0.6, 0.8, 0.2]])
     ),
+    ("JX302", "builtin any over a traced array under vmap"): lambda m: stack(
+        [m.breached(r, 0.5) for r in jnp.ones((2, 3))]
+    ),
     # grad: the derivative of the function the original computes eagerly
     ("JX201", "float under grad without jit"): lambda m: central_difference(m.loss, 2.0),
     ("JX202", "np.asarray under grad without jit"): lambda m: central_difference(m.loss, 2.0),
@@ -700,13 +703,15 @@ _BINARY = [
 ]
 _LOGICAL = ["logical_not", "logical_and", "logical_or", "logical_xor"]
 _OTHER = ["arccosh", "where", "clip", "concatenate", "stack", "hstack", "vstack"]
+# NumPy scalar types called on a value (jnp's twin: an array of the same dtype; 64-bit narrowed)
+_SCALAR_TYPES = ["float16", "float32", "int32", "bool_", "float64", "int64"]
 
 
 @pytest.mark.slow
 def test_numpy_twins_compute_the_same_values() -> None:
     """Every NumPy function the JX202 fix renames has a jnp namesake with the same values (float32
     inputs: NumPy computes in float32 too; differences are within a few ulps)."""
-    assert set(_UNARY + _BINARY + _LOGICAL + _OTHER) == NUMPY_TWINS
+    assert set(_UNARY + _BINARY + _LOGICAL + _OTHER + _SCALAR_TYPES) == NUMPY_TWINS
     rng = np.random.default_rng(0)
     x = rng.uniform(0.05, 0.95, 16).astype(np.float32) * rng.choice([-1, 1], 16).astype(np.float32)
     y = rng.uniform(0.5, 2.0, 16).astype(np.float32)
@@ -726,6 +731,7 @@ def test_numpy_twins_compute_the_same_values() -> None:
             "vstack": ([x, y],),
         }
     )
+    cases.update({name: (x * 100.0,) for name in _SCALAR_TYPES})
     with np.errstate(all="ignore"):
         for name, args in cases.items():
             assert hasattr(jnp, name), name
@@ -844,33 +850,35 @@ import jax.numpy as jnp
 
 
 @jax.jit
-def matches(x, m):
-    rows = jnp.nonzero(m)[0]
-    flat = jnp.flatnonzero(x > 0.5)
-    where = jnp.where(x < 0.2)[0]
-    pairs = jnp.argwhere(m)
-    return rows, flat, where, pairs
+def stats(pnl, x):
+    closed = jnp.nonzero(pnl)[0]
+    win_rate = (pnl[closed] > 0).mean()
+    total = jnp.sum(pnl[closed] * 2.0 + x[closed])
+    big = jnp.flatnonzero(x > 0.5)
+    share = (x[big] - 0.5).mean()
+    return win_rate, total, share
 
 
 @jax.jit
-def count(x):
-    return jnp.flatnonzero(x > 0.5).shape[0]
+def matches(x, m):
+    rows = jnp.nonzero(m)[0]
+    return rows, jnp.flatnonzero(x > 0.5).shape[0]
 """
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_size_fix_pads_the_real_indices(seed: int, tmp_path: Path) -> None:
-    """JX402's unsafe fix: the real indices first, then -1; a count of the result changes, which
-    is why the fix is unsafe."""
+def test_size_fix_masks_its_padding_in_reductions(seed: int, tmp_path: Path) -> None:
+    """JX402: padded indices (`size=`, `fill_value=-1`) whose reductions mask the padding
+    (`where=idx >= 0`) keep the statistic; indices that are returned or counted get no fix (the
+    padding would change them)."""
     fixed, run = apply(INDICES, unsafe=True)
     check_fixed(INDICES, fixed, run, True, "JX402")
-    assert fixed.count("fill_value=-1") == 5
+    assert fixed.count("fill_value=-1") == 2
+    assert [f.line for f in run.remaining if f.code == "JX402"] == [17, 18]
     rng = np.random.default_rng(seed)
+    pnl = np.where(rng.uniform(size=16) > 0.4, rng.normal(size=16), 0.0).astype(np.float32)
     x = rng.uniform(0.0, 1.0, 16).astype(np.float32)
-    m = x > 0.7
     original, new = load(INDICES, tmp_path), load(fixed, tmp_path)
-    want = eager(lambda: original.matches(x, m))
-    got = new.matches(jnp.asarray(x), jnp.asarray(m))
-    assert_same(got, padded(want, got))
-    assert eager(lambda: original.count(x)) == np.count_nonzero(x > 0.5) < 16
-    assert int(new.count(jnp.asarray(x))) == 16
+    want = eager(lambda: original.stats(pnl, x))
+    got = new.stats(jnp.asarray(pnl), jnp.asarray(x))
+    assert_same(got, want)

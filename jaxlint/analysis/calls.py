@@ -621,6 +621,12 @@ class Calls:
                 boolean = args[0][0].boolean or bool_literals(args[0][1].value)
             elif qual in ("jax.numpy.where", "jax.lax.select") and len(args) == 3:
                 boolean = args[1][0].boolean and args[2][0].boolean
+            elif qual == "jax.numpy.astype" and len(args) == 2:
+                # `jnp.astype(x, bool)` (JX201's fix for `bool(x)`) is still a mask
+                dtype = args[1][1].value
+                boolean = (isinstance(dtype, cst.Name) and dtype.value == "bool") or (
+                    isinstance(dtype, cst.Attribute) and dtype.attr.value == "bool_"
+                )
             kind = (
                 Kind.DEVICE if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or reason else Kind.UNKNOWN
             )

@@ -18,6 +18,7 @@ import bisect
 import hashlib
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -255,6 +256,8 @@ class FixRun:
     texts: dict[str, str]
     # The selected findings of the final texts (what is left).
     remaining: list[Finding]
+    # The selected findings of the texts given (before any fix).
+    initial: list[Finding] = field(default_factory=list)
     # Findings whose fix went in, by path, over all rounds.
     fixed: dict[str, list[Finding]] = field(default_factory=dict)
     rejected: list[Rejection] = field(default_factory=list)
@@ -269,6 +272,42 @@ class FixRun:
     @property
     def fixed_count(self) -> int:
         return sum(len(v) for v in self.fixed.values())
+
+    @property
+    def resolved(self) -> list[Finding]:
+        """The findings of the texts given that the run made go away (``resolved``)."""
+        return resolved(self.initial, self.remaining)
+
+
+def resolved(initial: Sequence[Finding], remaining: Sequence[Finding]) -> list[Finding]:
+    """The ``initial`` findings that are not among ``remaining``: what a fix run really fixed.
+
+    Counting applied fixes is not the same: one fix can remove several findings (a shared
+    ``static_argnames`` edit), a fix can remove a finding that has none of its own, and a fix can be
+    applied in a later round to a finding that only appeared then. Per file and rule, the count that
+    went away is the honest figure; which ones went away is matched by message (a finding whose text
+    another fix rewrote no longer matches, so the count caps the list).
+    """
+    left: dict[tuple[str, str], list[str]] = {}
+    for f in remaining:
+        left.setdefault((f.path, f.code), []).append(f.message)
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in initial:
+        groups.setdefault((f.path, f.code), []).append(f)
+    out: list[Finding] = []
+    for key, found in groups.items():
+        messages = list(left.get(key, []))
+        gone = len(found) - len(messages)
+        if gone <= 0:
+            continue
+        unmatched = []
+        for f in found:
+            if f.message in messages:
+                messages.remove(f.message)
+            else:
+                unmatched.append(f)
+        out += (unmatched + [f for f in found if f not in unmatched])[:gone]
+    return sorted(out, key=lambda f: f.sort_key)
 
 
 def fixable(finding: Finding, unsafe: bool) -> bool:
@@ -291,11 +330,13 @@ def fix_texts(
     unsafe: bool = False,
     newlines: Mapping[str, str] | None = None,
     max_rounds: int = MAX_ROUNDS,
+    initial: Sequence[Finding] | None = None,
 ) -> FixRun:
     """Lint, apply fixes, re-lint, until no fix applies; ``lint`` returns the selected findings.
 
     A file with a syntax error (``JX000``) is never touched. ``newlines`` gives each file's line
-    ending (default ``"\\n"``), used for the line breaks that fixes insert.
+    ending (default ``"\\n"``), used for the line breaks that fixes insert. ``initial``: the
+    findings of ``texts`` when the caller has them already (saves the first lint).
     """
     current = dict(texts)
     newlines = newlines or {}
@@ -303,7 +344,8 @@ def fix_texts(
     reported: set[tuple[str, str, str, str]] = set()
     seen: dict[str, set[bytes]] = {path: {_digest(text)} for path, text in current.items()}
     frozen: set[str] = set()  # files whose fixes went round in a cycle
-    findings = lint(current)
+    findings = list(initial) if initial is not None else lint(current)
+    run.initial = list(findings)
     while run.rounds < max_rounds:
         by_path: dict[str, list[Finding]] = {}
         broken: set[str] = set()
@@ -313,6 +355,8 @@ def fix_texts(
             elif fixable(finding, unsafe) and finding.path in current:
                 by_path.setdefault(finding.path, []).append(finding)
         changed = False
+        before = dict(current)
+        fixed_before = {p: len(v) for p, v in run.fixed.items()}
         for path, candidates in sorted(by_path.items()):
             if path in broken or path in frozen or not parses(current[path], path):
                 continue
@@ -340,7 +384,20 @@ def fix_texts(
         if not changed:
             break
         run.rounds += 1
-        findings = lint(current)
+        after = lint(current)
+        if _introduced(findings, after):
+            # Some fix of the round leaves a new finding: redo the round one fix at a time,
+            # keeping only the fixes that leave none (each checked by linting the project).
+            current.clear()
+            current.update(before)
+            for p, n in fixed_before.items():
+                del run.fixed[p][n:]
+            for p in [p for p in run.fixed if p not in fixed_before]:
+                del run.fixed[p]
+            after = _one_by_one(
+                current, findings, by_path, lint, run, newlines, skip=broken | frozen
+            )
+        findings = after
     else:
         # Out of rounds: the files where one more round would still change the text did not settle.
         for path in sorted({f.path for f in findings if fixable(f, unsafe)} - frozen):
@@ -359,6 +416,54 @@ def fix_texts(
     return run
 
 
+def _introduced(old: Sequence[Finding], new: Sequence[Finding]) -> list[tuple[str, str]]:
+    """(path, code) pairs with more findings in ``new`` than in ``old``: what fixes created."""
+    before = Counter((f.path, f.code) for f in old)
+    after = Counter((f.path, f.code) for f in new)
+    return sorted((after - before).keys())
+
+
+def _one_by_one(
+    current: dict[str, str],
+    findings: list[Finding],
+    by_path: dict[str, list[Finding]],
+    lint: Callable[[dict[str, str]], list[Finding]],
+    run: FixRun,
+    newlines: Mapping[str, str],
+    skip: set[str],
+) -> list[Finding]:
+    """Apply the round's fixes one at a time, each re-checked: a fix after which the project has a
+    finding it did not have (another rule's, or a second one on the same value) is refused.
+    Returns the findings of the texts left in ``current``."""
+    for path, candidates in sorted(by_path.items()):
+        base = current[path]
+        if path in skip or not parses(base, path):
+            continue
+        accepted: list[Fix] = []  # applied together to the round's text: positions stay valid
+        for candidate in sorted(candidates, key=fix_order):
+            if candidate.fix is None:
+                continue
+            outcome = apply_fixes(
+                base, [*accepted, candidate.fix], newline=newlines.get(path, "\n"), path=path
+            )
+            if outcome.text == current[path] or len(outcome.applied) != len(accepted) + 1:
+                continue  # a no-op, or it overlaps a fix taken before: the next round has it
+            trial = {**current, path: outcome.text}
+            found = lint(trial)
+            new = _introduced(findings, found)
+            if new:
+                codes = ", ".join(sorted({code for _, code in new}))
+                run.rejected.append(
+                    Rejection(candidate, f"the fixed code would have a new finding ({codes})")
+                )
+                continue
+            current[path] = outcome.text
+            accepted.append(candidate.fix)
+            findings = found
+            run.fixed.setdefault(path, []).append(candidate)
+    return findings
+
+
 __all__ = [
     "MAX_ROUNDS",
     "FixRun",
@@ -369,4 +474,5 @@ __all__ = [
     "fix_texts",
     "fixable",
     "parses",
+    "resolved",
 ]

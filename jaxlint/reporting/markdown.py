@@ -19,16 +19,19 @@ def _fix(f: Finding) -> str:
     return f"**{f.fix.applicability}**{flag}: {f.fix.message}"
 
 
-def render_markdown(findings: Iterable[Finding]) -> str:
+def render_markdown(findings: Iterable[Finding], counts: tuple[int, int] | None = None) -> str:
+    """The table; ``counts``: (safe, unsafe) findings that the fix runs would fix, as planned
+    (else each finding's own ``fix`` is counted)."""
     ordered = sorted(findings, key=lambda f: f.sort_key)
     if not ordered:
         return "### jaxlint: all checks passed\n"
     kinds = [f.fix.applicability if f.fix else "none" for f in ordered]
+    safe, unsafe = counts if counts is not None else (kinds.count("safe"), kinds.count("unsafe"))
     lines = [
         f"### jaxlint: {plural(len(ordered), 'finding')}",
         "",
-        f"Fixes: {kinds.count('safe')} safe (`--fix`), {kinds.count('unsafe')} unsafe "
-        f"(`--fix --unsafe-fixes`), {kinds.count('none')} by hand.",
+        f"Fixes: {safe} safe (`--fix`), {unsafe} unsafe "
+        f"(`--fix --unsafe-fixes`), {len(ordered) - safe - unsafe} by hand.",
         "",
         "| Location | Rule | Message | Why traced | Fix |",
         "|---|---|---|---|---|",

@@ -18,16 +18,20 @@ class Statistic:
     fixable: bool  # some of them have a safe fix
 
 
-def statistics(findings: Iterable[Finding]) -> list[Statistic]:
-    """One row per code, most frequent first."""
+def statistics(
+    findings: Iterable[Finding], fixable: Iterable[Finding] | None = None
+) -> list[Statistic]:
+    """One row per code, most frequent first; ``fixable``: the findings ``--fix`` would fix, as
+    planned by a fix run (else a finding with a safe ``fix`` counts)."""
     counts: Counter[str] = Counter()
     names: dict[str, str] = {}
     safe: set[str] = set()
     for finding in findings:
         counts[finding.code] += 1
         names[finding.code] = finding.name
-        if finding.fix is not None and finding.fix.applicability == "safe":
+        if fixable is None and finding.fix is not None and finding.fix.applicability == "safe":
             safe.add(finding.code)
+    safe.update(f.code for f in fixable or ())
     return [
         Statistic(code, names[code], count, code in safe)
         for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -118,10 +118,13 @@ def notes(finding: Finding) -> list[Text]:
     return out
 
 
-def summary(findings: Sequence[Finding], unreadable: int = 0) -> list[str]:
+def summary(
+    findings: Sequence[Finding], unreadable: int = 0, counts: tuple[int, int] | None = None
+) -> list[str]:
+    """ruff's summary; ``counts``: (safe, unsafe) as planned by a fix run (else read off ``fix``)."""
     if not findings and not unreadable:
         return ["All checks passed!"]
-    safe, unsafe = fix_counts(findings)
+    safe, unsafe = counts if counts is not None else fix_counts(findings)
     lines = [f"Found {plural(len(findings), 'finding')} ({safe} fixable with --fix)."]
     if unsafe:
         lines.append(f"{plural(unsafe, 'more finding')} fixable with --fix --unsafe-fixes.")
@@ -137,6 +140,7 @@ def write_text(
     *,
     quiet: bool = False,
     unreadable: int = 0,
+    counts: tuple[int, int] | None = None,
 ) -> None:
     """Print findings in order; ``quiet`` prints the header lines only, and no summary."""
     split: dict[str, list[str]] = {}
@@ -151,5 +155,5 @@ def write_text(
             console.print(line)
         console.print()
     if not quiet:
-        for line in summary(findings, unreadable):
+        for line in summary(findings, unreadable, counts):
             console.print(line)

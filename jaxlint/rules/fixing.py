@@ -536,19 +536,28 @@ def uses_in_array_context(
 
 # ---------------------------------------------------------------------------------------- static
 @guarded
-def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix | None:
+def static_argnames_fix(
+    ctx: RuleContext, expr: cst.BaseExpression, *, plain: bool = False
+) -> NodeFix | None:
     """A size that is a parameter of a function jitted in this file: add the parameter to the
     jit's `static_argnames` (on the decorator or the `jax.jit(f, ...)` call). The value may be read
     in the jitted function, in a function it encloses (a closure), or in a helper that received it
-    unchanged (passed as a bare name at each call)."""
+    unchanged (passed as a bare name at each call). ``plain``: only where the jitted callable is
+    a function named in this file (a decorator, or ``jax.jit(f, ...)``), whose parameters
+    ``static_argnames`` can name (not ``model.init``, whose arguments go through ``*args``)."""
     parts = _traced_leaves(ctx, expr)
     if parts is None:
         return None
     names: list[str] = []
     site = None
+    objects = False  # a field of a parameter (`cfg.n_envs`): the whole parameter becomes static
     for part in parts:
+        while isinstance(part, cst.Attribute):
+            part, objects = part.value, True
         if not isinstance(part, cst.Name):
             return None
+        if objects and ctx.value(part).kind in (Kind.DICT, Kind.LIST, Kind.DEVICE, Kind.HOST):
+            return None  # unhashable as a static argument, or an array (no fields)
         source = _jit_parameter(ctx, part)
         if source is None:
             return None
@@ -560,7 +569,11 @@ def static_argnames_fix(ctx: RuleContext, expr: cst.BaseExpression) -> NodeFix |
             names.append(name)
     if site is None:
         return None
-    return _add_static(ctx, site, names)
+    if (plain or objects) and isinstance(site, cst.Call):
+        q = qual_of(ctx, site.func)
+        if q == "jax.jit" and not (site.args and isinstance(site.args[0].value, cst.Name)):
+            return None
+    return _add_static(ctx, site, names, objects)
 
 
 def _traced_leaves(
@@ -686,7 +699,9 @@ def _jit_parameter(ctx: RuleContext, name: cst.Name) -> tuple[cst.CSTNode, str] 
     return anchor[1], first.group(1)
 
 
-def _add_static(ctx: RuleContext, site: cst.CSTNode, names: list[str]) -> NodeFix | None:
+def _add_static(
+    ctx: RuleContext, site: cst.CSTNode, names: list[str], objects: bool = False
+) -> NodeFix | None:
     def spelled(items: list[str]) -> str:
         return "(" + ", ".join(f'"{n}"' for n in items) + ("," if len(items) == 1 else "") + ")"
 
@@ -694,6 +709,11 @@ def _add_static(ctx: RuleContext, site: cst.CSTNode, names: list[str]) -> NodeFi
         f"make {', '.join(f'`{n}`' for n in names)} static (`static_argnames`): callers must "
         "pass hashable Python values, and each new value recompiles"
     )
+    if objects:
+        message += (
+            "; every field of it becomes static: it must be hashable (a frozen dataclass, a "
+            "NamedTuple of Python values; not a dict) and hold no arrays"
+        )
     if isinstance(site, cst.Name | cst.Attribute):  # @jax.jit
         if qual_of(ctx, site) != "jax.jit":
             return None

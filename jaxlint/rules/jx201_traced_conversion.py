@@ -17,6 +17,9 @@ from jaxlint.rules.fixing import (
     code,
     directly_traced,
     guarded,
+    leading_lines,
+    names_in,
+    static_argnames_fix,
     tree_of,
     uses_in_array_context,
     verdict,
@@ -88,8 +91,25 @@ code, the rewrite would only move the error, and the fix is advice.
 - `bool(t)` -> `jnp.astype(t, bool)` is **safe**: `bool` of a scalar is true where it is non-zero
   (NaN included), as is the cast (checked with JAX); a non-scalar `t` already fails in `bool`.
 - `t.item()` -> `t` is **unsafe**: the value stays a JAX array (float32, not a Python float).
+- `t.tolist()` -> `t` is **unsafe**: the same numbers, kept in the array (a metric returned for
+  logging, arithmetic); a caller that needs a Python list (`append`, `len` of a 0-d value, JSON)
+  gets an array. Offered only where the value is used as an array, like the others.
 
-`range(t)`, `complex(t)`, `operator.index(t)`, `.tolist()` and format specs have no
+- `int(n)`, `range(n)`, `operator.index(n)` where `n` is a parameter of a function jitted in this
+  file (a count from a config, passed unchanged) and the value cannot stay an array: `n` is added
+  to the jit's `static_argnames`. **Unsafe**: callers must pass hashable Python values (a JAX
+  array is refused), and each new value compiles again.
+
+- `for k in range(n): <body>` with a traced `n` (one or two arguments, no step), whose body only
+  assigns names bound before the loop (no `break`/`continue`/`else`, no nested control flow or
+  calls for their effect), and whose `k` is not read after the loop: the loop becomes
+  `lax.fori_loop(0, n, _for_body, carry)` over the names the body assigns. **Unsafe**: the same
+  iterations compute the same values, but each carried name must keep its dtype and shape from
+  one iteration to the next (Python let an int become a float), `k` is a traced int32 in the
+  body, and `jax.grad` cannot differentiate through a `fori_loop` whose bound is traced. Preferred
+  to `static_argnames` (below), which would recompile for each `n` and unroll the loop.
+
+Otherwise `range(t)`, `complex(t)`, `operator.index(t)` and format specs have no
 array equivalent: advice (make the value static, use `lax.fori_loop`, `jnp.where` or
 `jax.debug.print`).
 
@@ -522,6 +542,9 @@ _CONVERSIONS = {
     "builtins.hash": "TypeError",
 }
 _METHODS = {"item": "ConcretizationTypeError", "tolist": "ConcretizationTypeError"}
+# Conversions whose value Python needs as an integer (a count, an index, a loop bound): where it
+# is a jit parameter, making it static is the fix.
+_COUNTS = frozenset({"int", "range", "index"})
 # What still fails under jax.grad alone (JVP tracers): float(), .tolist() and format specs.
 _WEAK = {"builtins.float", "builtins.complex", "builtins.hash", "tolist"}
 
@@ -551,6 +574,11 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                     jnp, imports = ctx.alias("jax.numpy")
                     text = f"{jnp}.astype({bare(a.value)}, {name})"
                     fix = _keep_array(ctx, node, text, name, imports)
+                if name == "range":
+                    fix = _fori_fix(ctx, node)
+                if fix is None and name in _COUNTS:
+                    # a count that Python needs as an int: the jit parameter it comes from static
+                    fix = static_argnames_fix(ctx, a.value, plain=True)
                 ctx.report(
                     RULE,
                     node,
@@ -571,8 +599,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         maybe_array = owner.kind is Kind.UNKNOWN and not ctx.frame.filtered
         if owner.traced and (owner.kind in (Kind.DEVICE, Kind.TREE) or maybe_array):
             fix = None
-            if func.attr.value == "item" and not node.args:
-                fix = _keep_array(ctx, node, code(func.value), "item")
+            if func.attr.value in ("item", "tolist") and not node.args:
+                fix = _keep_array(ctx, node, code(func.value), func.attr.value)
             ctx.report(
                 RULE,
                 node,
@@ -582,6 +610,78 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 jax_error=_METHODS[func.attr.value],
                 fix=fix,
             )
+
+
+@guarded
+def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
+    """``for k in range(n): <assignments>`` with a traced ``n`` becomes ``lax.fori_loop`` over the
+    names the body assigns (the carry). Only for a body of plain assignments to names bound
+    before the loop (no ``break``/``continue``/``else``, nested control flow or calls for their
+    effect), whose loop variable is not read after the loop (Python leaves it bound)."""
+    from jaxlint.rules.jx301_traced_branch import _cond_branch, _free_name, _smalls
+
+    tree = tree_of(ctx)
+    loop = tree.up(node)
+    fn = ctx.frame.fn
+    if not (isinstance(loop, cst.For) and loop.iter is node) or fn is None:
+        return None
+    if loop.orelse is not None or loop.asynchronous is not None or isinstance(fn.node, cst.Lambda):
+        return None
+    if not isinstance(loop.target, cst.Name) or any(a.keyword or a.star for a in node.args):
+        return None
+    bounds = [bare(a.value) for a in node.args]
+    if len(bounds) == 1:
+        bounds = ["0", bounds[0]]
+    if len(bounds) != 2:
+        return None  # a step: no fori_loop form
+    k = loop.target.value
+    names = _cond_branch(loop.body)
+    smalls = _smalls(loop.body)
+    if not names or smalls is None or k in names:
+        return None
+    if any(isinstance(small, cst.Expr) for small in smalls):
+        return None  # a call for its effect would run once, under the trace
+    if any(n not in ctx.frame.env for n in names):
+        return None  # unbound before the loop: no carry to start from
+    inside = {id(n) for n in _walk(loop)}
+    if any(
+        isinstance(n, cst.Name) and n.value == k and id(n) not in inside for n in _walk(fn.node)
+    ):
+        return None  # the loop variable is read elsewhere (after the loop Python leaves it bound)
+    indent = tree.indent.get(id(loop))
+    if indent is None:
+        return None
+    lax, imports = ctx.alias("jax.lax")
+    body_fn = _free_name(names_in(fn.node), "_for_body")
+    step = tree.block_inner_indent(loop.body, indent)[len(indent) :]
+    carry = ", ".join(names)
+    single = len(names) == 1
+    param = names[0] if single else "carry"
+    lines = [f"{indent}def {body_fn}({k}, {param}):"]
+    if not single:
+        lines.append(f"{indent}{step}{carry} = carry")
+    lines += [f"{indent}{step}{code(x).strip()}" for x in smalls if not isinstance(x, cst.Pass)]
+    lines.append(f"{indent}{step}return {carry}")
+    start = names[0] if single else f"({carry})"
+    lines.append(f"{indent}{carry} = {lax}.fori_loop({bounds[0]}, {bounds[1]}, {body_fn}, {start})")
+    text = leading_lines(loop, indent) + "".join(f"{line}\n" for line in lines)
+    return NodeFix(
+        "unsafe",
+        f"loop with `{lax}.fori_loop` over `{carry}` (each must keep its dtype and shape from one "
+        f"iteration to the next; `{k}` is a traced int32; with a traced bound `jax.grad` cannot "
+        "differentiate through it)",
+        ((loop, text),),
+        imports,
+    )
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children)
+    return out
 
 
 @guarded
@@ -621,6 +721,11 @@ def _keep_array(
         # bool() of a scalar is `x != 0` (NaN is true), which is what astype(bool) computes
         "bool": ("safe", "keep it an array: `jnp.astype(x, bool)` (true where non-zero)"),
         "item": ("unsafe", "keep it an array: drop `.item()`"),
+        # a nested list becomes the array itself: same numbers, another container
+        "tolist": (
+            "unsafe",
+            "keep it an array: drop `.tolist()` (the same numbers in an array, not a list)",
+        ),
     }
     applicability, message = jnp_free[what]
     return NodeFix(verdict(ctx, applicability == "safe"), message, ((node, text),), imports)

@@ -68,7 +68,10 @@ ulps; `math` computes in float64 and the twin agrees to float32 rounding, and wi
 `jax_enable_x64` to float64 rounding, so the only difference is JAX's default dtype (float32).
 `math` functions that raise on invalid input (`math.sqrt(-1.0)`) return NaN instead, on inputs
 where the original does not run. With keyword arguments other than `axis` (`dtype=np.float64`
-above all: float32 in JAX without x64) the fix is **unsafe**. Other functions get no fix.
+above all: float32 in JAX without x64) the fix is **unsafe**. NumPy's scalar types called on a
+value (`np.float32(t)`, `np.int32(t)`, ...) become `jnp`'s (the same dtype: **safe**; an array
+where NumPy gave a NumPy scalar), except `np.float64`/`np.int64`, which JAX narrows to 32 bits
+without x64 (**unsafe**). Other functions get no fix.
 
 Every fix that is called safe here is safe in a function that a transform traces (or a body
 that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
@@ -467,8 +470,18 @@ NUMPY_TWINS = frozenset(
         "asarray",
         "array",
         "nan_to_num",
+        # scalar types called on a value: jnp's converts to the same dtype
+        # (not the small and unsigned ints: a float out of their range converts differently)
+        "float16",
+        "float32",
+        "int32",
+        "bool_",
+        "float64",
+        "int64",
     ]
 )
+# Twins whose dtype JAX narrows without x64 (float64 -> float32): the fix is unsafe.
+_NARROWED = frozenset({"float64", "int64"})
 # Keyword arguments that mean the same in NumPy and jax.numpy (anything else, `dtype=` included,
 # makes the fix unsafe: float64 in NumPy is float32 in JAX without x64).
 _SAME_KEYWORDS = frozenset({"axis"})
@@ -527,6 +540,7 @@ def _twin_fix(ctx: RuleContext, node: cst.Call, qual: str) -> NodeFix | None:
         if name not in NUMPY_TWINS or len(positional) != _ARITY.get(name, len(positional)):
             return None
         same = all(a.keyword is None or a.keyword.value in _SAME_KEYWORDS for a in node.args)
+        same = same and name not in _NARROWED
         return NodeFix(
             verdict(ctx, same),
             f"use `{jnp}.{name}`" + ("" if same else " (dtype and keyword arguments may differ)"),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
@@ -101,8 +102,23 @@ batched predicate runs both branches; and both must return one type (`x = 0.5` i
 and an int `x` in the other raises `TypeError`). There is no fix for loops, nested `if`s,
 `return`s inside such branches, an assignment's branches in different orders, a condition
 (written out again for each name) that reads a name the chain assigns before it, or an `elif`
-without `else` whose `if` returns. `while` and `assert` only get advice (`lax.while_loop`,
-`checkify`).
+without `else` whose `if` returns.
+
+A `while` whose body only assigns names (no `break`/`continue`/`else`, no nested control flow, no
+calls for their effect), each bound before the loop, with a test that has no side effect,
+becomes `lax.while_loop` with those names as the carry (`def _while_cond(y): return y > 10.0`,
+`def _while_body(y): y = y - 1.0; return y`, `y = lax.while_loop(_while_cond, _while_body, y)`).
+**Unsafe**: the same iterations compute the same values, but the carry must keep its dtype and
+shape from one iteration to the next (Python let `y` go from an int to a float), and `jax.grad`
+cannot differentiate through `lax.while_loop` (reverse mode). Other loops get advice.
+
+An `assert` on a traced condition has two options, and the fix takes the first:
+- remove it (when the test and message have no side effect): **unsafe**. Wherever the original
+  runs the assertion held, so the values are the same, but the check is gone: an input that
+  should fail now runs on. `jax.debug.callback` can check on the host instead.
+- `jax.experimental.checkify.check(cond, msg)` keeps the check, but only under
+  `checkify.checkify(f)`, whose caller gets an error value to `.throw()`: it changes the
+  function's signature for every caller, so it is advice (the message says how).
 
 Every fix that is called safe here is safe in a function that a transform traces (or a body
 that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
@@ -603,13 +619,115 @@ def on_If(ctx: RuleContext, node: cst.If) -> None:
 def on_While(ctx: RuleContext, node: cst.While) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
-    _check(ctx, node.test, "`while`", "use lax.while_loop")
+    _check(ctx, node.test, "`while`", "use lax.while_loop", lambda: _while_fix(ctx, node))
 
 
 def on_Assert(ctx: RuleContext, node: cst.Assert) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
-    _check(ctx, node.test, "`assert`", "use checkify or remove the assert under the trace")
+    _check(
+        ctx,
+        node.test,
+        "`assert`",
+        "use checkify or remove the assert under the trace",
+        lambda: _assert_fix(ctx, node),
+    )
+
+
+@guarded
+def _while_fix(ctx: RuleContext, node: cst.While) -> NodeFix | None:
+    """A ``while`` whose body only assigns names (no ``break``, ``continue``, ``else``, loops or
+    ``if``s) becomes ``lax.while_loop`` over those names as the carry. Unsafe: the carry must keep
+    one type (dtype, shape) from one iteration to the next, where Python let it change, and
+    reverse-mode differentiation (``jax.grad``) cannot go through ``lax.while_loop``."""
+    tree = tree_of(ctx)
+    indent = tree.indent.get(id(node))
+    fn = ctx.frame.fn
+    if indent is None or fn is None or isinstance(fn.node, cst.Lambda) or node.orelse is not None:
+        return None
+    names = _cond_branch(node.body)
+    smalls = _smalls(node.body)
+    if not names or smalls is None:
+        return None
+    if any(isinstance(s, cst.Expr) for s in smalls):
+        return None  # a call for its effect: it would run under the trace, once
+    if any(n not in ctx.frame.env for n in names):
+        return None  # unbound before the loop: no carry to start from
+    if not pure(ctx, node.test):
+        return None
+    lax, imports = ctx.alias("jax.lax")
+    taken = names_in(fn.node)
+    cond_fn = _free_name(taken, "_while_cond")
+    body_fn = _free_name(taken | {cond_fn}, "_while_body")
+    inner = tree.block_inner_indent(node.body, indent)
+    step = inner[len(indent) :]
+    carry = ", ".join(names)
+    single = len(names) == 1
+    param = names[0] if single else "carry"
+    unpack = [] if single else [f"{indent}{step}{carry} = carry"]
+    lines = [f"{indent}{c}" for c in comments_in(node.test)]
+    lines += [
+        f"{indent}def {cond_fn}({param}):",
+        *unpack,
+        f"{indent}{step}return {bare(node.test)}",
+    ]
+    lines += [f"{indent}def {body_fn}({param}):", *unpack]
+    lines += [f"{indent}{step}{c}" for c in comments_in(node.body)]
+    lines += [
+        f"{indent}{step}{code(small).strip()}"
+        for small in smalls
+        if not isinstance(small, cst.Pass)
+    ]
+    lines.append(f"{indent}{step}return {carry}")
+    start = names[0] if single else f"({carry})"
+    lines.append(f"{indent}{carry} = {lax}.while_loop({cond_fn}, {body_fn}, {start})")
+    text = leading_lines(node, indent) + "".join(f"{line}\n" for line in lines)
+    return NodeFix(
+        "unsafe",
+        f"loop with `{lax}.while_loop` over `{carry}` (each must keep its dtype and shape from one "
+        "iteration to the next; `jax.grad` cannot differentiate through it)",
+        ((node, text),),
+        imports,
+    )
+
+
+@guarded
+def _assert_fix(ctx: RuleContext, node: cst.Assert) -> NodeFix | None:
+    """Remove an ``assert`` whose test has no side effect. Wherever the original runs, its
+    assertion held, so the values are the same; what is lost is the check itself (a failing
+    input now runs on instead of raising): unsafe. The message says how to keep the check."""
+    if not pure(ctx, node.test) or (node.msg is not None and not pure(ctx, node.msg)):
+        return None
+    tree = tree_of(ctx)
+    line = tree.up(node)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    block = tree.up(line)
+    owner = tree.up(block) if block is not None else None
+    outer = tree.indent.get(id(owner)) if owner is not None else None
+    if outer is None or not isinstance(block, cst.IndentedBlock):
+        return None
+    # The block is written again without the assert's line (a statement's own span does not
+    # hold its line break), generated at the owner's indentation so that every other line,
+    # continuation lines and strings included, comes out as it was.
+    body = [s for s in block.body if s is not line]
+    if not body:
+        body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=line.leading_lines)]
+    module = tree.module
+    state = CodegenState(default_indent=module.default_indent, default_newline="\n")
+    if outer:
+        state.indent_tokens.append(outer)
+    block.with_changes(body=body)._codegen(state)
+    text = "".join(state.tokens)
+    return NodeFix(
+        "unsafe",
+        "remove the assert: it cannot test a traced value, and the values are the same wherever "
+        "it held, but the check is gone. To keep it, use "
+        "`jax.experimental.checkify.check(cond, msg)` and run the function through "
+        "`checkify.checkify` (its caller then gets an error value to `.throw()`), or "
+        "`jax.debug.callback` to check on the host",
+        ((block, text),),
+    )
 
 
 def on_IfExp(ctx: RuleContext, node: cst.IfExp) -> None:

@@ -68,7 +68,18 @@ builtins.
 - `min(a, b)` / `max(a, b)` -> `jnp.minimum(a, b)` / `jnp.maximum(a, b)` (nested for more
   arguments) is **unsafe** because of NaN only: the builtin keeps its first argument when a
   comparison with NaN is `False` (`min(1.0, nan)` is `1.0`), `jnp.minimum` propagates NaN. They
-  agree on every input without NaN. `min(iterable)`, `key=` and `default=` get no fix.
+  agree on every input without NaN. `key=` and `default=` get no fix.
+- `any(a)` / `all(a)` -> `jnp.any(a)` / `jnp.all(a)` is **safe** where `a` is known to be a traced
+  array (a comparison, a mask, a JAX result): Python iterates its first axis, which for a 1-D
+  array is every element, and for more dimensions Python's truth of a row of several elements
+  raises eagerly, so wherever the original runs the whole-array reduction is the same.
+  `min(a)` / `max(a)` -> `jnp.min(a)` / `jnp.max(a)` likewise, **unsafe** for NaN (as above). A
+  value of unknown structure (a tuple of arrays, a pytree parameter) gets no fix: `jnp` would
+  stack it.
+- `t in (1.0, 2.0)` -> `jnp.any(jnp.isin(t, jnp.asarray((1.0, 2.0))))` (`not in`: wrapped in
+  `jnp.logical_not`) is **safe** where `t` is a traced array and the container a literal of
+  numbers: Python's `in` is `any(t == e)`, which runs eagerly only for a one-element array, and
+  there the reduction is the same truth value.
 
 Every fix that is called safe here is safe in a function that a transform traces (or a body
 that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is
@@ -508,10 +519,51 @@ def _membership(ctx: RuleContext, node: cst.Comparison) -> bool:
                     f"{error}; use `jnp.isin` or `jnp.any(x == values)`",
                     item if item.traced else box,
                     jax_error=error,
+                    fix=_isin_fix(ctx, node, left, c, item),
                 )
                 return True
         left = c.comparator
     return False
+
+
+@guarded
+def _isin_fix(
+    ctx: RuleContext,
+    node: cst.Comparison,
+    item_node: cst.BaseExpression,
+    c: cst.ComparisonTarget,
+    item: Value,
+) -> NodeFix | None:
+    """``t in (1, 2)`` -> ``jnp.any(jnp.isin(t, jnp.asarray((1, 2))))`` where ``t`` is a traced
+    array and the container a literal of numbers. Python's ``in`` is ``any(t == e)``, which runs
+    eagerly only for an array of one element (a larger one raises in ``bool``): there the
+    reduction is the same truth value."""
+    if len(node.comparisons) != 1 or not is_arraylike_traced(item):
+        return None
+    box = c.comparator
+    if not isinstance(box, cst.Tuple | cst.List) or not box.elements:
+        return None
+    if not all(_number(e.value) for e in box.elements):
+        return None
+    jnp, imports = ctx.alias("jax.numpy")
+    values = code(box.with_changes(lpar=[], rpar=[])) if isinstance(box, cst.List) else code(box)
+    if isinstance(box, cst.Tuple) and not box.lpar:
+        values = f"({values})"
+    text = f"{jnp}.any({jnp}.isin({bare(item_node)}, {jnp}.asarray({values})))"
+    if isinstance(c.operator, cst.NotIn):
+        text = f"{jnp}.logical_not({text})"
+    return NodeFix(
+        verdict(ctx, True),
+        f"use `{jnp}.isin` (reduced with `{jnp}.any`: Python's `in` of a one-element array)",
+        ((node, text),),
+        imports,
+    )
+
+
+def _number(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return _number(node.expression)
+    return isinstance(node, cst.Integer | cst.Float)
 
 
 @guarded
@@ -634,4 +686,32 @@ def _iterating_builtin(ctx: RuleContext, node: cst.Call, name: str) -> None:
         f"`{ctx.source(positional[0].value)}` in Python: JAX raises TracerBoolConversionError; "
         f"use `{_TWINS[name]}`",
         traced,
+        fix=_reduction_fix(ctx, node, name, arg, v),
+    )
+
+
+@guarded
+def _reduction_fix(
+    ctx: RuleContext, node: cst.Call, name: str, arg: cst.BaseExpression, v: Value
+) -> NodeFix | None:
+    """``any(a)`` -> ``jnp.any(a)`` (``all``, ``min``, ``max`` alike) where ``a`` is known to be a
+    traced array. Python iterates its first axis: for a 1-D array that is every element, and
+    for more dimensions Python's truth (or comparison) of a row of several elements raises
+    eagerly, so wherever the original runs the reduction over the whole array is the same."""
+    if name not in ("any", "all", "min", "max") or len(node.args) != 1 or node.args[0].keyword:
+        return None
+    if not is_arraylike_traced(v) or v.elts is not None or v.elem is not None:
+        return None  # a list or tuple of values: jnp would stack them (shapes may differ)
+    if isinstance(arg, cst.GeneratorExp | cst.ListComp):
+        return None
+    jnp, imports = ctx.alias("jax.numpy")
+    # min/max: NaN propagates in jnp, where Python's comparison may skip it
+    safe = name in ("any", "all")
+    return NodeFix(
+        verdict(ctx, safe),
+        f"use `{jnp}.{name}` (a reduction over the whole array"
+        + ("" if safe else f"; NaN propagates where builtin `{name}` may skip it")
+        + ")",
+        ((node.func, f"{jnp}.{name}"),),
+        imports,
     )

@@ -85,7 +85,13 @@ flax struct dataclass defined in the same file (`params.n_envs`), the fix declar
 static: `n_envs: int = flax.struct.field(pytree_node=False)`. Both are **unsafe**: every
 distinct value recompiles the function, callers passing an array (rather than a Python int) then
 fail with a non-hashable static argument, and a static field is no longer a leaf for
-`jax.tree` functions or `vmap`. Otherwise the fix is advice only.
+`jax.tree` functions or `vmap`. When the size is a field of a jit parameter that is not a
+flax struct of this file (`cfg.n_envs`, a `NamedTuple` or frozen dataclass config passed to the
+jitted function), the whole parameter goes into `static_argnames` (on a decorator, or on
+`jax.jit(f, ...)` of a function named in this file): **unsafe** as above, and more so: every
+field of it becomes static, so it must be hashable and hold no arrays (a dict config is refused
+by JAX; the fix is not offered where the analysis knows it is a dict or a list). Otherwise the
+fix is advice only.
 `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total length
 `N`, and pads or truncates when `sum(n) != N`.
 """,

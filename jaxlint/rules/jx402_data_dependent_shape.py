@@ -10,7 +10,16 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.values import Kind, Value
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import bare, code, guarded, pure
+from jaxlint.rules.fixing import (
+    Tree,
+    array_valued,
+    bare,
+    code,
+    guarded,
+    pure,
+    qual_of,
+    tree_of,
+)
 from jaxlint.rules.helpers import is_arraylike_traced
 
 if TYPE_CHECKING:
@@ -21,7 +30,7 @@ RULE = Rule(
     name="data-dependent-shape",
     jax_error="ConcretizationTypeError",
     summary="`jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`.",
-    fix="safe/unsafe/advice",
+    fix="safe/advice",
     doc="""## What it does
 Finds calls whose result size depends on the data, inside traced code, without a static `size=`:
 `jnp.nonzero(x)`, `jnp.argwhere(x)`, `jnp.flatnonzero(x)`, `jnp.unique(x)` and one-argument
@@ -53,14 +62,17 @@ Or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)
 ## Fix safety
 - A NumPy constant (not traced) under `jit`: `jnp.nonzero(NP_CONSTANT)` becomes
   `np.nonzero(NP_CONSTANT)`, computed by NumPy at trace time. **Safe**: the same values.
-- A traced argument of `nonzero`, `flatnonzero`, `argwhere` or one-argument `where`: the fix adds
-  `size=jnp.size(x), fill_value=-1`. **Unsafe**: the size is the only one that is always right
-  (there are never more matches than elements, so nothing is truncated), but the result now always
-  has that many entries, the last ones padding with the index `-1`. The real indices come first and
-  are the same; code that sums the result, counts it (`.shape[0]`) or indexes with it (`x[idx]`
-  reads the last element for `-1`) computes other values without any error. Mask the padding
-  (`idx >= 0`), or avoid materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)`,
-  `jnp.argmax(cond)` for the first match.
+- A traced argument of `nonzero`, `flatnonzero` or one-argument `where`, assigned to a name whose
+  every use is `A[idx]` inside an elementwise expression reduced by `.mean()`/`.sum()` (or
+  `jnp.mean`/`jnp.sum`), as in `closed = jnp.nonzero(pnl)[0]; win_rate = (pnl[closed] > 0).mean()`:
+  the fix pads the indices (`size=jnp.size(x), fill_value=-1`) and masks the padding in each
+  reduction (`jnp.mean(pnl[closed] > 0, where=closed >= 0)`). **Safe**: the size is always enough
+  (never more matches than elements), the real indices come first and are the same, and the
+  reduction sees exactly the real entries, so the statistic is the same (up to float rounding).
+- Anywhere else (the indices returned, counted with `.shape[0]`, summed, used by other code) there
+  is no fix, only advice: padding would change what the program computes, silently. Pad by hand
+  where the following code masks it (`size=..., fill_value=-1`, then `idx >= 0`), or avoid
+  materialising indices: `jnp.where(cond, x, y)`, `jnp.sum(x, where=cond)`, `jnp.argmax(cond)`.
 - `jnp.unique` and its siblings get no fix: their padding is a valid value (the smallest element
   by default), so only the author can pick `size=` and a `fill_value=` the following code ignores.
 """,
@@ -328,13 +340,160 @@ def _fix(
         return None
     if any(a.star for a in node.args) or not pure(ctx, arg):
         return None
+    return _masked_fix(ctx, node, arg)
+
+
+# Reductions that take ``where=``: the padding is masked out, so the statistic is kept.
+_MASKABLE = frozenset({"mean", "sum"})
+
+
+def _masked_fix(ctx: RuleContext, node: cst.Call, arg: cst.BaseExpression) -> NodeFix | None:
+    """``idx = jnp.nonzero(v)[0]`` (or ``flatnonzero``, one-argument ``where``) whose every use is
+    ``A[idx]`` inside an elementwise expression that is reduced with ``.mean()``/``.sum()``
+    (``jnp.mean``/``jnp.sum``): pad the indices with -1 to ``jnp.size(v)`` and reduce with
+    ``where=idx >= 0``. The reduction then sees exactly the real entries, so its value is kept;
+    a padded result that reaches anything else (a return, a count, ``.shape``) gets no fix: the
+    padding would change what the program computes."""
+    tree = tree_of(ctx)
+    parent = tree.up(node)
+    result: cst.CSTNode = node
+    if isinstance(parent, cst.Subscript):
+        (element,) = parent.slice if len(parent.slice) == 1 else (None,)
+        if element is None or not (
+            isinstance(element.slice, cst.Index)
+            and isinstance(element.slice.value, cst.Integer)
+            and element.slice.value.value == "0"
+        ):
+            return None
+        result = parent
+    stmt = tree.up(result)
+    if not (
+        isinstance(stmt, cst.Assign)
+        and stmt.value is result
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0].target, cst.Name)
+    ):
+        return None
+    idx = stmt.targets[0].target.value
+    scope = next((a for a in tree.ancestors(stmt) if isinstance(a, cst.FunctionDef)), None)
+    if scope is None:
+        return None
     jnp, imports = ctx.alias("jax.numpy")
+    reductions: dict[int, cst.Call] = {}
+    for use in _reads(scope, idx):
+        parent = tree.up(use)
+        if isinstance(parent, cst.AssignTarget):
+            if parent is not stmt.targets[0]:
+                return None  # assigned twice: the uses may see another value
+            continue
+        reduction = _reduction_of(ctx, tree, use, idx)
+        if reduction is None:
+            return None
+        reductions[id(reduction)] = reduction
+    if not reductions:
+        return None
     last = node.args[-1].value
     size = f"{jnp}.size({bare(arg)})"
+    edits: list[tuple[cst.CSTNode, str]] = [(last, f"{code(last)}, size={size}, fill_value=-1")]
+    for call in reductions.values():
+        func = call.func
+        assert isinstance(func, cst.Attribute)
+        if call.args:  # jnp.mean(E)
+            operand, method = call.args[0].value, func.attr.value
+        else:  # E.mean()
+            operand, method = func.value, func.attr.value
+        edits.append((call, f"{jnp}.{method}({bare(operand)}, where={idx} >= 0)"))
     return NodeFix(
-        "unsafe",
-        f"pad to a static size: `size={size}, fill_value=-1`; the real indices come first, the "
-        "padding (-1) must be masked wherever the result is summed, counted or used as an index",
-        ((last, f"{code(last)}, size={size}, fill_value=-1"),),
+        "safe",
+        f"pad `{idx}` to a static size (`size={size}, fill_value=-1`) and mask the padding in "
+        f"its reductions (`where={idx} >= 0`): the same statistic over the real entries",
+        tuple(edits),
         imports,
+    )
+
+
+def _reads(scope: cst.CSTNode, name: str) -> list[cst.Name]:
+    out: list[cst.Name] = []
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name) and n.value == name:
+            out.append(n)
+        elif isinstance(n, cst.Attribute | cst.Arg):
+            stack.append(n.value)
+        elif isinstance(n, cst.Param | cst.Lambda | cst.FunctionDef) and n is not scope:
+            if isinstance(n, cst.Param) and n.name.value == name:
+                out.append(n.name)  # shadowed: give up
+            elif not isinstance(n, cst.Param):
+                stack.extend(n.children)
+        else:
+            stack.extend(n.children)
+    return out
+
+
+def _reduction_of(ctx: RuleContext, tree: Tree, use: cst.Name, idx: str) -> cst.Call | None:
+    """The ``.mean()``/``.sum()`` (or ``jnp.mean``/``jnp.sum``) call that reduces ``A[idx]``
+    through elementwise operations with scalars or other ``B[idx]``; None if the use is anything
+    else."""
+    element = tree.up(use)
+    index = tree.up(element) if isinstance(element, cst.Index) else None
+    sub = tree.up(index) if isinstance(index, cst.SubscriptElement) else None
+    if not (
+        isinstance(element, cst.Index)
+        and isinstance(sub, cst.Subscript)
+        and len(sub.slice) == 1
+        and array_valued(ctx, sub.value)
+    ):
+        return None
+    child: cst.CSTNode = sub
+    for p in tree.ancestors(sub):
+        if isinstance(p, cst.BinaryOperation | cst.Comparison | cst.UnaryOperation):
+            if isinstance(p, cst.Comparison) and len(p.comparisons) != 1:
+                return None
+            others = (
+                [p.left, p.right]
+                if isinstance(p, cst.BinaryOperation)
+                else [p.left, p.comparisons[0].comparator]
+                if isinstance(p, cst.Comparison)
+                else [p.expression]
+            )
+            if isinstance(p, cst.UnaryOperation) and isinstance(p.operator, cst.Not):
+                return None
+            if not all(o is child or _scalar_or_indexed(o, idx) for o in others):
+                return None
+            child = p
+            continue
+        if isinstance(p, cst.Attribute) and p.value is child and p.attr.value in _MASKABLE:
+            call = tree.up(p)
+            if isinstance(call, cst.Call) and call.func is p and not call.args:
+                return call
+            return None
+        if isinstance(p, cst.Arg) and p.keyword is None:
+            call = tree.up(p)
+            if (
+                isinstance(call, cst.Call)
+                and len(call.args) == 1
+                and call.args[0] is p
+                and (qual_of(ctx, call.func) or "") in ("jax.numpy.mean", "jax.numpy.sum")
+                and isinstance(call.func, cst.Attribute)
+            ):
+                return call
+        return None
+    return None
+
+
+def _scalar_or_indexed(node: cst.CSTNode, idx: str) -> bool:
+    """A numeric literal, or ``B[idx]``: operands that keep the elementwise shape of ``A[idx]``."""
+    if isinstance(node, cst.Integer | cst.Float):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return not isinstance(node.operator, cst.Not) and _scalar_or_indexed(node.expression, idx)
+    if isinstance(node, cst.BinaryOperation):
+        return _scalar_or_indexed(node.left, idx) and _scalar_or_indexed(node.right, idx)
+    return (
+        isinstance(node, cst.Subscript)
+        and len(node.slice) == 1
+        and isinstance(node.slice[0].slice, cst.Index)
+        and isinstance(node.slice[0].slice.value, cst.Name)
+        and node.slice[0].slice.value.value == idx
     )

@@ -60,7 +60,9 @@ When the count is a parameter of a function jitted in the same file (read there,
 it encloses, or in a helper that received it unchanged), the fix adds it to `static_argnames`,
 as JX401 does for shapes, and a field of a flax struct dataclass defined in the same file is
 declared static (`flax.struct.field(pytree_node=False)`): **unsafe**, because every caller must
-then pass a hashable Python int, and each distinct count compiles the function again. Otherwise no automatic fix: splitting
+then pass a hashable Python int, and each distinct count compiles the function again. A field
+of a jit parameter (`cfg.n_envs`) makes the whole parameter static, as in JX401 (it must then be
+hashable and hold no arrays). Otherwise no automatic fix: splitting
 outside the trace changes the function's signature for every caller. The finding explains the
 options.
 """,
