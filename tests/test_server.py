@@ -507,3 +507,56 @@ def test_stdin_usage_errors(tmp_path: Path) -> None:
         timeout=120,
     )
     assert alone.returncode == 2 and "needs the path '-'" in alone.stderr
+
+
+def test_reparse_gives_the_full_parse() -> None:
+    """Random edits of real modules: wherever ``reparse`` re-parses only the edited statements,
+    its tree is LibCST's full parse of the new text (and so are its statement offsets), also for
+    an edit of an edited tree."""
+    import random
+
+    import libcst
+
+    from jaxlint.analysis.reparse import reparse, statement_offsets
+
+    rng = random.Random(7)
+    snippets = [
+        "x = 1\n", "    y = 2\n", "# c\n", "\n", "def g():\n    pass\n", "else:\n    pass\n",
+        "(", ")", '"""', "'", "\\\n", "if x:\n", "    ", "\t", "@dec\n", "  # indented\n",
+        "except Exception:\n    pass\n", "class K:\n  z = 1\n", "\r\n", "x", ":", "#", "'''\n",
+    ]  # fmt: skip
+
+    def edit(text: str) -> str:
+        pos = rng.randrange(len(text) + 1)
+        if rng.random() < 0.6:
+            return text[:pos] + rng.choice(snippets) + text[pos:]
+        return text[:pos] + text[pos + rng.randint(1, 40) :]
+
+    def same(got: tuple[libcst.Module, list[int]], text: str) -> bool:
+        full = libcst.parse_module(text)  # raises where reparse parsed what does not parse
+        tree, offsets = got
+        return (
+            tree.deep_equals(full)
+            and tree.code == text
+            and offsets == statement_offsets(full, text)
+            and (tree.default_indent, tree.default_newline, tree.has_trailing_newline)
+            == (full.default_indent, full.default_newline, full.has_trailing_newline)
+        )
+
+    incremental = 0
+    for path in sorted((REPO / "examples" / "jax_migration").glob("*.py")):
+        text = path.read_text()
+        tree = libcst.parse_module(text)
+        offsets = statement_offsets(tree, text)
+        assert offsets is not None
+        for _ in range(25):
+            new = edit(text)
+            got = reparse(text, tree, offsets, new)
+            if got is None:
+                continue
+            incremental += 1
+            assert same(got, new), (path.name, new)
+            newer = edit(new)
+            again = reparse(new, got[0], got[1], newer)
+            assert again is None or same(again, newer), (path.name, newer)
+    assert incremental >= 20

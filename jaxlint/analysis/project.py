@@ -379,14 +379,35 @@ class TreeCache:
         self._trees: dict[str, tuple[str, cst.Module]] = {}
         # What rules derive from a whole tree (the fixes' parent maps), by id of the tree.
         self.derived: dict[int, Any] = {}
+        # Where each top-level statement of a tree starts (``reparse``), by id of the tree.
+        self._offsets: dict[int, list[int] | None] = {}
 
     def parse(self, path: str, text: str) -> cst.Module:
+        """The tree of ``text``: the cached one, or the cached tree of the module's previous
+        text with only the statements that the edit touched parsed again (``reparse``), or a
+        full parse."""
+        from jaxlint.analysis.reparse import reparse, statement_offsets
+
         hit = self._trees.get(path)
         if hit is not None and hit[0] == text:
             return hit[1]
-        tree = cst.parse_module(text)
-        self._trees[path] = (text, tree)
-        return tree
+        done = None
+        if hit is not None:
+            old, tree = hit
+            if id(tree) not in self._offsets:
+                self._offsets[id(tree)] = statement_offsets(tree, old)
+            offsets = self._offsets[id(tree)]
+            if offsets is not None:
+                done = reparse(old, tree, offsets, text)
+        if done is None:
+            new = cst.parse_module(text)
+        else:
+            new, offsets = done
+            self._offsets[id(new)] = offsets
+        if hit is not None:
+            self._offsets.pop(id(hit[1]), None)
+        self._trees[path] = (text, new)
+        return new
 
     def same_program(self, path: str, old: str, new: str) -> bool:
         """Whether ``new`` is ``old``, whose tree is cached, but for the comment and blank lines
@@ -428,6 +449,7 @@ class TreeCache:
         self._trees = {p: t for p, t in self._trees.items() if p in keep}
         live = {id(tree) for _, tree in self._trees.values()}
         self.derived = {k: v for k, v in self.derived.items() if k in live}
+        self._offsets = {k: v for k, v in self._offsets.items() if k in live}
 
 
 def analyse_sources(
