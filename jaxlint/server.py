@@ -4,8 +4,9 @@ A buffer's diagnostics are exactly what ``jaxlint check FILE`` reports for it: t
 configuration resolution (``[tool.jaxlint]``, read afresh for each analysis so that edits to it
 apply at once), the same whole-project analysis (``engine.plan_runs``) with every open buffer's
 unsaved text used instead of the file on disk (``overrides``), the same selection. What makes a
-re-analysis after an edit cheap is a ``TreeCache`` per project: only the edited module is parsed
-again; the other modules' trees are reused. Results are kept by the result cache's key (texts and
+re-analysis after an edit cheaper is a ``TreeCache`` per project: the other modules' trees are
+reused, and of the edited module only the top-level statements the edit touched are parsed again
+(``analysis.reparse``). Results are kept by the result cache's key (texts and
 settings), so a save or a re-open without changes is not analysed again, and the raw findings of
 the last analysis of each run are reused when the texts differ only by comment and blank lines at
 the end of a module (``TreeCache.same_program``: the same trees, so the same analysis), with
