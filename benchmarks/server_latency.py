@@ -9,8 +9,8 @@ lines) is linted through the real server over stdio, driven by pygls' ``Language
   comment`` (the default) appends a comment line each time: the server sees that the program is
   the one it analysed last (``TreeCache.same_program``) and re-selects its findings. ``--edit
   code`` changes a constant in the traced helper that has the finding instead (a program edit,
-  line count unchanged): the server parses the target alone and re-runs the whole-project
-  analysis.
+  line count unchanged): the server re-parses that function alone (``analysis.reparse``) and
+  re-runs the whole-project analysis.
 
 The baseline is ``libcst.parse_module`` of the target's text in this process, interleaved with
 the warm edits (medians; the machine is shared). Target (issue 11): warm under 300 ms.
