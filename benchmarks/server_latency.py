@@ -5,14 +5,18 @@ lines) is linted through the real server over stdio, driven by pygls' ``Language
 
 - cold: a fresh server; ``didOpen`` of the 2k-line target module until its diagnostics arrive
   (every module of the project is read and parsed);
-- warm: ``didChange`` of the target (a new line each time) until the diagnostics of that version
-  arrive; the server has the other modules' trees, so it parses the target alone and re-runs
-  the whole-project analysis.
+- warm: ``didChange`` of the target until the diagnostics of that version arrive. ``--edit
+  comment`` (the default) appends a comment line each time: the server sees that the program is
+  the one it analysed last (``TreeCache.same_program``) and re-selects its findings. ``--edit
+  code`` changes a constant in the traced helper that has the finding instead (a program edit,
+  line count unchanged): the server re-parses that function alone (``analysis.reparse``) and
+  re-runs the whole-project analysis.
 
 The baseline is ``libcst.parse_module`` of the target's text in this process, interleaved with
 the warm edits (medians; the machine is shared). Target (issue 11): warm under 300 ms.
 
     python benchmarks/server_latency.py [--modules 10] [--cold 3] [--warm 10] [--jit-every N]
+        [--edit comment|code]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import asyncio
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -117,7 +122,17 @@ def parse_seconds(text: str) -> float:
     return time.perf_counter() - start
 
 
-async def measure(root: Path, target: Path, cold: int, warm: int) -> dict[str, list[float]]:
+def edited(text: str, version: int, kind: str) -> str:
+    """The target after edit ``version``: a comment line appended, or (``code``) the constant of
+    the first helper (``helper_0_0``, the traced one with the finding) set to ``version``."""
+    if kind == "comment":
+        return text + f"# edit {version}\n"
+    return re.sub(r"z = x \* \d+ \+ y", f"z = x * {version} + y", text, count=1)
+
+
+async def measure(
+    root: Path, target: Path, cold: int, warm: int, kind: str = "comment"
+) -> dict[str, list[float]]:
     text = target.read_text()
     uri = from_fs_path(str(target)) or ""
     out: dict[str, list[float]] = {"cold": [], "warm": [], "parse": []}
@@ -133,7 +148,7 @@ async def measure(root: Path, target: Path, cold: int, warm: int) -> dict[str, l
             await client.stop()
     for version in range(2, warm + 2):
         out["parse"].append(parse_seconds(text))
-        text += f"# edit {version}\n"
+        text = edited(text, version, kind)
         start = time.perf_counter()
         client.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
@@ -142,6 +157,7 @@ async def measure(root: Path, target: Path, cold: int, warm: int) -> dict[str, l
             )
         )
         out["warm"].append(await client.wait(version) - start)
+        assert client.found == 1, f"expected the one finding after edit {version}: {client.found}"
     await client.stop()
     return out
 
@@ -158,6 +174,12 @@ def main() -> None:
         metavar="N",
         help="jit every N-th step function (default 1: all 1,180 of them, a dense worst case)",
     )
+    parser.add_argument(
+        "--edit",
+        choices=("comment", "code"),
+        default="comment",
+        help="the warm edit: append a comment line (default) or change code in a traced helper",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -171,7 +193,8 @@ def main() -> None:
             f"project: {args.modules} modules, {lines} lines, {sites} jitted functions; "
             f"target {target_lines} lines"
         )
-        result = asyncio.run(measure(root, target, args.cold, args.warm))
+        print(f"warm edit: {args.edit}")
+        result = asyncio.run(measure(root, target, args.cold, args.warm, args.edit))
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     parse = statistics.median(result["parse"])
     print("| variant | median ms | min ms | max ms | vs parse |")

@@ -235,18 +235,35 @@ def plan_runs(
     return runs, errors
 
 
+def analyse_run(run: Run, trees: TreeCache | None = None) -> list[Finding]:
+    """The raw findings (before selection) of one analysis's given files.
+
+    Kept apart from ``select_run`` so that a server can reuse them for texts that differ only
+    where the analysis does not look (``TreeCache.same_program``), while ``# noqa`` comments are
+    still read from the new texts.
+    """
+    from jaxlint.analysis.project import analyse_sources
+
+    return [
+        f for f in analyse_sources(run.texts, run.config.settings, trees) if f.path in run.given
+    ]
+
+
+def select_run(run: Run, raw: Sequence[Finding]) -> list[Finding]:
+    """The selected findings of ``raw`` (``analyse_run``'s) as reported for ``run``'s texts."""
+    from jaxlint.selection import select_findings
+
+    selected = select_findings(list(raw), run.config.settings, run.texts, run.config.root)
+    return sorted(run.reported(selected), key=lambda f: f.sort_key)
+
+
 def lint_run(run: Run, trees: TreeCache | None = None) -> list[Finding]:
     """The selected findings of one analysis's given files, uncached but for parsed trees.
 
     The CLI goes through the result cache (``cache.lint_cached``) instead; a server keeps the
     trees, so that after an edit only the edited module is parsed again.
     """
-    from jaxlint.analysis.project import analyse_sources
-    from jaxlint.selection import select_findings
-
-    raw = [f for f in analyse_sources(run.texts, run.config.settings, trees) if f.path in run.given]
-    selected = select_findings(raw, run.config.settings, run.texts, run.config.root)
-    return sorted(run.reported(selected), key=lambda f: f.sort_key)
+    return select_run(run, analyse_run(run, trees))
 
 
 def overlay(run: Run, changed: Mapping[str, str]) -> dict[str, str]:
@@ -264,10 +281,12 @@ def overlay(run: Run, changed: Mapping[str, str]) -> dict[str, str]:
 __all__ = [
     "Run",
     "RunResult",
+    "analyse_run",
     "lint_files",
     "lint_run",
     "lint_source",
     "overlay",
     "plan_runs",
+    "select_run",
     "text_info",
 ]

@@ -303,6 +303,155 @@ def test_settings_come_from_tool_jaxlint(tmp_path: Path) -> None:
     drive(root, body, process_cwd=elsewhere)
 
 
+# ---------------------------------------------------------------------------------- warm path
+TRACED_LIB = "import jax.numpy as jnp\n\n\ndef f(x):\n    if x > 0:\n        return x\n    return jnp.abs(x)\n"
+TRACING_MAIN = "import jax\n\nfrom pkg.lib import f\n\nstep = jax.jit(f)\n"
+PLAIN_MAIN = "import jax\n\nfrom pkg.lib import f\n\nstep = f\n"
+# (file, its new text): comment lines at the end (the last analysis is reused), edits of the
+# caller that change what the callee traces, a noqa, a syntax error and back, a new finding.
+EDITS = [
+    ("lib", TRACED_LIB + "# a comment at the end\n"),
+    ("lib", TRACED_LIB + "# a comment at the end\n\n# noqa\n#"),
+    ("main", PLAIN_MAIN),
+    ("lib", TRACED_LIB + "# a comment at the end\n"),
+    ("main", TRACING_MAIN + "# traced again\n"),
+    ("lib", TRACED_LIB.replace("if x > 0:", "if x > 0:  # noqa: JX301") + "# end\n"),
+    ("lib", "import jax.numpy as jnp\n\n\ndef f(x:\n"),
+    ("lib", TRACED_LIB.replace("return jnp.abs(x)", "return int(x)") + "# end\n"),
+    ("lib", TRACED_LIB.replace("return jnp.abs(x)", "return int(x)") + "# end\n# more\n"),
+]
+
+
+def test_diagnostics_after_edits_are_a_cold_checks(tmp_path: Path) -> None:
+    """After each edit (to either open file, the caller's too), both buffers' diagnostics are
+    what a cold ``jaxlint check`` reports for the same texts on disk."""
+    root = tmp_path / "live"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    texts = {"lib": TRACED_LIB, "main": TRACING_MAIN}
+    for name, text in texts.items():
+        (root / "pkg" / f"{name}.py").write_text(text)
+    disk = tmp_path / "disk"
+    shutil.copytree(root, disk)
+
+    async def body(s: Session) -> None:
+        uris = {name: s.open(root / "pkg" / f"{name}.py") for name in texts}
+        for uri in uris.values():
+            await s.publications(uri, 1)
+        versions = dict.fromkeys(texts, 1)
+        seen = []
+        for step, (name, text) in enumerate(EDITS):
+            counts = {uri: s.count[uri] for uri in uris.values()}
+            texts[name] = text
+            versions[name] += 1
+            s.change(uris[name], text, versions[name])
+            got = set()
+            for other, uri in uris.items():
+                for diag in await s.publications(uri, counts[uri] + 1):
+                    got.add(as_cli(f"pkg/{other}.py", diag))
+                assert s.published[uri].version == versions[other]
+            for other, other_text in texts.items():
+                (disk / "pkg" / f"{other}.py").write_text(other_text)
+            want = {
+                (
+                    f["path"],
+                    f["code"],
+                    f["line"],
+                    f["column"],
+                    f["end_line"],
+                    f["end_column"],
+                    f["message"],
+                    tuple(f["trace"]),
+                )
+                for f in cli_json(disk, "pkg/lib.py", "pkg/main.py")
+            }
+            assert got == want, f"after edit {step}: {name}"
+            seen.append(sorted(code for _, code, *_ in got))
+        # The sequence did exercise findings that come and go.
+        assert seen[0] == ["JX301"] and seen[2] == [] and seen[5] == []
+        assert seen[6] == ["JX000"] and "JX201" in seen[7]
+
+    drive(root, body)
+
+
+def test_comment_lines_at_the_end_reuse_the_last_analysis(tmp_path: Path, monkeypatch: Any) -> None:
+    """Only an edit of the program is analysed again; ``# noqa`` is still read afresh."""
+    import jaxlint.server as server
+
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    lib, main = root / "pkg" / "lib.py", root / "pkg" / "main.py"
+    lib.write_text(TRACED_LIB)
+    main.write_text(TRACING_MAIN)
+    calls: list[int] = []
+    real = server.analyse_run
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(server, "analyse_run", counted)
+    monkeypatch.chdir(root)
+    ls = server.JaxlintServer()
+    ls.cwd = root
+
+    def codes(lib_text: str, main_text: str = TRACING_MAIN) -> list[str]:
+        found = ls.lint([lib, main], {lib: lib_text, main: main_text})
+        return [f.code for f in found[lib] + found[main]]
+
+    assert codes(TRACED_LIB) == ["JX301"] and len(calls) == 1
+    assert codes(TRACED_LIB + "# one\n") == ["JX301"] and len(calls) == 1
+    assert codes(TRACED_LIB + "# one\n\n# two") == ["JX301"] and len(calls) == 1
+    assert codes(TRACED_LIB, TRACING_MAIN + "#\n") == ["JX301"] and len(calls) == 1
+    # A comment at the end of a line, an indented comment, a statement: analysed again.
+    noqa = TRACED_LIB.replace("if x > 0:", "if x > 0:  # noqa")
+    assert codes(noqa) == [] and len(calls) == 2
+    assert codes(TRACED_LIB + "    # in f\n") == ["JX301"] and len(calls) == 3
+    assert codes(TRACED_LIB + "g = f\n") == ["JX301"] and len(calls) == 4
+    assert codes(TRACED_LIB, PLAIN_MAIN) == [] and len(calls) == 5
+
+
+def test_same_program_means_the_same_tree() -> None:
+    """Wherever ``TreeCache.same_program`` holds, LibCST parses the new text into the old
+    text's header and statements (only the module's footer differs)."""
+    import itertools
+
+    import libcst
+
+    from jaxlint.analysis.project import TreeCache
+
+    programs = [
+        "import jax\n\nx = 1\n",
+        '"""doc"""\nimport jax\n\n\ndef f():\n    return 1\n\n    # in f\n',
+        "# head\nimport jax\nif x:\n    pass\nelse:\n    y = '''\n# in a string\n'''\n",
+        "import jax\nclass A:\n    def g(self):\n        pass\n        # deep\n",
+        "import jax\nx = (1,\n  2)  # c\n",
+    ]
+    ends = ["", "\n", "# a\n", "\n\n# b", "# c\r\n", "    # indented\n", " \n", "x\n", "\r# r\n"]
+    reused = 0
+    for program, end, more in itertools.product(programs, ends, ends):
+        old = program + end
+        cache = TreeCache()
+        before = cache.parse("m.py", old)
+        for new in (old + more, program + more, old[:-1] + more):
+            if cache.same_program("m.py", old, new):
+                reused += 1
+                after = libcst.parse_module(new)
+                pairs = [
+                    *zip(after.header, before.header, strict=True),
+                    *zip(after.body, before.body, strict=True),
+                ]
+                assert all(a.deep_equals(b) for a, b in pairs), (old, new)
+                assert after.default_indent == before.default_indent
+                assert after.default_newline == before.default_newline
+    assert reused > 100
+
+
 # ---------------------------------------------------------------------------------- stdin
 def check_stdin(cwd: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -358,3 +507,56 @@ def test_stdin_usage_errors(tmp_path: Path) -> None:
         timeout=120,
     )
     assert alone.returncode == 2 and "needs the path '-'" in alone.stderr
+
+
+def test_reparse_gives_the_full_parse() -> None:
+    """Random edits of real modules: wherever ``reparse`` re-parses only the edited statements,
+    its tree is LibCST's full parse of the new text (and so are its statement offsets), also for
+    an edit of an edited tree."""
+    import random
+
+    import libcst
+
+    from jaxlint.analysis.reparse import reparse, statement_offsets
+
+    rng = random.Random(7)
+    snippets = [
+        "x = 1\n", "    y = 2\n", "# c\n", "\n", "def g():\n    pass\n", "else:\n    pass\n",
+        "(", ")", '"""', "'", "\\\n", "if x:\n", "    ", "\t", "@dec\n", "  # indented\n",
+        "except Exception:\n    pass\n", "class K:\n  z = 1\n", "\r\n", "x", ":", "#", "'''\n",
+    ]  # fmt: skip
+
+    def edit(text: str) -> str:
+        pos = rng.randrange(len(text) + 1)
+        if rng.random() < 0.6:
+            return text[:pos] + rng.choice(snippets) + text[pos:]
+        return text[:pos] + text[pos + rng.randint(1, 40) :]
+
+    def same(got: tuple[libcst.Module, list[int]], text: str) -> bool:
+        full = libcst.parse_module(text)  # raises where reparse parsed what does not parse
+        tree, offsets = got
+        return (
+            tree.deep_equals(full)
+            and tree.code == text
+            and offsets == statement_offsets(full, text)
+            and (tree.default_indent, tree.default_newline, tree.has_trailing_newline)
+            == (full.default_indent, full.default_newline, full.has_trailing_newline)
+        )
+
+    incremental = 0
+    for path in sorted((REPO / "examples" / "jax_migration").glob("*.py")):
+        text = path.read_text()
+        tree = libcst.parse_module(text)
+        offsets = statement_offsets(tree, text)
+        assert offsets is not None
+        for _ in range(25):
+            new = edit(text)
+            got = reparse(text, tree, offsets, new)
+            if got is None:
+                continue
+            incremental += 1
+            assert same(got, new), (path.name, new)
+            newer = edit(new)
+            again = reparse(new, got[0], got[1], newer)
+            assert again is None or same(again, newer), (path.name, newer)
+    assert incremental >= 20

@@ -26,6 +26,10 @@ from jaxlint.settings import Settings
 
 # A module that mentions none of these needs no syntax tree unless traced code calls into it.
 _JAX_MARKERS = re.compile(r"\b(jax|flax|equinox|eqx|jnp|lax|nnx)\b")
+# Lines that are empty or a comment from column 0 (LibCST puts them in the module's footer when
+# they end it, even after an indented block); the last may lack its line break.
+_COMMENT = r"(?:#[^\r\n\x00\ud800-\udfff]*)?"
+_TRAILING_LINES = re.compile(rf"{_COMMENT}(?:(?:\r\n|\r|\n){_COMMENT})*")
 
 
 @dataclass
@@ -375,14 +379,69 @@ class TreeCache:
         self._trees: dict[str, tuple[str, cst.Module]] = {}
         # What rules derive from a whole tree (the fixes' parent maps), by id of the tree.
         self.derived: dict[int, Any] = {}
+        # Where each top-level statement of a tree starts (``reparse``), by id of the tree.
+        self._offsets: dict[int, list[int] | None] = {}
 
     def parse(self, path: str, text: str) -> cst.Module:
+        """The tree of ``text``: the cached one, or the cached tree of the module's previous
+        text with only the statements that the edit touched parsed again (``reparse``), or a
+        full parse."""
+        from jaxlint.analysis.reparse import reparse, statement_offsets
+
         hit = self._trees.get(path)
         if hit is not None and hit[0] == text:
             return hit[1]
-        tree = cst.parse_module(text)
-        self._trees[path] = (text, tree)
-        return tree
+        done = None
+        if hit is not None:
+            old, tree = hit
+            if id(tree) not in self._offsets:
+                self._offsets[id(tree)] = statement_offsets(tree, old)
+            offsets = self._offsets[id(tree)]
+            if offsets is not None:
+                done = reparse(old, tree, offsets, text)
+        if done is None:
+            new = cst.parse_module(text)
+        else:
+            new, offsets = done
+            self._offsets[id(new)] = offsets
+        if hit is not None:
+            self._offsets.pop(id(hit[1]), None)
+        self._trees[path] = (text, new)
+        return new
+
+    def same_program(self, path: str, old: str, new: str) -> bool:
+        """Whether ``new`` is ``old``, whose tree is cached, but for the comment and blank lines
+        at its end: they parse into ``Module.footer``, which the analysis never reads and which
+        comes after every position it reports, so the analysis of ``new`` is that of ``old``.
+
+        Narrow on purpose, so that nothing else can differ: column-0 comments only, after a line
+        break and past the second line (no statement's line break or coding cookie changes), and
+        only where ``old`` has a JAX marker outside its footer (it is parsed either way).
+        """
+        hit = self._trees.get(path)
+        if hit is None or hit[0] != old or not hit[1].body:
+            return False
+        tree = hit[1]
+        footer = (
+            cst.Module(
+                body=[],
+                header=list(tree.footer),
+                default_newline=tree.default_newline,
+                has_trailing_newline=tree.has_trailing_newline,
+            ).code
+            if tree.footer
+            else ""  # (an empty module's code is one line break)
+        )
+        if not old.endswith(footer):
+            return False
+        program = old[: len(old) - len(footer)]
+        return (
+            program.endswith("\n")
+            and program.count("\n") >= 2
+            and new.startswith(program)
+            and _JAX_MARKERS.search(program) is not None
+            and _TRAILING_LINES.fullmatch(new, len(program)) is not None
+        )
 
     def keep_only(self, paths: Iterable[str]) -> None:
         """Forget the trees of modules no longer in the project."""
@@ -390,6 +449,7 @@ class TreeCache:
         self._trees = {p: t for p, t in self._trees.items() if p in keep}
         live = {id(tree) for _, tree in self._trees.values()}
         self.derived = {k: v for k, v in self.derived.items() if k in live}
+        self._offsets = {k: v for k, v in self._offsets.items() if k in live}
 
 
 def analyse_sources(

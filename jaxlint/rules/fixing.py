@@ -2,9 +2,9 @@
 spell an expression in a new place.
 
 Rule hooks see one node at a time; a fix often needs more (the call around a subscript, the block
-around an ``if``, the statement that follows it, the indentation of a line). ``tree_of`` builds a
+around an ``if``, the statement that follows it, the indentation of a line). ``tree_of`` gives a
 parent map and the indentation of every statement of a module, once per module and only for
-modules where a fix asks for it.
+modules where a fix asks for it (mapped lazily, a top-level statement at a time).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import libcst as cst
 
@@ -24,6 +24,7 @@ from jaxlint.fixes.spec import NodeFix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
+    from jaxlint.analysis.frames import Frame
 
 _EMPTY = cst.Module([])
 _DEBUG = bool(os.environ.get("JAXLINT_DEBUG"))
@@ -99,28 +100,80 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+class _Mapped(dict[int, Any]):
+    """A ``Tree`` table that maps more of the module when asked about a node it lacks."""
+
+    def __init__(self, tree: Tree) -> None:
+        super().__init__()
+        self.tree = tree
+
+    def __missing__(self, key: int) -> Any:
+        if self.tree.map_until(key, self):
+            return self[key]
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or (
+            isinstance(key, int) and self.tree.map_until(key, self)
+        )
+
+    def get(self, key: int, default: Any = None) -> Any:
+        return dict.get(self, key, default) if key in self else default
+
+
 class Tree:
-    """Parents of every node of a module, and the indentation of every statement."""
+    """Parents of every node of a module, and the indentation of every statement.
+
+    Mapped one top-level statement at a time, when a lookup needs it (the statement of the
+    function being evaluated first, ``prefer``): a fix asks about one function, and mapping a
+    whole 2,000-line module cost about half its parse on every edit of it (``jaxlint server``).
+    The tables read the same as if the whole module had been mapped at once.
+    """
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
-        self.parent: dict[int, cst.CSTNode] = {}
-        self.indent: dict[int, str] = {}
-        default = module.default_indent
-        stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
+        self.parent: dict[int, cst.CSTNode] = _Mapped(self)
+        self.indent: dict[int, str] = _Mapped(self)
+        self._unmapped: list[cst.CSTNode] = []
+        for child in _children(module):
+            dict.__setitem__(self.parent, id(child), module)
+            self._unmapped.append(child)
+        self._unmapped.reverse()  # popped from the end: in source order
+
+    def map_until(self, key: int, table: dict[int, Any]) -> bool:
+        """Map top-level statements until ``key`` is in ``table``; whether it is."""
+        while not dict.__contains__(table, key):
+            if not self._unmapped:
+                return False
+            self._map(self._unmapped.pop())
+        return True
+
+    def prefer(self, nodes: Iterable[cst.CSTNode]) -> None:
+        """Map first the top-level statement that is, or is a class that holds, one of ``nodes``."""
+        wanted = {id(n) for n in nodes}
+        for i, stmt in enumerate(self._unmapped):
+            inner = getattr(stmt.body, "body", ()) if isinstance(stmt, cst.ClassDef) else ()
+            if id(stmt) in wanted or any(id(s) in wanted for s in inner):
+                self._map(self._unmapped.pop(i))
+                return
+
+    def _map(self, top: cst.CSTNode) -> None:
+        default = self.module.default_indent
+        parent, indents = self.parent, self.indent
+        stack: list[tuple[cst.CSTNode, str]] = [(top, "")]
         while stack:
             node, indent = stack.pop()
             if isinstance(node, cst.BaseStatement | cst.BaseSmallStatement | cst.Else):
-                self.indent[id(node)] = indent
+                dict.__setitem__(indents, id(node), indent)
             inner = indent
             if isinstance(node, cst.IndentedBlock):
                 inner = indent + (node.indent if node.indent is not None else default)
             for child in _children(node):
-                self.parent[id(child)] = node
+                dict.__setitem__(parent, id(child), node)
                 stack.append((child, inner))
 
     def up(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.parent.get(id(node))
+        return None if node is self.module else self.parent.get(id(node))
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         p = self.up(node)
@@ -149,6 +202,13 @@ def tree_of(ctx: RuleContext) -> Tree:
     tree = cache.get(id(module))
     if tree is None or tree.module is not module:
         tree = cache[id(module)] = Tree(module)
+    frame: Frame | None = ctx.frame
+    functions: list[cst.CSTNode] = []
+    while frame is not None:
+        if frame.fn is not None:
+            functions.append(frame.fn.node)
+        frame = frame.parent
+    tree.prefer(functions)
     return tree
 
 
