@@ -280,8 +280,9 @@ class Calls:
             got = bound.get(p.name)
             if got is None:
                 v = self.param_default(fn, p)
-                if v is STATIC and isinstance(p.default, cst.Name):
-                    # an unpassed default: the literal itself (``approx=False``)
+                if isinstance(p.default, cst.Name) and not v.traced:
+                    # an unpassed default: the literal itself (``approx=False``, also when
+                    # annotated: ``validate: bool = False``)
                     v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
             else:
                 v = got[0]

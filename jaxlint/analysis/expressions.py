@@ -17,6 +17,7 @@ from jaxlint.analysis.values import (
     PYTHON_KINDS,
     SCALAR,
     STATIC,
+    UNSET,
     Kind,
     Text,
     Value,
@@ -36,6 +37,24 @@ if TYPE_CHECKING:
 ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
 
 
+# Kinds of values that are never None: Python's own objects; and, inside traced code, where an
+# argument's kind comes from what the caller passed, the kinds of values (an untraced run binds
+# parameters from their annotations, and `n: int = None` is common).
+NEVER_NONE = frozenset({Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PMODULE})
+NOT_NONE_IN_TRACE = frozenset(
+    {
+        Kind.SCALAR,
+        Kind.STR,
+        Kind.HOST,
+        Kind.DEVICE,
+        Kind.LIST,
+        Kind.TUPLE,
+        Kind.DICT,
+        Kind.OBJECT,
+    }
+)
+
+
 class Expressions:
     """Mixin of :class:`Interpreter`."""
 
@@ -50,6 +69,35 @@ class Expressions:
             f.values[id(node)] = v
             self.project.dispatch(type(node).__name__, node)
         return v
+
+    def none_test(self, node: cst.Comparison, vals: list[Value]) -> Value:
+        """``x is None`` / ``x is not None`` where the analysis knows whether ``x`` is None: a
+        Python bool, so ``if`` on it takes one path (``S=num_samples`` passed to ``S=None``)."""
+        if len(node.comparisons) != 1:
+            return SCALAR
+        c = node.comparisons[0]
+        if not isinstance(c.operator, cst.Is | cst.IsNot):
+            return SCALAR
+        if isinstance(c.comparator, cst.Name) and c.comparator.value == "None":
+            v = vals[0]
+        elif isinstance(node.left, cst.Name) and node.left.value == "None":
+            v = vals[1]
+        else:
+            return SCALAR
+        if v.traced:
+            # a join keeps the traced side's kind: a traced value may still be None
+            return SCALAR
+        if v.kind is Kind.NONE:
+            is_none = True
+        elif (
+            v.kind in NEVER_NONE
+            or (v.const is not UNSET and v.const is not None)
+            or (v.kind in NOT_NONE_IN_TRACE and self.frame.traced)
+        ):
+            is_none = False
+        else:
+            return SCALAR
+        return constant(is_none == isinstance(c.operator, cst.Is))
 
     def _ev(self, node: cst.CSTNode) -> Value:
         f = self.frame
@@ -121,7 +169,7 @@ class Expressions:
                 python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
             python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
             if python_only:
-                return SCALAR
+                return self.none_test(node, vals)  # type: ignore[arg-type]
             r = first_reason(*vals)
             if r is None:
                 if any(v.kind is Kind.DEVICE for v in vals):

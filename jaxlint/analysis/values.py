@@ -218,6 +218,8 @@ ARRAY_METHODS = frozenset(
 
 def annotation_kind(ann: str) -> Kind | None:
     a = ann.replace(" ", "")
+    if "|None" in a or "None|" in a:
+        return None  # may be None: not known to be an array, a number or a container
     if a.startswith(("np.ndarray", "numpy.ndarray", "npt.NDArray", "np.typing", "NDArray")):
         return Kind.HOST
     if a.startswith(
