@@ -466,6 +466,10 @@ class Expressions:
             if info.is_static_field(name) or info.is_linen:
                 return self.project.static_attr_value(info, name)
             if base.traced and info.is_pytree:
+                leaves = self.project.method_leaves(info)
+                if leaves is not None and name not in leaves:
+                    # aux data of a `tree_flatten` method, or set from it: static under jit
+                    return self.project.static_attr_value(info, name)
                 ann = info.field_annotations.get(name, "")
                 # equinox filter_* (any pytree) and nnx split non-array attributes off as static
                 if self.frame.filtered and (
