@@ -557,3 +557,6 @@ HOST_TYPES = NUMPY_ARRAY_TYPES | frozenset(
         "builtins.bytes",
     }
 )
+
+# Context managers under which JAX evaluates operations on concrete values eagerly.
+COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})

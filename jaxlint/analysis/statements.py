@@ -211,11 +211,25 @@ class Statements:
             if stmt.orelse is not None:
                 self.exec_block(suite_body(stmt.orelse.body))
         elif isinstance(stmt, cst.With):
+            eager = False
             for item in stmt.items:
                 v = self.ev(item.item)
                 if item.asname is not None:
                     self.bind(item.asname.name, v)
-            self.exec_block(suite_body(stmt.body))
+                call = item.item
+                eager |= (
+                    isinstance(call, cst.Call)
+                    and self._lookup_qual(call.func) in K.COMPILE_TIME_EVAL
+                )
+            # `with jax.ensure_compile_time_eval():` JAX runs operations on concrete values
+            # eagerly: what is computed there from static values is concrete, not staged out
+            staged = f.staged
+            if eager:
+                f.staged = False
+            try:
+                self.exec_block(suite_body(stmt.body))
+            finally:
+                f.staged = staged
         elif isinstance(stmt, cst.Try | cst.TryStar):
             f.caught.append(caught_names(stmt))
             before = f.suppressed
