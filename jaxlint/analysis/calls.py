@@ -207,8 +207,27 @@ class Calls:
         if fn.cls is None or not ref.bound or ref.bound[0].kind is not Kind.OBJECT:
             return []
         receiver = ref.bound[0]
+        # The method whose `self` the call goes to (`self._step(...)` in a jitted `_run` of the
+        # same object, also from a lambda or closure inside it): a subclass that overrides that
+        # method too (without super()) never runs it, so never makes this call.
+        caller = self.frame
+        while caller is not None:
+            cf = caller.fn
+            if (
+                cf is not None
+                and cf.cls is not None
+                and not cf.is_static
+                and cf.params
+                and caller.env.get(cf.params[0].name) is receiver
+            ):
+                break
+            caller = caller.parent
         out = []
         for sub in self.project.subclasses(receiver.ref):
+            if caller is not None and caller.fn is not None:
+                own = sub.lookup_method(caller.fn.name)
+                if own is not None and own is not caller.fn and not calls_super(own.node):
+                    continue
             m = sub.methods.get(fn.name)
             if m is not None and m is not fn:
                 me = Value(receiver.reason, Kind.OBJECT, ref=sub)
@@ -732,3 +751,14 @@ def linen_method_args(
         elif a.keyword is None or a.keyword.value not in LINEN_OPTIONS:
             rest.append((v, a))
     return method, rest
+
+
+def calls_super(node: cst.CSTNode) -> bool:
+    """Whether a function's body calls ``super()``."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "super":
+            return True
+        stack.extend(n.children)
+    return False
