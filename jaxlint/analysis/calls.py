@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 MAX_DEPTH = 40
 MAX_SIGNATURES = 12
 
+# Kinds of arguments whose parameter's annotation tells more (``model: JaxSimModel`` receiving a
+# traced pytree of unknown type reads its attributes by the class's fields).
+ANNOTATABLE = frozenset({Kind.UNKNOWN, Kind.DEVICE, Kind.TREE})
+
 
 class Calls:
     """Mixin of :class:`Interpreter`."""
@@ -317,7 +321,7 @@ class Calls:
                     )
             if transformed is not None and got is not None and got[1] is not None:
                 v = self.transformed_param(transformed, fn, i, p, v)
-            if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN, Kind.DEVICE):
+            if v.ref is None and p.annotation is not None and v.kind in ANNOTATABLE:
                 v = self.annotated(p, v)
             env[p.name] = v
         if transformed is not None:
@@ -350,6 +354,9 @@ class Calls:
         ann = p.annotation
         if ann is None:
             return v
+        if v.traced:
+            # a traced argument given to `model: Model | None` (or Optional[Model]) is a Model
+            ann = optional_inner(ann)
         target = ann.value if isinstance(ann, cst.Subscript) else ann
         if isinstance(target, cst.Name | cst.Attribute):
             with contextlib.suppress(Exception):
@@ -762,3 +769,21 @@ def calls_super(node: cst.CSTNode) -> bool:
             return True
         stack.extend(n.children)
     return False
+
+
+def optional_inner(ann: cst.BaseExpression) -> cst.BaseExpression:
+    """``X`` of an annotation ``X | None``, ``None | X`` or ``Optional[X]``; else the annotation."""
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        sides = [
+            s for s in (ann.left, ann.right) if not (isinstance(s, cst.Name) and s.value == "None")
+        ]
+        if len(sides) == 1:
+            return sides[0]
+    if (
+        isinstance(ann, cst.Subscript)
+        and dotted(ann.value) in ("Optional", "typing.Optional")
+        and len(ann.slice) == 1
+        and isinstance(ann.slice[0].slice, cst.Index)
+    ):
+        return ann.slice[0].slice.value
+    return ann

@@ -536,7 +536,14 @@ class Expressions:
         return Value(reason, kind, boolean, ref=("attr", base, name))
 
     def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:
-        head = ann.split("[")[0].strip().strip("'\"")
+        a = ann.strip().strip("'\"")
+        if a.startswith(("Optional[", "typing.Optional[")) and a.endswith("]"):
+            a = a[a.index("[") + 1 : -1]
+        # `C | None`: an attribute access on None raises anyway, so read it as C
+        options = [o.strip() for o in a.split("|") if o.strip() != "None"]
+        if len(options) == 1:
+            a = options[0]
+        head = a.split("[")[0].strip().strip("'\"")
         if not head or module.frame is None:
             return None
         parts = head.split(".")

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from jaxlint.analysis.interpreter import Interpreter
 
 
+# jax_dataclasses' `Static[T]` (an `Annotated` marker): the field is static, not a leaf.
+STATIC_ANNOTATION = re.compile(r"^(?:[\w.]*\.)?Static\[")
+
+
 class Statements:
     """Mixin of :class:`Interpreter`."""
 
@@ -128,7 +132,7 @@ class Statements:
                         else:
                             v = self.ev(small.value)
                             info.attrs[fname] = v
-                    if "ClassVar" in ann or "StaticField" in ann:
+                    if "ClassVar" in ann or "StaticField" in ann or STATIC_ANNOTATION.match(ann):
                         info.static_fields.add(fname)
                 elif isinstance(small, cst.Assign):
                     v = self.ev(small.value)
