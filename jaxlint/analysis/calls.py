@@ -253,6 +253,9 @@ class Calls:
         for v, a in args:
             if a.keyword is None and a.star == "":
                 pos_vals.append((v, a.value))
+            elif a.star == "*" and v.elts is not None and v.kind in (Kind.TUPLE, Kind.LIST):
+                # a sequence of known length: one argument per element
+                pos_vals.extend((e, a.value) for e in v.elts)
             elif a.star == "*":
                 el = self.element(v, a.value)
                 # unknown count: spread over the remaining positional parameters

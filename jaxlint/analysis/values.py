@@ -144,6 +144,9 @@ def join(a: Value, b: Value) -> Value:
     if ref is None and kind in _NEEDS_REF:
         kind = Kind.UNKNOWN
     elts = a.elts if a.elts is b.elts else None
+    if elts is None and a.elts is not None and b.elts is not None and len(a.elts) == len(b.elts):
+        # tuples of the same length: position by position (`for w, ndim in ((W, 2), (b, 1))`)
+        elts = tuple(join(x, y) for x, y in zip(a.elts, b.elts, strict=True))
     elem = a.elem if a.elem is b.elem else None
     pairs = a.pairs if a.pairs is b.pairs else None
     const = a.const if same else UNSET
