@@ -310,6 +310,21 @@ class Calls:
                     # an unpassed default: the literal itself (``approx=False``, also when
                     # annotated: ``validate: bool = False``)
                     v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
+                if transformed is not None and self.traced_flag(transformed, fn, i, p):
+                    # a `flag: bool = True` that the transform does not make static: traced as
+                    # soon as a caller passes it, as its annotation invites
+                    v = Value(
+                        extend(
+                            self.site_reason(transformed),
+                            (
+                                f"`{p.name}` (a bool flag, argument {i + 1} of {fn.name}()) is "
+                                "not static: traced whenever a caller passes it",
+                                None,
+                            ),
+                        ),
+                        Kind.DEVICE,
+                        boolean=True,
+                    )
             else:
                 v = got[0]
                 if v.traced and got[1] is not None:
@@ -340,6 +355,24 @@ class Calls:
             filtered = caller.filtered
             weak = caller.weak
         return self.evaluate(fn, ref.closure, env, reason, staged, filtered, weak)
+
+    def traced_flag(self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param) -> bool:
+        """An unpassed ``flag: bool = True/False`` parameter of a function that jit-like
+        transform abstracts (not static, not differentiated-only, not equinox-filtered)."""
+        return (
+            t.staged
+            and not t.filtered
+            and t.differentiated is None
+            and not t.linen_entry
+            and p.kind in ("pos", "kwonly")
+            and isinstance(p.annotation, cst.Name)
+            and p.annotation.value == "bool"
+            and isinstance(p.default, cst.Name)
+            and p.default.value in ("True", "False")
+            and p.name not in t.static
+            and str(i) not in t.static
+            and p.name not in t.unbatched
+        )
 
     def param_default(self, fn: FunctionInfo, p: Param) -> Value:
         if p.kind == "vararg":
