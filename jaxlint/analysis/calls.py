@@ -530,6 +530,16 @@ class Calls:
                 kws = [(v, a) for v, a in args if a.keyword is not None]
                 result = self.apply_transform(qual, fv, kws, node)
             if (
+                qual in K.EVAL_SHAPE
+                and len(fn_vals) == 1
+                and result.kind is Kind.TRANSFORMED
+                and args[0][0] is fn_vals[0]
+                and args[0][1].keyword is None
+            ):
+                # eval_shape(f, *args) runs f on these arguments now, and returns shapes
+                self.call_transformed(result.ref, args[1:], node)
+                return STATIC
+            if (
                 len(fn_vals) == 1
                 and spec.fn_args == (0,)
                 and spec.list_arg is None

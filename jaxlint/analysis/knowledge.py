@@ -560,3 +560,6 @@ HOST_TYPES = NUMPY_ARRAY_TYPES | frozenset(
 
 # Context managers under which JAX evaluates operations on concrete values eagerly.
 COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})
+
+# Transforms that run their function on the arguments they are given, now, and return shapes.
+EVAL_SHAPE = frozenset({"jax.eval_shape", "flax.nnx.eval_shape", "equinox.filter_eval_shape"})
