@@ -168,6 +168,11 @@ class Expressions:
                 python_only |= isinstance(c.comparator, cst.SimpleString | cst.FormattedString)
                 python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
             python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
+            # a pytree key object (`keypath[-1] == GetAttrKey("x")`): only Python equality works
+            python_only |= any(
+                isinstance(e, cst.Call) and self._lookup_qual(e.func) in K.TREE_KEYS
+                for e in (node.left, *(c.comparator for c in node.comparisons))  # type: ignore[attr-defined]
+            )
             if python_only:
                 return self.none_test(node, vals)  # type: ignore[arg-type]
             r = first_reason(*vals)

@@ -563,3 +563,9 @@ COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_co
 
 # Transforms that run their function on the arguments they are given, now, and return shapes.
 EVAL_SHAPE = frozenset({"jax.eval_shape", "flax.nnx.eval_shape", "equinox.filter_eval_shape"})
+
+# Key classes of pytree paths: Python objects, compared with Python equality.
+TREE_KEYS = frozenset(
+    f"jax.tree_util.{name}"
+    for name in ("GetAttrKey", "DictKey", "SequenceKey", "FlattenedIndexKey")
+)

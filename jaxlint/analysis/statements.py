@@ -290,7 +290,9 @@ class Statements:
         if positive and quals <= K.HOST_TYPES:
             host = quals <= K.NUMPY_ARRAY_TYPES
             self.frame.env[name] = Value(kind=Kind.HOST) if host else SCALAR
-        elif not positive and quals <= K.TRACER_TYPES:
+        elif not positive and quals & K.TRACER_TYPES:
+            # not an instance of any of them (`not isinstance(x, jax.Array | np.ndarray)`): no
+            # tracer
             v = self.frame.lookup(name)
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
@@ -298,7 +300,7 @@ class Statements:
     def type_quals(self, node: cst.BaseExpression) -> frozenset[str]:
         """Qualified names of the classes an ``isinstance`` second argument names (empty if any
         is unknown)."""
-        elements = node.elements if isinstance(node, cst.Tuple) else [node]
+        elements = node.elements if isinstance(node, cst.Tuple) else union_members(node)
         out = set()
         for e in elements:
             expr = e.value if isinstance(e, cst.Element) else e
@@ -576,3 +578,10 @@ def is_static_field_factory(interp: Interpreter, func: cst.BaseExpression) -> bo
 
 def has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
     return any(interp._lookup_qual(d.decorator) == qual for d in node.decorators)
+
+
+def union_members(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The classes of ``A | B | C`` (an isinstance union), or the node itself."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return [*union_members(node.left), *union_members(node.right)]
+    return [node]
