@@ -343,10 +343,11 @@ class Expressions:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
             return Value(r, Kind.DEVICE, a.boolean and b.boolean)
+        if Kind.DEVICE in (a.kind, b.kind):
+            # a JAX array with a NumPy one is a JAX array (JAX's __array_priority__ wins)
+            return Value(kind=Kind.DEVICE, boolean=a.boolean and b.boolean)
         if Kind.HOST in (a.kind, b.kind):
             return Value(kind=Kind.HOST, boolean=a.boolean and b.boolean)
-        if Kind.DEVICE in (a.kind, b.kind):
-            return Value(kind=Kind.DEVICE, boolean=a.boolean and b.boolean)
         if (
             a.kind == b.kind
             and a.kind in (Kind.TUPLE, Kind.LIST)
