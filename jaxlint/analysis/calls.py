@@ -125,7 +125,15 @@ class Calls:
                 return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
             if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
                 return self.element(owner, None) if name == "pop" else owner
-            if name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT:
+            if name in ("get", "pop", "setdefault") and (
+                owner.kind is Kind.DICT
+                or (
+                    args
+                    and isinstance(args[0][1].value, cst.SimpleString)
+                    and not args[0][1].keyword
+                )
+            ):
+                # a mapping looked up by a str key (`variables.get("cache")`): not `.at[i].get()`
                 return Value(r, Kind.UNKNOWN)
             if name in ("keys", "values", "items") and (owner.kind is Kind.DICT or owner.traced):
                 # a mapping (arrays have no .items()): its keys are static, even in a pytree
