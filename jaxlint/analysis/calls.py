@@ -56,11 +56,31 @@ class Calls:
 
     def call(self, node: cst.Call) -> Value:
         fv = self.ev(node.func)
+        if isinstance(fv.ref, tuple) and len(fv.ref) == 4 and fv.ref[0] == "alts":
+            return self.call_alternatives(fv.ref, node)
         args: list[tuple[Value, cst.Arg]] = []
         for a in node.args:
             args.append((self.ev(a.value), a))
         result = self.call_value(fv, args, node)
         return result
+
+    def call_alternatives(self, alts: tuple, node: cst.Call) -> Value:
+        """A call of ``f if test else g``: each with the arguments as they are where ``test``
+        holds (for f) and where it does not (for g)."""
+        _, test, when_true, when_false = alts
+        f = self.frame
+        saved = f.env
+        result: Value | None = None
+        try:
+            for fv, positive in ((when_true, True), (when_false, False)):
+                f.env = dict(saved)
+                self.narrow(test, positive)
+                args = [(self.ev(a.value), a) for a in node.args]
+                r = self.call_value(fv, args, node)
+                result = r if result is None else join(result, r)
+        finally:
+            f.env = saved
+        return result  # type: ignore[return-value]
 
     def call_value(self, fv: Value, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
         f = self.frame
@@ -406,7 +426,7 @@ class Calls:
             with contextlib.suppress(Exception):
                 a = self._lookup_quiet(target)
                 if a is not None and a.kind is Kind.CLASS:
-                    return Value(v.reason, Kind.OBJECT, ref=a.ref)
+                    return Value(v.reason, Kind.OBJECT, ref=a.ref, notnone=v.notnone)
         if not v.traced:
             # `n: int` on a value nobody traced: a Python scalar (static), not an array.
             kind = (
@@ -458,6 +478,7 @@ class Calls:
                 v.kind,
                 id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0,
                 v.const if v.const is None or isinstance(v.const, bool) else UNSET,
+                v.notnone,
             )
             for k, v in env.items()
         )

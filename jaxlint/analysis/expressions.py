@@ -84,6 +84,8 @@ class Expressions:
             v = vals[1]
         else:
             return SCALAR
+        if v.notnone:
+            return constant(not isinstance(c.operator, cst.Is))
         if v.traced:
             # a join keeps the traced side's kind: a traced value may still be None
             return SCALAR
@@ -205,6 +207,17 @@ class Expressions:
                 f.env = dict(saved)
                 self.narrow(node.test, positive=False)  # type: ignore[attr-defined]
                 other = self.ev(node.orelse)  # type: ignore[attr-defined]
+                if (
+                    out is not None
+                    and out.ref is not other.ref
+                    and {out.kind, other.kind} <= {Kind.FUNC, Kind.TRANSFORMED}
+                    and not out.traced
+                    and not other.traced
+                ):
+                    # `kernel = f if state is None else jitted_f`: a call of it runs each one
+                    # where its condition holds
+                    f.env = saved
+                    return Value(kind=Kind.UNKNOWN, ref=("alts", node.test, out, other))  # type: ignore[attr-defined]
                 out = other if out is None else join(out, other)
             f.env = saved
             return out  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from jaxlint.analysis.syntax import (
     suite_body,
 )
 from jaxlint.analysis.values import (
+    NONE,
     SCALAR,
     STATIC,
     Kind,
@@ -276,6 +278,24 @@ class Statements:
         a host value: static. Where ``isinstance(x, jax.core.Tracer)`` does not hold, x is concrete."""
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, positive = test.expression, not positive
+        if (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.left, cst.Name)
+            and isinstance(test.comparisons[0].operator, cst.Is | cst.IsNot)
+            and isinstance(test.comparisons[0].comparator, cst.Name)
+            and test.comparisons[0].comparator.value == "None"
+        ):
+            # `x is None` holds: x is None; it does not: x is not None (its other facts stay)
+            name = test.left.value
+            v = self.frame.lookup(name)
+            if v is not None and v.kind is not Kind.NONE:
+                if positive == isinstance(test.comparisons[0].operator, cst.Is):
+                    if not v.traced:
+                        self.frame.env[name] = NONE
+                else:
+                    self.frame.env[name] = dataclasses.replace(v, notnone=True)
+            return
         if not (
             isinstance(test, cst.Call)
             and dotted(test.func) == "isinstance"

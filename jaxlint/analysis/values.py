@@ -70,6 +70,8 @@ class Value:
     # The Python value itself where the analysis knows it (True/False/None/int/str literals,
     # ``isinstance`` results): short-circuits and ``if`` on it take one path, as Python does.
     const: Any = UNSET
+    # Known not to be None (the `else` of `x is None`), whatever else is known of it.
+    notnone: bool = False
 
     @property
     def traced(self) -> bool:
@@ -150,7 +152,17 @@ def join(a: Value, b: Value) -> Value:
     elem = a.elem if a.elem is b.elem else None
     pairs = a.pairs if a.pairs is b.pairs else None
     const = a.const if same else UNSET
-    return Value(a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs, const)
+    return Value(
+        a.reason or b.reason,
+        kind,
+        a.boolean and b.boolean,
+        ref,
+        elts,
+        elem,
+        pairs,
+        const,
+        a.notnone and b.notnone,
+    )
 
 
 class Text:
@@ -254,6 +266,13 @@ def annotation_kind(ann: str) -> Kind | None:
 def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     """The value as seen inside a transform: every array leaf of it becomes a tracer. ``soft``:
     under equinox's filter transforms, where a leaf that is not an array stays a Python value."""
+    out = _deep_trace(v, reason, soft)
+    if v.notnone and not out.notnone:
+        out = replace(out, notnone=True)  # None stays None under a transform; the rest is not
+    return out
+
+
+def _deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     if v.kind in (
         Kind.STR,
         Kind.NONE,
