@@ -143,6 +143,9 @@ def join(a: Value, b: Value) -> Value:
     if {a.kind, b.kind} == {Kind.TREE, Kind.DEVICE}:
         kind = Kind.TREE
     ref = a.ref if a.ref is b.ref else None
+    if ref is None and kind is Kind.OBJECT and a.ref is not None and b.ref is not None:
+        # objects of two classes: an object of their nearest common base class
+        ref = common_class(a.ref, b.ref)
     if ref is None and kind in _NEEDS_REF:
         kind = Kind.UNKNOWN
     elts = a.elts if a.elts is b.elts else None
@@ -163,6 +166,27 @@ def join(a: Value, b: Value) -> Value:
         const,
         a.notnone and b.notnone,
     )
+
+
+def _class_order(c: Any) -> list[Any]:
+    out: list[Any] = []
+    todo = [c]
+    while todo:
+        x = todo.pop(0)
+        if any(x is y for y in out):
+            continue
+        out.append(x)
+        todo.extend(b.ref for b in getattr(x, "bases", ()) if b.kind is Kind.CLASS)
+    return out
+
+
+def common_class(a: Any, b: Any) -> Any:
+    """The nearest class both ``a`` and ``b`` (project classes) derive from, or None."""
+    order_a = _class_order(a)
+    for x in _class_order(b):
+        if any(x is y for y in order_a):
+            return x
+    return None
 
 
 class Text:
