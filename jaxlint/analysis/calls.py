@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 MAX_DEPTH = 40
 MAX_SIGNATURES = 12
 
+BUILTIN_CLASSES: dict[str, type] = {
+    f"builtins.{t.__name__}": t for t in (bool, int, float, complex, str, list, tuple, dict, set)
+}
+
 # Kinds of arguments whose parameter's annotation tells more (``model: JaxSimModel`` receiving a
 # traced pytree of unknown type reads its attributes by the class's fields).
 ANNOTATABLE = frozenset({Kind.UNKNOWN, Kind.DEVICE, Kind.TREE})
@@ -334,9 +338,15 @@ class Calls:
             got = bound.get(p.name)
             if got is None:
                 v = self.param_default(fn, p)
-                if isinstance(p.default, cst.Name) and not v.traced:
-                    # an unpassed default: the literal itself (``approx=False``, also when
-                    # annotated: ``validate: bool = False``)
+                if (
+                    isinstance(p.default, cst.Name)
+                    and not v.traced
+                    and (transformed is None or v is STATIC)
+                ):
+                    # an unpassed default: the literal itself (``approx=False``; in a plain call
+                    # also when annotated: ``validate: bool = False``; an annotated parameter
+                    # of the transformed function itself is the jitted API's, which its users
+                    # may set, statically or not)
                     v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
                 if transformed is not None and self.traced_flag(transformed, fn, i, p):
                     # a `flag: bool = True` that the transform does not make static: traced as
@@ -385,10 +395,12 @@ class Calls:
         return self.evaluate(fn, ref.closure, env, reason, staged, filtered, weak)
 
     def traced_flag(self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param) -> bool:
-        """An unpassed ``flag: bool = True/False`` parameter of a function that jit-like
-        transform abstracts (not static, not differentiated-only, not equinox-filtered)."""
+        """An unpassed ``flag: bool = True/False`` parameter of a function *decorated* with a
+        jit-like transform (its signature is the jitted API; not static, not differentiated-only,
+        not equinox-filtered). ``jax.jit(step)`` at a call site leaves the flag to that caller."""
         return (
             t.staged
+            and str(t.site[2]).startswith("decorated")
             and not t.filtered
             and t.differentiated is None
             and not t.linen_entry
@@ -716,6 +728,11 @@ class Calls:
         Tracer (and a ``jax.Array``) and no host type; an untraced value is no Tracer."""
         quals = self.type_quals(types)
         out = Value(kind=Kind.SCALAR, boolean=True)
+        if quals and not v.traced and v.const is not UNSET:
+            # a Python constant (`dense_mass=True` passed down): isinstance of builtin classes
+            classes = [BUILTIN_CLASSES.get(q) for q in quals]
+            if all(c is not None for c in classes):
+                return TRUE if isinstance(v.const, tuple(classes)) else FALSE
         if not quals or not self.frame.traced:
             return out
         if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:

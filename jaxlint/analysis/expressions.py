@@ -355,6 +355,14 @@ class Expressions:
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
+            for x, y in ((a, b), (b, a)):
+                if (
+                    x.kind in (Kind.TUPLE, Kind.LIST)
+                    and not y.traced
+                    and y.kind not in (Kind.DEVICE, Kind.HOST)
+                ):
+                    # a container with a Python value (`set(z) - other`, `[x] * 3`): a container
+                    return Value(r, x.kind)
             return Value(r, Kind.DEVICE, a.boolean and b.boolean)
         if Kind.DEVICE in (a.kind, b.kind):
             # a JAX array with a NumPy one is a JAX array (JAX's __array_priority__ wins)

@@ -484,6 +484,9 @@ JNP_STATIC = frozenset(
         "broadcast_shapes",
         "min_scalar_type",
     ]
+) | frozenset(
+    # the abstract value of an array (shape, dtype, sharding): known at trace time
+    {"jax.typeof", "jax.core.get_aval"}
 )
 
 # Functions whose result is a Python value (a bool, a dtype, a shape) whatever their arguments.

@@ -309,6 +309,8 @@ def _deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         return v
     if v.kind in (Kind.TUPLE, Kind.LIST):
         elts = tuple(deep_trace(e, reason, soft) for e in v.elts) if v.elts is not None else None
+        if elts is not None and not any(e.traced for e in elts):
+            return Value(kind=v.kind, elts=elts)  # no leaf to trace (`()`, strings)
         part = None if elts is not None else Value(reason, Kind.UNKNOWN if soft else Kind.TREE)
         return Value(reason, v.kind, elts=elts, elem=part)
     if v.kind is Kind.DICT:
