@@ -45,6 +45,14 @@ if TYPE_CHECKING:
 MAX_DEPTH = 40
 MAX_SIGNATURES = 12
 
+BUILTIN_CLASSES: dict[str, type] = {
+    f"builtins.{t.__name__}": t for t in (bool, int, float, complex, str, list, tuple, dict, set)
+}
+
+# Kinds of arguments whose parameter's annotation tells more (``model: JaxSimModel`` receiving a
+# traced pytree of unknown type reads its attributes by the class's fields).
+ANNOTATABLE = frozenset({Kind.UNKNOWN, Kind.DEVICE, Kind.TREE})
+
 
 # Values whose structure the analysis knows (what an equinox combine gets back).
 _STRUCTURED = frozenset({Kind.OBJECT, Kind.TUPLE, Kind.LIST, Kind.DICT})
@@ -64,11 +72,31 @@ class Calls:
 
     def call(self, node: cst.Call) -> Value:
         fv = self.ev(node.func)
+        if isinstance(fv.ref, tuple) and len(fv.ref) == 4 and fv.ref[0] == "alts":
+            return self.call_alternatives(fv.ref, node)
         args: list[tuple[Value, cst.Arg]] = []
         for a in node.args:
             args.append((self.ev(a.value), a))
         result = self.call_value(fv, args, node)
         return result
+
+    def call_alternatives(self, alts: tuple, node: cst.Call) -> Value:
+        """A call of ``f if test else g``: each with the arguments as they are where ``test``
+        holds (for f) and where it does not (for g)."""
+        _, test, when_true, when_false = alts
+        f = self.frame
+        saved = f.env
+        result: Value | None = None
+        try:
+            for fv, positive in ((when_true, True), (when_false, False)):
+                f.env = dict(saved)
+                self.narrow(test, positive)
+                args = [(self.ev(a.value), a) for a in node.args]
+                r = self.call_value(fv, args, node)
+                result = r if result is None else join(result, r)
+        finally:
+            f.env = saved
+        return result  # type: ignore[return-value]
 
     def call_value(self, fv: Value, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
         f = self.frame
@@ -133,7 +161,15 @@ class Calls:
                 return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
             if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
                 return self.element(owner, None) if name == "pop" else owner
-            if name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT:
+            if name in ("get", "pop", "setdefault") and (
+                owner.kind is Kind.DICT
+                or (
+                    args
+                    and isinstance(args[0][1].value, cst.SimpleString)
+                    and not args[0][1].keyword
+                )
+            ):
+                # a mapping looked up by a str key (`variables.get("cache")`): not `.at[i].get()`
                 return Value(r, Kind.UNKNOWN)
             if name in ("keys", "values", "items") and (owner.kind is Kind.DICT or owner.traced):
                 # a mapping (arrays have no .items()): its keys are static, even in a pytree
@@ -219,8 +255,27 @@ class Calls:
         if fn.cls is None or not ref.bound or ref.bound[0].kind is not Kind.OBJECT:
             return []
         receiver = ref.bound[0]
+        # The method whose `self` the call goes to (`self._step(...)` in a jitted `_run` of the
+        # same object, also from a lambda or closure inside it): a subclass that overrides that
+        # method too (without super()) never runs it, so never makes this call.
+        caller = self.frame
+        while caller is not None:
+            cf = caller.fn
+            if (
+                cf is not None
+                and cf.cls is not None
+                and not cf.is_static
+                and cf.params
+                and caller.env.get(cf.params[0].name) is receiver
+            ):
+                break
+            caller = caller.parent
         out = []
         for sub in self.project.subclasses(receiver.ref):
+            if caller is not None and caller.fn is not None:
+                own = sub.lookup_method(caller.fn.name)
+                if own is not None and own is not caller.fn and not calls_super(own.node):
+                    continue
             m = sub.methods.get(fn.name)
             if m is not None and m is not fn:
                 me = Value(receiver.reason, Kind.OBJECT, ref=sub, filtered=receiver.filtered)
@@ -242,6 +297,9 @@ class Calls:
         for v, a in args:
             if a.keyword is None and a.star == "":
                 pos_vals.append((v, a.value))
+            elif a.star == "*" and v.elts is not None and v.kind in (Kind.TUPLE, Kind.LIST):
+                # a sequence of known length: one argument per element
+                pos_vals.extend((e, a.value) for e in v.elts)
             elif a.star == "*":
                 el = self.element(v, a.value)
                 # unknown count: spread over the remaining positional parameters
@@ -292,9 +350,31 @@ class Calls:
             got = bound.get(p.name)
             if got is None:
                 v = self.param_default(fn, p)
-                if v is STATIC and isinstance(p.default, cst.Name):
-                    # an unpassed default: the literal itself (``approx=False``)
+                if (
+                    isinstance(p.default, cst.Name)
+                    and not v.traced
+                    and (transformed is None or v is STATIC)
+                ):
+                    # an unpassed default: the literal itself (``approx=False``; in a plain call
+                    # also when annotated: ``validate: bool = False``; an annotated parameter
+                    # of the transformed function itself is the jitted API's, which its users
+                    # may set, statically or not)
                     v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
+                if transformed is not None and self.traced_flag(transformed, fn, i, p):
+                    # a `flag: bool = True` that the transform does not make static: traced as
+                    # soon as a caller passes it, as its annotation invites
+                    v = Value(
+                        extend(
+                            self.site_reason(transformed),
+                            (
+                                f"`{p.name}` (a bool flag, argument {i + 1} of {fn.name}()) is "
+                                "not static: traced whenever a caller passes it",
+                                None,
+                            ),
+                        ),
+                        Kind.DEVICE,
+                        boolean=True,
+                    )
             else:
                 v = got[0]
                 if v.traced and got[1] is not None:
@@ -309,7 +389,7 @@ class Calls:
                     )
             if transformed is not None and got is not None and got[1] is not None:
                 v = self.transformed_param(transformed, fn, i, p, v)
-            if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN, Kind.DEVICE):
+            if v.ref is None and p.annotation is not None and v.kind in ANNOTATABLE:
                 v = self.annotated(p, v)
             env[p.name] = v
         if transformed is not None:
@@ -325,6 +405,26 @@ class Calls:
             filtered = caller.filtered
             weak = caller.weak
         return self.evaluate(fn, ref.closure, env, reason, staged, filtered, weak)
+
+    def traced_flag(self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param) -> bool:
+        """An unpassed ``flag: bool = True/False`` parameter of a function *decorated* with a
+        jit-like transform (its signature is the jitted API; not static, not differentiated-only,
+        not equinox-filtered). ``jax.jit(step)`` at a call site leaves the flag to that caller."""
+        return (
+            t.staged
+            and str(t.site[2]).startswith("decorated")
+            and not t.filtered
+            and t.differentiated is None
+            and not t.linen_entry
+            and p.kind in ("pos", "kwonly")
+            and isinstance(p.annotation, cst.Name)
+            and p.annotation.value == "bool"
+            and isinstance(p.default, cst.Name)
+            and p.default.value in ("True", "False")
+            and p.name not in t.static
+            and str(i) not in t.static
+            and p.name not in t.unbatched
+        )
 
     def param_default(self, fn: FunctionInfo, p: Param) -> Value:
         if p.kind == "vararg":
@@ -363,12 +463,15 @@ class Calls:
         ann = p.annotation
         if ann is None:
             return v
+        if v.traced:
+            # a traced argument given to `model: Model | None` (or Optional[Model]) is a Model
+            ann = optional_inner(ann)
         target = ann.value if isinstance(ann, cst.Subscript) else ann
         if isinstance(target, cst.Name | cst.Attribute):
             with contextlib.suppress(Exception):
                 a = self._lookup_quiet(target)
                 if a is not None and a.kind is Kind.CLASS:
-                    return Value(v.reason, Kind.OBJECT, ref=a.ref)
+                    return Value(v.reason, Kind.OBJECT, ref=a.ref, notnone=v.notnone)
         if not v.traced:
             # `n: int` on a value nobody traced: a Python scalar (static), not an array.
             kind = (
@@ -420,6 +523,7 @@ class Calls:
                 v.kind,
                 id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0,
                 v.const if v.const is None or isinstance(v.const, bool) else UNSET,
+                v.notnone,
             )
             for k, v in env.items()
         )
@@ -504,6 +608,16 @@ class Calls:
                 kws.append((v, a.with_changes(keyword=cst.Name("in_axes"))))
             for fv in fn_vals:
                 result = self.apply_transform(qual, fv, kws, node)
+            if (
+                qual in K.EVAL_SHAPE
+                and len(fn_vals) == 1
+                and result.kind is Kind.TRANSFORMED
+                and args[0][0] is fn_vals[0]
+                and args[0][1].keyword is None
+            ):
+                # eval_shape(f, *args) runs f on these arguments now, and returns shapes
+                self.call_transformed(result.ref, args[1:], node)
+                return STATIC
             if (
                 len(fn_vals) == 1
                 and spec.fn_args == (0,)
@@ -669,6 +783,11 @@ class Calls:
         Tracer (and a ``jax.Array``) and no host type; an untraced value is no Tracer."""
         quals = self.type_quals(types)
         out = Value(kind=Kind.SCALAR, boolean=True)
+        if quals and not v.traced and v.const is not UNSET:
+            # a Python constant (`dense_mass=True` passed down): isinstance of builtin classes
+            classes = [BUILTIN_CLASSES.get(q) for q in quals]
+            if all(c is not None for c in classes):
+                return TRUE if isinstance(v.const, tuple(classes)) else FALSE
         if not quals or not self.frame.traced:
             return out
         if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
@@ -788,3 +907,32 @@ def linen_method_args(
         elif a.keyword is None or a.keyword.value not in LINEN_OPTIONS:
             rest.append((v, a))
     return method, rest
+
+
+def calls_super(node: cst.CSTNode) -> bool:
+    """Whether a function's body calls ``super()``."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "super":
+            return True
+        stack.extend(n.children)
+    return False
+
+
+def optional_inner(ann: cst.BaseExpression) -> cst.BaseExpression:
+    """``X`` of an annotation ``X | None``, ``None | X`` or ``Optional[X]``; else the annotation."""
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        sides = [
+            s for s in (ann.left, ann.right) if not (isinstance(s, cst.Name) and s.value == "None")
+        ]
+        if len(sides) == 1:
+            return sides[0]
+    if (
+        isinstance(ann, cst.Subscript)
+        and dotted(ann.value) in ("Optional", "typing.Optional")
+        and len(ann.slice) == 1
+        and isinstance(ann.slice[0].slice, cst.Index)
+    ):
+        return ann.slice[0].slice.value
+    return ann

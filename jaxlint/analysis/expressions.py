@@ -17,6 +17,7 @@ from jaxlint.analysis.values import (
     PYTHON_KINDS,
     SCALAR,
     STATIC,
+    UNSET,
     Kind,
     Text,
     Value,
@@ -39,6 +40,23 @@ ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
 # Operand kinds that make arithmetic an array operation under a trace.
 _ARRAY_KINDS = frozenset({Kind.DEVICE, Kind.TREE, Kind.HOST})
 
+# Kinds of values that are never None: Python's own objects; and, inside traced code, where an
+# argument's kind comes from what the caller passed, the kinds of values (an untraced run binds
+# parameters from their annotations, and `n: int = None` is common).
+NEVER_NONE = frozenset({Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PMODULE})
+NOT_NONE_IN_TRACE = frozenset(
+    {
+        Kind.SCALAR,
+        Kind.STR,
+        Kind.HOST,
+        Kind.DEVICE,
+        Kind.LIST,
+        Kind.TUPLE,
+        Kind.DICT,
+        Kind.OBJECT,
+    }
+)
+
 
 class Expressions:
     """Mixin of :class:`Interpreter`."""
@@ -54,6 +72,37 @@ class Expressions:
             f.values[id(node)] = v
             self.project.dispatch(type(node).__name__, node)
         return v
+
+    def none_test(self, node: cst.Comparison, vals: list[Value]) -> Value:
+        """``x is None`` / ``x is not None`` where the analysis knows whether ``x`` is None: a
+        Python bool, so ``if`` on it takes one path (``S=num_samples`` passed to ``S=None``)."""
+        if len(node.comparisons) != 1:
+            return SCALAR
+        c = node.comparisons[0]
+        if not isinstance(c.operator, cst.Is | cst.IsNot):
+            return SCALAR
+        if isinstance(c.comparator, cst.Name) and c.comparator.value == "None":
+            v = vals[0]
+        elif isinstance(node.left, cst.Name) and node.left.value == "None":
+            v = vals[1]
+        else:
+            return SCALAR
+        if v.notnone:
+            return constant(not isinstance(c.operator, cst.Is))
+        if v.traced:
+            # a join keeps the traced side's kind: a traced value may still be None
+            return SCALAR
+        if v.kind is Kind.NONE:
+            is_none = True
+        elif (
+            v.kind in NEVER_NONE
+            or (v.const is not UNSET and v.const is not None)
+            or (v.kind in NOT_NONE_IN_TRACE and self.frame.traced)
+        ):
+            is_none = False
+        else:
+            return SCALAR
+        return constant(is_none == isinstance(c.operator, cst.Is))
 
     def _ev(self, node: cst.CSTNode) -> Value:
         f = self.frame
@@ -124,6 +173,11 @@ class Expressions:
                 python_only |= isinstance(c.comparator, cst.SimpleString | cst.FormattedString)
                 python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
             python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
+            # a pytree key object (`keypath[-1] == GetAttrKey("x")`): only Python equality works
+            python_only |= any(
+                isinstance(e, cst.Call) and self._lookup_qual(e.func) in K.TREE_KEYS
+                for e in (node.left, *(c.comparator for c in node.comparisons))  # type: ignore[attr-defined]
+            )
             if python_only:
                 return self.none_test(node, vals)  # type: ignore[arg-type]
             r = first_reason(*vals)
@@ -156,6 +210,17 @@ class Expressions:
                 f.env = dict(saved)
                 self.narrow(node.test, positive=False)  # type: ignore[attr-defined]
                 other = self.ev(node.orelse)  # type: ignore[attr-defined]
+                if (
+                    out is not None
+                    and out.ref is not other.ref
+                    and {out.kind, other.kind} <= {Kind.FUNC, Kind.TRANSFORMED}
+                    and not out.traced
+                    and not other.traced
+                ):
+                    # `kernel = f if state is None else jitted_f`: a call of it runs each one
+                    # where its condition holds
+                    f.env = saved
+                    return Value(kind=Kind.UNKNOWN, ref=("alts", node.test, out, other))  # type: ignore[attr-defined]
                 out = other if out is None else join(out, other)
             f.env = saved
             return out  # type: ignore[return-value]
@@ -297,35 +362,29 @@ class Expressions:
         step = (Text("`{0}` is computed by JAX under the trace at {at}", node), anchor(f, node))
         return Value(extend(f.in_trace, step), Kind.DEVICE, v.boolean)  # type: ignore[arg-type]
 
-    def none_test(self, node: cst.Comparison, vals: list[Value]) -> Value:
-        """``x is None`` / ``x is not None``: known where ``x`` is known to be an array (an array
-        is never None, so ``d if d is not None else default`` takes one path); else a bool."""
-        if len(node.comparisons) == 1:
-            c = node.comparisons[0]
-            comparator = c.comparator
-            if (
-                isinstance(c.operator, cst.Is | cst.IsNot)
-                and isinstance(comparator, cst.Name)
-                and comparator.value == "None"
-                and vals[0].kind in (Kind.DEVICE, Kind.HOST)
-            ):
-                return constant(isinstance(c.operator, cst.IsNot))
-        return SCALAR
-
     def arith(self, a: Value, b: Value) -> Value:
         r = a.reason or b.reason
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
+            for x, y in ((a, b), (b, a)):
+                if (
+                    x.kind in (Kind.TUPLE, Kind.LIST)
+                    and not y.traced
+                    and y.kind not in (Kind.DEVICE, Kind.HOST)
+                ):
+                    # a container with a Python value (`set(z) - other`, `[x] * 3`): a container
+                    return Value(r, x.kind)
             if not any(v.kind in _ARRAY_KINDS or v.boolean for v in (a, b)):
                 # traced, but nothing says an array is involved (a value that an equinox filter
                 # transform may have kept static, an object's operator): no array either
                 return Value(r, Kind.UNKNOWN)
             return Value(r, Kind.DEVICE, a.boolean and b.boolean)
+        if Kind.DEVICE in (a.kind, b.kind):
+            # a JAX array with a NumPy one is a JAX array (JAX's __array_priority__ wins)
+            return Value(kind=Kind.DEVICE, boolean=a.boolean and b.boolean)
         if Kind.HOST in (a.kind, b.kind):
             return Value(kind=Kind.HOST, boolean=a.boolean and b.boolean)
-        if Kind.DEVICE in (a.kind, b.kind):
-            return Value(kind=Kind.DEVICE, boolean=a.boolean and b.boolean)
         if (
             a.kind == b.kind
             and a.kind in (Kind.TUPLE, Kind.LIST)
@@ -468,6 +527,10 @@ class Expressions:
             if info.is_static_field(name) or info.is_linen:
                 return self.project.static_attr_value(info, name)
             if base.traced and info.is_pytree:
+                leaves = self.project.method_leaves(info)
+                if leaves is not None and name not in leaves:
+                    # aux data of a `tree_flatten` method, or set from it: static under jit
+                    return self.project.static_attr_value(info, name)
                 ann = info.field_annotations.get(name, "")
                 # equinox filter_* (any pytree) and nnx split non-array attributes off as static
                 filtered = self.frame.filtered or base.filtered
@@ -538,7 +601,14 @@ class Expressions:
         return Value(reason, kind, boolean, ref=("attr", base, name), filtered=filtered)
 
     def annotation_class(self, ann: str, module: ModuleInfo) -> ClassInfo | None:
-        head = ann.split("[")[0].strip().strip("'\"")
+        a = ann.strip().strip("'\"")
+        if a.startswith(("Optional[", "typing.Optional[")) and a.endswith("]"):
+            a = a[a.index("[") + 1 : -1]
+        # `C | None`: an attribute access on None raises anyway, so read it as C
+        options = [o.strip() for o in a.split("|") if o.strip() != "None"]
+        if len(options) == 1:
+            a = options[0]
+        head = a.split("[")[0].strip().strip("'\"")
         if not head or module.frame is None:
             return None
         parts = head.split(".")

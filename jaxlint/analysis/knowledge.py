@@ -484,6 +484,9 @@ JNP_STATIC = frozenset(
         "broadcast_shapes",
         "min_scalar_type",
     ]
+) | frozenset(
+    # the abstract value of an array (shape, dtype, sharding): known at trace time
+    {"jax.typeof", "jax.core.get_aval"}
 )
 
 # Functions whose result is a Python value (a bool, a dtype, a shape) whatever their arguments.
@@ -560,4 +563,16 @@ HOST_TYPES = NUMPY_ARRAY_TYPES | frozenset(
         "builtins.str",
         "builtins.bytes",
     }
+)
+
+# Context managers under which JAX evaluates operations on concrete values eagerly.
+COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})
+
+# Transforms that run their function on the arguments they are given, now, and return shapes.
+EVAL_SHAPE = frozenset({"jax.eval_shape", "flax.nnx.eval_shape", "equinox.filter_eval_shape"})
+
+# Key classes of pytree paths: Python objects, compared with Python equality.
+TREE_KEYS = frozenset(
+    f"jax.tree_util.{name}"
+    for name in ("GetAttrKey", "DictKey", "SequenceKey", "FlattenedIndexKey")
 )

@@ -18,6 +18,7 @@ from jaxlint.analysis.interpreter import Interpreter
 from jaxlint.analysis.libraries import LibraryIndex, running_interpreter_paths
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
+from jaxlint.analysis.syntax import fields_of, flatten_method_leaves
 from jaxlint.analysis.values import Kind, Reason, Value, join
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.fixes.spec import NodeFix, header_end, import_anchor
@@ -62,6 +63,7 @@ class Project:
         self.children: dict[int, list[ClassInfo]] = {}
         # Attribute names given boolean arrays (True) or other arrays too (False).
         self.boolean_names: dict[str, bool] = {}
+        self._method_leaves: dict[int, set[str] | None] = {}
         self.pending: dict[tuple[int, str], _Pending] = {}
         paths = settings.library_paths
         self.libraries = LibraryIndex(running_interpreter_paths() if paths is None else paths)
@@ -198,6 +200,34 @@ class Project:
 
     def is_static_field_name(self, name: str) -> bool:
         return name in self.static_field_names and name not in self.leaf_field_names
+
+    def method_leaves(self, info: ClassInfo) -> set[str] | None:
+        """The leaves of a pytree class that flattens itself with a ``tree_flatten`` method
+        (``@register_pytree_node_class``): the attributes its children are read from, through
+        properties (``self.U`` returning ``self._U``); None if it has no such method."""
+        key = id(info)
+        if key in self._method_leaves:
+            return self._method_leaves[key]
+        self._method_leaves[key] = None
+        flatten = info.lookup_method("tree_flatten")
+        unflatten = info.lookup_method("tree_unflatten")
+        leaves = None
+        if flatten is not None and isinstance(flatten.node, cst.FunctionDef):
+            un = unflatten.node if unflatten is not None else None
+            leaves = flatten_method_leaves(
+                flatten.node, un if isinstance(un, cst.FunctionDef) else None
+            )
+        if leaves is not None:
+            todo = list(leaves)
+            while todo:
+                m = info.lookup_method(todo.pop())
+                if m is None or not isinstance(m.node, cst.FunctionDef) or not m.params:
+                    continue
+                more = fields_of(m.params[0].name, m.node.body) - leaves
+                leaves |= more
+                todo.extend(more)
+        self._method_leaves[key] = leaves
+        return leaves
 
     def static_attr_value(self, info: ClassInfo, name: str) -> Value:
         v = info.lookup_attr(name)

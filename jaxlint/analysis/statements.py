@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from jaxlint.analysis.syntax import (
     suite_body,
 )
 from jaxlint.analysis.values import (
+    NONE,
     SCALAR,
     STATIC,
     Kind,
@@ -33,6 +35,10 @@ from jaxlint.analysis.values import (
 
 if TYPE_CHECKING:
     from jaxlint.analysis.interpreter import Interpreter
+
+
+# jax_dataclasses' `Static[T]` (an `Annotated` marker): the field is static, not a leaf.
+STATIC_ANNOTATION = re.compile(r"^(?:[\w.]*\.)?Static\[")
 
 
 class Statements:
@@ -128,7 +134,7 @@ class Statements:
                         else:
                             v = self.ev(small.value)
                             info.attrs[fname] = v
-                    if "ClassVar" in ann or "StaticField" in ann:
+                    if "ClassVar" in ann or "StaticField" in ann or STATIC_ANNOTATION.match(ann):
                         info.static_fields.add(fname)
                 elif isinstance(small, cst.Assign):
                     v = self.ev(small.value)
@@ -211,11 +217,25 @@ class Statements:
             if stmt.orelse is not None:
                 self.exec_block(suite_body(stmt.orelse.body))
         elif isinstance(stmt, cst.With):
+            eager = False
             for item in stmt.items:
                 v = self.ev(item.item)
                 if item.asname is not None:
                     self.bind(item.asname.name, v)
-            self.exec_block(suite_body(stmt.body))
+                call = item.item
+                eager |= (
+                    isinstance(call, cst.Call)
+                    and self._lookup_qual(call.func) in K.COMPILE_TIME_EVAL
+                )
+            # `with jax.ensure_compile_time_eval():` JAX runs operations on concrete values
+            # eagerly: what is computed there from static values is concrete, not staged out
+            staged = f.staged
+            if eager:
+                f.staged = False
+            try:
+                self.exec_block(suite_body(stmt.body))
+            finally:
+                f.staged = staged
         elif isinstance(stmt, cst.Try | cst.TryStar):
             f.caught.append(caught_names(stmt))
             before = f.suppressed
@@ -258,6 +278,24 @@ class Statements:
         a host value: static. Where ``isinstance(x, jax.core.Tracer)`` does not hold, x is concrete."""
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, positive = test.expression, not positive
+        if (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.left, cst.Name)
+            and isinstance(test.comparisons[0].operator, cst.Is | cst.IsNot)
+            and isinstance(test.comparisons[0].comparator, cst.Name)
+            and test.comparisons[0].comparator.value == "None"
+        ):
+            # `x is None` holds: x is None; it does not: x is not None (its other facts stay)
+            name = test.left.value
+            v = self.frame.lookup(name)
+            if v is not None and v.kind is not Kind.NONE:
+                if positive == isinstance(test.comparisons[0].operator, cst.Is):
+                    if not v.traced:
+                        self.frame.env[name] = NONE
+                else:
+                    self.frame.env[name] = dataclasses.replace(v, notnone=True)
+            return
         if not (
             isinstance(test, cst.Call)
             and dotted(test.func) == "isinstance"
@@ -272,7 +310,9 @@ class Statements:
         if positive and quals <= K.HOST_TYPES:
             host = quals <= K.NUMPY_ARRAY_TYPES
             self.frame.env[name] = Value(kind=Kind.HOST) if host else SCALAR
-        elif not positive and quals <= K.TRACER_TYPES:
+        elif not positive and quals & K.TRACER_TYPES:
+            # not an instance of any of them (`not isinstance(x, jax.Array | np.ndarray)`): no
+            # tracer
             v = self.frame.lookup(name)
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
@@ -280,7 +320,7 @@ class Statements:
     def type_quals(self, node: cst.BaseExpression) -> frozenset[str]:
         """Qualified names of the classes an ``isinstance`` second argument names (empty if any
         is unknown)."""
-        elements = node.elements if isinstance(node, cst.Tuple) else [node]
+        elements = node.elements if isinstance(node, cst.Tuple) else union_members(node)
         out = set()
         for e in elements:
             expr = e.value if isinstance(e, cst.Element) else e
@@ -558,3 +598,10 @@ def is_static_field_factory(interp: Interpreter, func: cst.BaseExpression) -> bo
 
 def has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
     return any(interp._lookup_qual(d.decorator) == qual for d in node.decorators)
+
+
+def union_members(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The classes of ``A | B | C`` (an isinstance union), or the node itself."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return [*union_members(node.left), *union_members(node.right)]
+    return [node]

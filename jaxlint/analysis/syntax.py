@@ -136,3 +136,106 @@ def short_name(qual: str) -> str:
         if qual.startswith(long):
             return short + qual[len(long) :]
     return qual
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.add(n.value)
+        stack.extend(n.children)
+    return out
+
+
+def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpression, cst.CSTNode]]:
+    """``target = value`` pairs of ``fn``'s own body, in source order (nested functions aside)."""
+    out: list[tuple[cst.BaseAssignTargetExpression, cst.CSTNode]] = []
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        n = stack.pop(0)
+        if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            continue
+        if isinstance(n, cst.Assign):
+            out.extend((t.target, n.value) for t in n.targets)
+        elif isinstance(n, cst.AnnAssign | cst.AugAssign) and n.value is not None:
+            out.append((n.target, n.value))
+        else:
+            stack[:0] = list(n.children)
+    return out
+
+
+def _self_fields(obj: str, node: cst.CSTNode) -> set[str] | None:
+    """Attributes ``obj.X`` an expression reads; None where it uses ``obj`` otherwise (passes it
+    on, calls a method of it, reads ``__dict__``): then what it holds is not known."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if (
+            isinstance(n, cst.Call)
+            and isinstance(n.func, cst.Attribute)
+            and obj in _names_in(n.func)
+        ):
+            return None
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == obj:
+            if n.attr.value.startswith("__"):
+                return None
+            out.add(n.attr.value)
+            continue
+        if isinstance(n, cst.Name) and n.value == obj:
+            return None
+        stack.extend(n.children)
+    return out
+
+
+def flatten_method_leaves(
+    flatten: cst.FunctionDef, unflatten: cst.FunctionDef | None
+) -> set[str] | None:
+    """Attributes of an object that a ``tree_flatten`` *method* returns as children (``return
+    children, aux``), with what ``tree_unflatten`` assigns from the children: the pytree's
+    leaves. Every other attribute is aux data, or set by the constructor that ``tree_unflatten``
+    calls, or a Python value it assigns (``_initialized = True``): static under jit. None where
+    the children are not written out as attributes of ``self``."""
+    params = flatten.params.params
+    if not params:
+        return None
+    obj = params[0].name.value
+    local: dict[str, list[cst.CSTNode]] = {}
+    for target, value in _assignments(flatten):
+        if isinstance(target, cst.Name):
+            local.setdefault(target.value, []).append(value)
+        else:
+            for n in _names_in(target):
+                local.setdefault(n, []).append(value)
+    leaves: set[str] = set()
+    returns = own_returns(flatten)
+    if not returns:
+        return None
+    for r in returns:
+        if not (isinstance(r.value, cst.Tuple) and len(r.value.elements) == 2):
+            return None
+        todo: list[cst.CSTNode] = [r.value.elements[0].value]
+        seen: set[str] = set()
+        while todo:
+            expr = todo.pop()
+            fields = _self_fields(obj, expr)
+            if fields is None:
+                return None
+            leaves |= fields
+            for name in _names_in(expr) - seen:
+                seen.add(name)
+                todo.extend(local.get(name, ()))
+    if unflatten is not None:
+        uparams = unflatten.params.params
+        if len(uparams) >= 3:
+            tainted = {uparams[2].name.value}
+            for target, value in _assignments(unflatten):
+                if not (_names_in(value) & tainted):
+                    continue
+                if isinstance(target, cst.Attribute):
+                    leaves.add(target.attr.value)
+                else:
+                    tainted |= _names_in(target)
+    return leaves

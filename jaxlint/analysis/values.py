@@ -73,6 +73,8 @@ class Value:
     # An object whose non-array leaves stayed Python values (it crossed an equinox filter
     # transform or came back from ``eqx.combine``): its int/str/callable fields are static.
     filtered: bool = False
+    # Known not to be None (the `else` of `x is None`), whatever else is known of it.
+    notnone: bool = False
 
     @property
     def traced(self) -> bool:
@@ -157,16 +159,51 @@ def join(a: Value, b: Value) -> Value:
     if {a.kind, b.kind} == {Kind.TREE, Kind.DEVICE}:
         kind = Kind.TREE
     ref = a.ref if a.ref is b.ref else None
+    if ref is None and kind is Kind.OBJECT and a.ref is not None and b.ref is not None:
+        # objects of two classes: an object of their nearest common base class
+        ref = common_class(a.ref, b.ref)
     if ref is None and kind in _NEEDS_REF:
         kind = Kind.UNKNOWN
     elts = a.elts if a.elts is b.elts else None
+    if elts is None and a.elts is not None and b.elts is not None and len(a.elts) == len(b.elts):
+        # tuples of the same length: position by position (`for w, ndim in ((W, 2), (b, 1))`)
+        elts = tuple(join(x, y) for x, y in zip(a.elts, b.elts, strict=True))
     elem = a.elem if a.elem is b.elem else None
     pairs = a.pairs if a.pairs is b.pairs else None
     const = a.const if same else UNSET
-    filtered = a.filtered and b.filtered
     return Value(
-        a.reason or b.reason, kind, a.boolean and b.boolean, ref, elts, elem, pairs, const, filtered
+        a.reason or b.reason,
+        kind,
+        a.boolean and b.boolean,
+        ref,
+        elts,
+        elem,
+        pairs,
+        const,
+        filtered=a.filtered and b.filtered,
+        notnone=a.notnone and b.notnone,
     )
+
+
+def _class_order(c: Any) -> list[Any]:
+    out: list[Any] = []
+    todo = [c]
+    while todo:
+        x = todo.pop(0)
+        if any(x is y for y in out):
+            continue
+        out.append(x)
+        todo.extend(b.ref for b in getattr(x, "bases", ()) if b.kind is Kind.CLASS)
+    return out
+
+
+def common_class(a: Any, b: Any) -> Any:
+    """The nearest class both ``a`` and ``b`` (project classes) derive from, or None."""
+    order_a = _class_order(a)
+    for x in _class_order(b):
+        if any(x is y for y in order_a):
+            return x
+    return None
 
 
 class Text:
@@ -237,6 +274,8 @@ ARRAY_METHODS = frozenset(
 
 def annotation_kind(ann: str) -> Kind | None:
     a = ann.replace(" ", "")
+    if "|None" in a or "None|" in a:
+        return None  # may be None: not known to be an array, a number or a container
     if a.startswith(("np.ndarray", "numpy.ndarray", "npt.NDArray", "np.typing", "NDArray")):
         return Kind.HOST
     if a.startswith(
@@ -268,6 +307,13 @@ def annotation_kind(ann: str) -> Kind | None:
 def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     """The value as seen inside a transform: every array leaf of it becomes a tracer. ``soft``:
     under equinox's filter transforms, where a leaf that is not an array stays a Python value."""
+    out = _deep_trace(v, reason, soft)
+    if v.notnone and not out.notnone:
+        out = replace(out, notnone=True)  # None stays None under a transform; the rest is not
+    return out
+
+
+def _deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     if v.kind in (
         Kind.STR,
         Kind.NONE,
@@ -280,6 +326,8 @@ def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         return v
     if v.kind in (Kind.TUPLE, Kind.LIST):
         elts = tuple(deep_trace(e, reason, soft) for e in v.elts) if v.elts is not None else None
+        if elts is not None and not any(e.traced for e in elts):
+            return Value(kind=v.kind, elts=elts)  # no leaf to trace (`()`, strings)
         part = None if elts is not None else tree_part(reason, soft)
         return Value(reason, v.kind, elts=elts, elem=part)
     if v.kind is Kind.DICT:
@@ -294,8 +342,8 @@ def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     if soft and v.kind is Kind.SCALAR:
         return v  # a Python number stays one under equinox's filter transforms
     if v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR):
-        # arrays and Python numbers become tracers
-        return Value(reason, Kind.DEVICE, v.boolean)
+        # arrays and Python numbers become tracers (an array given to a transform is no None)
+        return Value(reason, Kind.DEVICE, v.boolean, notnone=True)
     # a value of unknown type may be a container or an object that holds tracers (its truth, its
     # attributes and its items are Python's): traced, but not known to be an array
     return tree_part(reason, soft)
