@@ -28,11 +28,14 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaxlint import __version__
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.settings import Settings
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.project import TreeCache
 
 CACHE_DIR_NAME = ".jaxlint_cache"
 ENV_CACHE_DIR = "JAXLINT_CACHE_DIR"
@@ -211,6 +214,9 @@ class CachedAnalysis:
     settings: Settings
     root: Path
     cache: Cache | None = None
+    # Parsed modules to reuse (and keep) across analyses of nearly the same texts: the rounds of
+    # a fix run re-analyse the project after editing a few files.
+    trees: TreeCache | None = None
 
 
 def lint_cached_many(analyses: Sequence[CachedAnalysis], jobs: int = 1) -> list[list[Finding]]:
@@ -231,8 +237,15 @@ def lint_cached_many(analyses: Sequence[CachedAnalysis], jobs: int = 1) -> list[
     missing = [i for i, found in enumerate(results) if found is None]
     if missing:
         from jaxlint.analysis.parallel import analyse_many
+        from jaxlint.analysis.project import analyse_sources
 
-        raw = analyse_many([(analyses[i].texts, analyses[i].settings) for i in missing], jobs)
+        if all(analyses[i].trees is not None for i in missing):
+            raw = [
+                analyse_sources(analyses[i].texts, analyses[i].settings, analyses[i].trees)
+                for i in missing
+            ]
+        else:
+            raw = analyse_many([(analyses[i].texts, analyses[i].settings) for i in missing], jobs)
         for i, found in zip(missing, raw, strict=True):
             a = analyses[i]
             selected = select_findings(found, a.settings, a.texts, a.root)
@@ -243,10 +256,15 @@ def lint_cached_many(analyses: Sequence[CachedAnalysis], jobs: int = 1) -> list[
 
 
 def lint_cached(
-    texts: dict[str, str], settings: Settings, root: Path, *, cache: Cache | None = None
+    texts: dict[str, str],
+    settings: Settings,
+    root: Path,
+    *,
+    cache: Cache | None = None,
+    trees: TreeCache | None = None,
 ) -> list[Finding]:
     """The selected findings of one analysis over ``texts``, from the cache when it has them."""
-    return lint_cached_many([CachedAnalysis(texts, settings, root, cache)])[0]
+    return lint_cached_many([CachedAnalysis(texts, settings, root, cache, trees)])[0]
 
 
 __all__ = [

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jaxlint import __version__
 from jaxlint.cache import Cache, CachedAnalysis, cache_dir_for, lint_cached, lint_cached_many
@@ -33,6 +34,9 @@ from jaxlint.findings import Finding
 from jaxlint.reporting import FORMATS, plural
 from jaxlint.rules import RULES, Rule
 from jaxlint.selection import SelectorError, split_codes, validate_selectors
+
+if TYPE_CHECKING:
+    from jaxlint.analysis.project import TreeCache
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # Files and pipes have no width; the rule table needs more than the usual 80 columns.
@@ -273,12 +277,18 @@ def _fix_run(
 
 
 def _linter(
-    run: Run, base: dict[str, str], cache: Cache | None
+    run: Run, base: dict[str, str], cache: Cache | None, trees: TreeCache | None = None
 ) -> Callable[[dict[str, str]], list[Finding]]:
-    """Lint given texts over ``base`` (the run's other modules): the selected findings of the given."""
+    """Lint given texts over ``base`` (the run's other modules): the selected findings of the
+    given. ``trees`` keeps the parsed modules between rounds: a round edits a few files."""
+    if trees is None:
+        from jaxlint.analysis.project import TreeCache
+
+        trees = TreeCache()
 
     def lint(given: dict[str, str]) -> list[Finding]:
-        found = lint_cached({**base, **given}, run.config.settings, run.config.root, cache=cache)
+        texts = {**base, **given}
+        found = lint_cached(texts, run.config.settings, run.config.root, cache=cache, trees=trees)
         return [f for f in found if f.path in given]
 
     return lint
@@ -343,16 +353,29 @@ def check_files(
             lint = _linter(run, overlay(run, written), cache_for(run.config))
             _fix_run(args, run, lint, outcome, written)
     else:
+        # Planning the fixes re-analyses the project: in one process, the first analysis keeps
+        # its parsed modules for it (with -j, workers parse apart and the plan parses again).
+        plan = want_plan(args) and args.jobs < 2
+        if plan:
+            from jaxlint.analysis.project import TreeCache
         analyses = [
-            CachedAnalysis(run.texts, run.config.settings, run.config.root, cache_for(run.config))
+            CachedAnalysis(
+                run.texts,
+                run.config.settings,
+                run.config.root,
+                cache_for(run.config),
+                TreeCache() if plan else None,
+            )
             for run in runs
         ]
-        for run, found in zip(runs, lint_cached_many(analyses, args.jobs), strict=True):
+        for run, analysis, found in zip(
+            runs, analyses, lint_cached_many(analyses, args.jobs), strict=True
+        ):
             outcome.findings += run.reported(found)
             for name, info in run.infos.items():
                 outcome.sources[run.given[name].display] = info.text
             if want_plan(args) and any(f.fix is not None for f in found):
-                lint = _linter(run, overlay(run, {}), cache_for(run.config))
+                lint = _linter(run, overlay(run, {}), cache_for(run.config), analysis.trees)
                 texts = {name: info.text for name, info in run.infos.items()}
                 initial = [f for f in found if f.path in texts]
                 safe = _plan(run, lint, texts, unsafe=False, found=initial)
