@@ -352,6 +352,8 @@ def check_files(
         for run in runs:
             lint = _linter(run, overlay(run, written), cache_for(run.config))
             _fix_run(args, run, lint, outcome, written)
+        outcome.cache_hits = sum(c.hits for c in caches.values())
+        outcome.cache_misses = sum(c.misses for c in caches.values())
     else:
         # Planning the fixes re-analyses the project: in one process, the first analysis keeps
         # its parsed modules for it (with -j, workers parse apart and the plan parses again).
@@ -368,9 +370,11 @@ def check_files(
             )
             for run in runs
         ]
-        for run, analysis, found in zip(
-            runs, analyses, lint_cached_many(analyses, args.jobs), strict=True
-        ):
+        results = lint_cached_many(analyses, args.jobs)
+        # the lookups of the analyses themselves (planning the fix counts looks up more)
+        outcome.cache_hits = sum(c.hits for c in caches.values())
+        outcome.cache_misses = sum(c.misses for c in caches.values())
+        for run, analysis, found in zip(runs, analyses, results, strict=True):
             outcome.findings += run.reported(found)
             for name, info in run.infos.items():
                 outcome.sources[run.given[name].display] = info.text
@@ -383,8 +387,6 @@ def check_files(
                 outcome.fixable_safe += safe
                 outcome.fixable_unsafe += [f for f in both if f not in safe]
     outcome.findings.sort(key=lambda f: f.sort_key)
-    outcome.cache_hits = sum(c.hits for c in caches.values())
-    outcome.cache_misses = sum(c.misses for c in caches.values())
     return outcome
 
 
