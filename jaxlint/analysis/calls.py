@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     pass
 
 MAX_DEPTH = 40
+# Kinds that hold arrays: numbers computed from them are arrays.
+ARRAYISH = (Kind.DEVICE, Kind.TREE)
 MAX_SIGNATURES = 12
 
 
@@ -121,7 +123,11 @@ class Calls:
                 return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
             if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
                 return self.element(owner, None) if name == "pop" else owner
-            if name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT:
+            if (name in ("get", "pop", "setdefault") and owner.kind is Kind.DICT) or (
+                name == "get" and owner.traced and owner.kind is not Kind.DEVICE
+            ):
+                # a mapping's item (``x.at[i].get()`` is the only array ``get``): what it holds is
+                # not known to be an array
                 return Value(r, Kind.UNKNOWN)
             if name in ("keys", "values", "items") and (owner.kind is Kind.DICT or owner.traced):
                 # a mapping (arrays have no .items()): its keys are static, even in a pytree
@@ -395,12 +401,11 @@ class Calls:
         if hit is not None:
             return hit
         if key in self.active or self.depth > MAX_DEPTH:
-            r = first_reason(*env.values())
-            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+            # a recursive call (or one too deep): its result is not known, so not an array
+            return Value(first_reason(*env.values()), Kind.UNKNOWN)
         count = self.signatures.get(id(fn.node), 0)
         if count > MAX_SIGNATURES and in_trace is None:
-            r = first_reason(*env.values())
-            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+            return Value(first_reason(*env.values()), Kind.UNKNOWN)
         self.signatures[id(fn.node)] = count + 1
         self.active.add(key)
         self.depth += 1
@@ -572,8 +577,17 @@ class Calls:
                 boolean = args[0][0].boolean or bool_literals(args[0][1].value)
             elif qual in ("jax.numpy.where", "jax.lax.select") and len(args) == 3:
                 boolean = args[1][0].boolean and args[2][0].boolean
+            if qual in K.TREE_POLYMORPHIC and args and args[0][0].kind is not Kind.DEVICE:
+                # stop_gradient, device_put...: the tree they are given, leaf for leaf
+                return args[0][0].with_reason(reason)
+            # JAX's array modules return arrays; another library's function (equinox, optax,
+            # chex, tree utilities) returns an array only where it is given one: a pytree of
+            # unknown type in, a pytree (or any Python object) out
+            arrays_in = any(v.traced and v.kind is Kind.DEVICE for v, _ in args)
             kind = (
-                Kind.DEVICE if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or reason else Kind.UNKNOWN
+                Kind.DEVICE
+                if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or (reason and arrays_in)
+                else Kind.UNKNOWN
             )
             if qual.endswith((".shape", ".ndim")):
                 return STATIC
@@ -682,18 +696,25 @@ class Calls:
             return Value(vals[0].reason)
         if name in ("min", "max", "sum", "abs", "round", "pow", "divmod"):
             if reason is not None:
-                return Value(reason, Kind.DEVICE)
+                # numbers of arrays are arrays; of values not known to be arrays (items of
+                # records, sizes), not known either
+                parts = [*vals, *(self.element(v, None) for v in vals if v.kind is not Kind.DEVICE)]
+                arrays = any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in parts)
+                return Value(reason, Kind.DEVICE if arrays else Kind.UNKNOWN)
             if vals and vals[0].kind is Kind.HOST:
                 return Value(kind=Kind.HOST)
             return SCALAR
         if name in ("map", "filter"):
+            if vals and vals[0].kind is Kind.EXT and K.returns_python_value(str(vals[0].ref)):
+                return Value(kind=Kind.LIST, elem=SCALAR)  # map(jnp.size, leaves): Python ints
             if vals and vals[0].kind is Kind.FUNC:
                 others = [(self.element(v, None), a) for v, a in args[1:]]
                 res = self.call_function(vals[0].ref, others, node)
                 return Value(res.reason, Kind.LIST, elem=res)
             return Value(reason, Kind.LIST)
         if name in ("any", "all"):
-            return Value(reason, Kind.DEVICE if reason else Kind.SCALAR, boolean=True)
+            # a Python bool: where an element is a tracer, any()/all() itself raises (JX302)
+            return Value(kind=Kind.SCALAR, boolean=True)
         if name in ("dict",):
             return Value(reason, Kind.DICT)
         if name in ("next", "iter"):

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # Annotations of pytree fields that are arrays under jit (Python numbers are traced too).
 ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
+# Traced kinds that hold arrays: arithmetic on them gives arrays.
+ARRAYISH = (Kind.DEVICE, Kind.TREE, Kind.HOST)
 
 
 class Expressions:
@@ -131,8 +133,13 @@ class Expressions:
                 not isinstance(c.operator, cst.Equal | cst.NotEqual)
                 for c in node.comparisons  # type: ignore[attr-defined]
             )
-            if ordering or any(v.traced and v.kind is Kind.DEVICE for v in vals):
+            if any(v.traced and v.kind is Kind.DEVICE for v in vals):
                 return Value(r, Kind.DEVICE, boolean=True)
+            if ordering:
+                # `<` on a pytree argument (all tracers) is an array comparison; on values not
+                # known to be arrays (numbers read from records built in the trace), not known
+                arrays = any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in vals)
+                return Value(r, Kind.DEVICE if arrays else Kind.UNKNOWN, boolean=arrays)
             if any(v.traced and v.kind is Kind.TREE for v in vals) and any(
                 v.kind is Kind.SCALAR and not v.traced for v in vals
             ):
@@ -289,6 +296,10 @@ class Expressions:
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
+            if not any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in (a, b)):
+                # arithmetic of values not known to be arrays (numbers read from records built
+                # in the trace): not known to be an array
+                return Value(r, Kind.UNKNOWN)
             return Value(r, Kind.DEVICE, a.boolean and b.boolean)
         if Kind.HOST in (a.kind, b.kind):
             return Value(kind=Kind.HOST, boolean=a.boolean and b.boolean)
@@ -352,6 +363,10 @@ class Expressions:
                     return Value(r, Kind.UNKNOWN)
                 if base.kind is Kind.TREE:
                     return Value(r, Kind.TREE)  # a sub-tree or a leaf: all tracers
+                if base.kind is not Kind.DEVICE and not base.boolean:
+                    # an item of a value not known to be an array (a record built in the trace,
+                    # an object): not known to be an array either
+                    return Value(r, Kind.UNKNOWN)
             return Value(r, Kind.DEVICE, boolean=base.boolean)
         if base.kind is Kind.HOST:
             return Value(kind=Kind.HOST)
