@@ -478,6 +478,14 @@ class Expressions:
             # An unknown class may declare a field static (libraries do): not surely traced.
             leafy = self.project.is_leaf_field_name(name) and not self.frame.filtered
             leaf_kind = Kind.DEVICE if leafy else Kind.UNKNOWN
+            if (
+                not self.frame.filtered
+                and base.kind in (Kind.TREE, Kind.DEVICE)
+                and self.project.is_subtree_field_name(name)
+            ):
+                # declared a sub-tree (a state object, an Optional cache): its leaves are
+                # tracers, its truth is Python's
+                leaf_kind = Kind.TREE
             return self.leaf(base, name, node, leaf_kind)
         fk = self.project.field_kind(name)
         if fk is not None:
