@@ -296,6 +296,11 @@ class Expressions:
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
+            seqs = [v for v in (a, b) if v.kind in (Kind.TUPLE, Kind.LIST)]
+            if seqs and not any(v.kind is Kind.DEVICE or v.boolean for v in (a, b)):
+                # `tuple(...) + params`: a concatenation (an array would broadcast the tuple;
+                # nothing says that the other operand is one)
+                return Value(r, seqs[0].kind)
             if not any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in (a, b)):
                 # arithmetic of values not known to be arrays (numbers read from records built
                 # in the trace): not known to be an array

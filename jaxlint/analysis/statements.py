@@ -258,6 +258,13 @@ class Statements:
         a host value: static. Where ``isinstance(x, jax.core.Tracer)`` does not hold, x is concrete."""
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, positive = test.expression, not positive
+        if isinstance(test, cst.BooleanOperation) and positive == isinstance(
+            test.operator, cst.And
+        ):
+            # both hold where `a and b` holds; neither where `a or b` does not
+            self.narrow(test.left, positive)
+            self.narrow(test.right, positive)
+            return
         if not (
             isinstance(test, cst.Call)
             and dotted(test.func) == "isinstance"
@@ -265,10 +272,19 @@ class Statements:
             and isinstance(test.args[0].value, cst.Name)
         ):
             return
+        name = test.args[0].value.value
+        if positive and (classes := self.project_classes(test.args[1].value)):
+            # an instance of a class of the project: that object (or one of them), not an array
+            v = self.frame.lookup(name)
+            if v is not None and v.kind is not Kind.OBJECT:
+                if len(classes) == 1:
+                    self.frame.env[name] = Value(v.reason, Kind.OBJECT, ref=classes[0])
+                else:
+                    self.frame.env[name] = Value(v.reason, Kind.UNKNOWN)
+            return
         quals = self.type_quals(test.args[1].value)
         if not quals:
             return
-        name = test.args[0].value.value
         if positive and quals <= K.HOST_TYPES:
             host = quals <= K.NUMPY_ARRAY_TYPES
             self.frame.env[name] = Value(kind=Kind.HOST) if host else SCALAR
@@ -276,6 +292,20 @@ class Statements:
             v = self.frame.lookup(name)
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
+
+    def project_classes(self, node: cst.BaseExpression) -> list[ClassInfo]:
+        """The project classes an ``isinstance`` second argument names (empty unless all are)."""
+        elements = node.elements if isinstance(node, cst.Tuple) else [node]
+        out = []
+        for e in elements:
+            expr = e.value if isinstance(e, cst.Element) else e
+            if not isinstance(expr, cst.Name | cst.Attribute):
+                return []
+            v = self._lookup_quiet(expr)
+            if v is None or v.kind is not Kind.CLASS:
+                return []
+            out.append(v.ref)
+        return out
 
     def type_quals(self, node: cst.BaseExpression) -> frozenset[str]:
         """Qualified names of the classes an ``isinstance`` second argument names (empty if any
