@@ -635,6 +635,8 @@ class Calls:
                 return TRUE
             if quals <= K.HOST_TYPES:
                 return FALSE
+        if v.kind is Kind.DEVICE and quals & {"jax.Array", "jax.numpy.ndarray"}:
+            return TRUE  # a concrete JAX array (a constant, a closure) is a jax.Array too
         if not v.traced and v.kind is not Kind.UNKNOWN and quals <= K.TRACER_TYPES - {"jax.Array"}:
             return FALSE
         return out

@@ -17,6 +17,7 @@ from jaxlint.analysis.values import (
     PYTHON_KINDS,
     SCALAR,
     STATIC,
+    UNSET,
     Kind,
     Text,
     Value,
@@ -123,6 +124,18 @@ class Expressions:
                 python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
             python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
             if python_only:
+                comps = node.comparisons  # type: ignore[attr-defined]
+                if (
+                    len(comps) == 1
+                    and isinstance(comps[0].operator, cst.Is | cst.IsNot)
+                    and isinstance(comps[0].comparator, cst.Name)
+                    and comps[0].comparator.value == "None"
+                    and not left.traced
+                    and left.const is not UNSET
+                ):
+                    # `x is None` on a value the analysis knows (a default left unpassed): one
+                    # path, as Python takes it
+                    return constant((left.const is None) == isinstance(comps[0].operator, cst.Is))
                 return SCALAR
             r = first_reason(*vals)
             if r is None:
