@@ -468,6 +468,10 @@ class Calls:
             if qual in CONTROL_FLOW and (inline := self.control_flow(qual, args, node)) is not None:
                 return inline
             result: Value = STATIC
+            if qual == "jax.vmap" and len(args) > 1 and args[1][1].keyword is None:
+                # jax.vmap(f, (0, None)): in_axes given by position
+                in_axes = args[1][1].with_changes(keyword=cst.Name("in_axes"))
+                args = [args[0], (args[1][0], in_axes), *args[2:]]
             for fv in fn_vals:
                 kws = [(v, a) for v, a in args if a.keyword is not None]
                 result = self.apply_transform(qual, fv, kws, node)
