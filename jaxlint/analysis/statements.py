@@ -265,6 +265,17 @@ class Statements:
             self.narrow(test.left, positive)
             self.narrow(test.right, positive)
             return
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name):
+            inner = self.tracer_predicate(test)
+            if inner is not None:
+                name, quals, negated = inner
+                if positive == negated:  # where the argument is not a Tracer: concrete
+                    v = self.frame.lookup(name)
+                    if v is not None and v.traced:
+                        self.frame.env[name] = Value(
+                            kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs
+                        )
+                return
         if not (
             isinstance(test, cst.Call)
             and dotted(test.func) == "isinstance"
@@ -292,6 +303,52 @@ class Statements:
             v = self.frame.lookup(name)
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
+
+    def tracer_predicate(self, test: cst.Call) -> tuple[str, frozenset[str], bool] | None:
+        """``not_jax_tracer(x)``: a project function whose body returns ``[not] isinstance(p,
+        Tracer)`` of a parameter, called on a name: (the name, the types, negated)."""
+        fv = self.frame.lookup(test.func.value)  # type: ignore[attr-defined]
+        if fv is None or fv.kind is not Kind.FUNC or fv.ref.bound:
+            return None
+        fn = fv.ref.fn
+        if not isinstance(fn.node, cst.FunctionDef) or fn.module.frame is None:
+            return None
+        body = [
+            st
+            for st in suite_body(fn.node.body)
+            if not (
+                isinstance(st, cst.SimpleStatementLine)
+                and isinstance(st.body[0], cst.Expr)
+                and isinstance(st.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+            )
+        ]
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+            return None
+        ret = body[0].body[0]
+        if not isinstance(ret, cst.Return) or ret.value is None:
+            return None
+        expr, negated = ret.value, False
+        while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            expr, negated = expr.expression, not negated
+        if not (
+            isinstance(expr, cst.Call)
+            and dotted(expr.func) == "isinstance"
+            and len(expr.args) == 2
+            and isinstance(expr.args[0].value, cst.Name)
+        ):
+            return None
+        params = [p.name for p in fn.positional]
+        pname = expr.args[0].value.value
+        if pname not in params or params.index(pname) >= len(test.args):
+            return None
+        arg = test.args[params.index(pname)]
+        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Name):
+            return None
+        with self.in_frame(fn.module.frame):
+            quals = self.type_quals(expr.args[1].value)
+        if not quals or not quals <= K.TRACER_TYPES:
+            return None
+        return arg.value.value, quals, negated
 
     def project_classes(self, node: cst.BaseExpression) -> list[ClassInfo]:
         """The project classes an ``isinstance`` second argument names (empty unless all are)."""
