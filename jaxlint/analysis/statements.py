@@ -253,7 +253,9 @@ class Statements:
                 self.exec_block(suite_body(case.body))
             self.merge_into(before)
 
-    def narrow(self, test: cst.BaseExpression, positive: bool = True) -> None:
+    def narrow(
+        self, test: cst.BaseExpression, positive: bool = True, conjunct: bool = False
+    ) -> None:
         """Where ``isinstance(x, int)`` (float, str, ``np.ndarray``, ``numbers.Number``...) holds, x is
         a host value: static. Where ``isinstance(x, jax.core.Tracer)`` does not hold, x is concrete."""
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -261,11 +263,14 @@ class Statements:
         if isinstance(test, cst.BooleanOperation) and positive == isinstance(
             test.operator, cst.And
         ):
-            # both hold where `a and b` holds; neither where `a or b` does not
-            self.narrow(test.left, positive)
-            self.narrow(test.right, positive)
+            # both hold where `a and b` holds; neither where `a or b` does not (only the
+            # project-class test is taken from a conjunct so far)
+            self.narrow(test.left, positive, conjunct=True)
+            self.narrow(test.right, positive, conjunct=True)
             return
-        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name):
+        if conjunct and not positive:
+            return
+        if not conjunct and isinstance(test, cst.Call) and isinstance(test.func, cst.Name):
             inner = self.tracer_predicate(test)
             if inner is not None:
                 name, quals, negated = inner
@@ -292,6 +297,8 @@ class Statements:
                     self.frame.env[name] = Value(v.reason, Kind.OBJECT, ref=classes[0])
                 else:
                     self.frame.env[name] = Value(v.reason, Kind.UNKNOWN)
+            return
+        if conjunct:
             return
         quals = self.type_quals(test.args[1].value)
         if not quals:
