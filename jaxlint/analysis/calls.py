@@ -115,6 +115,9 @@ class Calls:
                     if owner.kind is not Kind.HOST or name == "item"
                     else Value(kind=Kind.LIST)
                 )
+            if name == "copy" and owner.kind not in (Kind.DEVICE, Kind.HOST) and not owner.boolean:
+                # a copy of a mapping, a list or an object not known to be an array: the same
+                return owner.with_reason(r)
             if name in ("copy", "astype", "view", "flatten", "ravel", "squeeze"):
                 if r is None:
                     return Value(
