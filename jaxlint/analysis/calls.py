@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     pass
 
 MAX_DEPTH = 40
+# Kinds that hold arrays: numbers computed from them are arrays.
+ARRAYISH = (Kind.DEVICE, Kind.TREE)
 MAX_SIGNATURES = 12
 
 BUILTIN_CLASSES: dict[str, type] = {
@@ -153,6 +155,9 @@ class Calls:
                     if owner.kind is not Kind.HOST or name == "item"
                     else Value(kind=Kind.LIST)
                 )
+            if name == "copy" and owner.kind not in (Kind.DEVICE, Kind.HOST) and not owner.boolean:
+                # a copy of a mapping, a list or an object not known to be an array: the same
+                return owner.with_reason(r)
             if name in ("copy", "astype", "view", "flatten", "ravel", "squeeze"):
                 if r is None:
                     return Value(
@@ -161,15 +166,19 @@ class Calls:
                 return Value(r, Kind.DEVICE, owner.boolean and name != "astype")
             if name in ("pop", "copy") and owner.kind in (Kind.LIST, Kind.TUPLE):
                 return self.element(owner, None) if name == "pop" else owner
-            if name in ("get", "pop", "setdefault") and (
-                owner.kind is Kind.DICT
-                or (
-                    args
-                    and isinstance(args[0][1].value, cst.SimpleString)
-                    and not args[0][1].keyword
+            if (
+                name in ("get", "pop", "setdefault")
+                and (
+                    owner.kind is Kind.DICT
+                    or (
+                        args
+                        and isinstance(args[0][1].value, cst.SimpleString)
+                        and not args[0][1].keyword
+                    )
                 )
-            ):
-                # a mapping looked up by a str key (`variables.get("cache")`): not `.at[i].get()`
+            ) or (name == "get" and owner.traced and owner.kind is not Kind.DEVICE):
+                # a mapping's item (`variables.get("cache")`; ``x.at[i].get()`` is the only array
+                # ``get``): what it holds is not known to be an array
                 return Value(r, Kind.UNKNOWN)
             if name in ("keys", "values", "items") and (owner.kind is Kind.DICT or owner.traced):
                 # a mapping (arrays have no .items()): its keys are static, even in a pytree
@@ -532,12 +541,11 @@ class Calls:
         if hit is not None:
             return hit
         if key in self.active or self.depth > MAX_DEPTH:
-            r = first_reason(*env.values())
-            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+            # a recursive call (or one too deep): its result is not known, so not an array
+            return Value(first_reason(*env.values()), Kind.UNKNOWN)
         count = self.signatures.get(id(fn.node), 0)
         if count > MAX_SIGNATURES and in_trace is None:
-            r = first_reason(*env.values())
-            return Value(r, Kind.DEVICE if r else Kind.UNKNOWN)
+            return Value(first_reason(*env.values()), Kind.UNKNOWN)
         self.signatures[id(fn.node)] = count + 1
         self.active.add(key)
         self.depth += 1
@@ -741,8 +749,17 @@ class Calls:
                 boolean = (isinstance(dtype, cst.Name) and dtype.value == "bool") or (
                     isinstance(dtype, cst.Attribute) and dtype.attr.value == "bool_"
                 )
+            if qual in K.TREE_POLYMORPHIC and args and args[0][0].kind is not Kind.DEVICE:
+                # stop_gradient, device_put...: the tree they are given, leaf for leaf
+                return args[0][0].with_reason(reason)
+            # JAX's array modules return arrays; another library's function (equinox, optax,
+            # chex, tree utilities) returns an array only where it is given one: a pytree of
+            # unknown type in, a pytree (or any Python object) out
+            arrays_in = any(v.traced and v.kind is Kind.DEVICE for v, _ in args)
             kind = (
-                Kind.DEVICE if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or reason else Kind.UNKNOWN
+                Kind.DEVICE
+                if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or (reason and arrays_in)
+                else Kind.UNKNOWN
             )
             if qual.endswith((".shape", ".ndim")):
                 return STATIC
@@ -795,6 +812,8 @@ class Calls:
                 return TRUE
             if quals <= K.HOST_TYPES | K.CONTAINER_TYPES:
                 return FALSE
+        if v.kind is Kind.DEVICE and quals & {"jax.Array", "jax.numpy.ndarray"}:
+            return TRUE  # a concrete JAX array (a constant, a closure) is a jax.Array too
         if not v.traced and v.kind is not Kind.UNKNOWN and quals <= K.TRACER_TYPES - {"jax.Array"}:
             return FALSE
         return out
@@ -858,18 +877,25 @@ class Calls:
             return Value(vals[0].reason)
         if name in ("min", "max", "sum", "abs", "round", "pow", "divmod"):
             if reason is not None:
-                return Value(reason, Kind.DEVICE)
+                # numbers of arrays are arrays; of values not known to be arrays (items of
+                # records, sizes), not known either
+                parts = [*vals, *(self.element(v, None) for v in vals if v.kind is not Kind.DEVICE)]
+                arrays = any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in parts)
+                return Value(reason, Kind.DEVICE if arrays else Kind.UNKNOWN)
             if vals and vals[0].kind is Kind.HOST:
                 return Value(kind=Kind.HOST)
             return SCALAR
         if name in ("map", "filter"):
+            if vals and vals[0].kind is Kind.EXT and K.returns_python_value(str(vals[0].ref)):
+                return Value(kind=Kind.LIST, elem=SCALAR)  # map(jnp.size, leaves): Python ints
             if vals and vals[0].kind is Kind.FUNC:
                 others = [(self.element(v, None), a) for v, a in args[1:]]
                 res = self.call_function(vals[0].ref, others, node)
                 return Value(res.reason, Kind.LIST, elem=res)
             return Value(reason, Kind.LIST)
         if name in ("any", "all"):
-            return Value(reason, Kind.DEVICE if reason else Kind.SCALAR, boolean=True)
+            # a Python bool: where an element is a tracer, any()/all() itself raises (JX302)
+            return Value(kind=Kind.SCALAR, boolean=True)
         if name in ("dict",):
             return Value(reason, Kind.DICT)
         if name in ("next", "iter"):

@@ -35,10 +35,9 @@ if TYPE_CHECKING:
 
 # Annotations of pytree fields that are arrays under jit (Python numbers are traced too).
 ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
+# Traced kinds that hold arrays: arithmetic on them gives arrays.
+ARRAYISH = (Kind.DEVICE, Kind.TREE, Kind.HOST)
 
-
-# Operand kinds that make arithmetic an array operation under a trace.
-_ARRAY_KINDS = frozenset({Kind.DEVICE, Kind.TREE, Kind.HOST})
 
 # Kinds of values that are never None: Python's own objects; and, inside traced code, where an
 # argument's kind comes from what the caller passed, the kinds of values (an untraced run binds
@@ -189,8 +188,13 @@ class Expressions:
                 not isinstance(c.operator, cst.Equal | cst.NotEqual)
                 for c in node.comparisons  # type: ignore[attr-defined]
             )
-            if ordering or any(v.traced and v.kind is Kind.DEVICE for v in vals):
+            if any(v.traced and v.kind is Kind.DEVICE for v in vals):
                 return Value(r, Kind.DEVICE, boolean=True)
+            if ordering:
+                # `<` on a pytree argument (all tracers) is an array comparison; on values not
+                # known to be arrays (numbers read from records built in the trace), not known
+                arrays = any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in vals)
+                return Value(r, Kind.DEVICE if arrays else Kind.UNKNOWN, boolean=arrays)
             if any(v.traced and v.kind is Kind.TREE for v in vals) and any(
                 v.kind is Kind.SCALAR and not v.traced for v in vals
             ):
@@ -375,9 +379,15 @@ class Expressions:
                 ):
                     # a container with a Python value (`set(z) - other`, `[x] * 3`): a container
                     return Value(r, x.kind)
-            if not any(v.kind in _ARRAY_KINDS or v.boolean for v in (a, b)):
-                # traced, but nothing says an array is involved (a value that an equinox filter
-                # transform may have kept static, an object's operator): no array either
+            seqs = [v for v in (a, b) if v.kind in (Kind.TUPLE, Kind.LIST)]
+            if seqs and not any(v.kind is Kind.DEVICE or v.boolean for v in (a, b)):
+                # `tuple(...) + params`: a concatenation (an array would broadcast the tuple;
+                # nothing says that the other operand is one)
+                return Value(r, seqs[0].kind)
+            if not any(v.traced and (v.kind in ARRAYISH or v.boolean) for v in (a, b)):
+                # arithmetic of values not known to be arrays (numbers read from records built
+                # in the trace, a value an equinox filter transform may have kept static, an
+                # object's operator): not known to be an array
                 return Value(r, Kind.UNKNOWN)
             return Value(r, Kind.DEVICE, a.boolean and b.boolean)
         if Kind.DEVICE in (a.kind, b.kind):
@@ -450,8 +460,12 @@ class Expressions:
                     return Value(r, Kind.UNKNOWN)
                 if base.kind is Kind.TREE:
                     return Value(r, Kind.TREE)  # a sub-tree or a leaf: all tracers
-            elif base.kind not in _ARRAY_KINDS and not any(
-                i.kind in _ARRAY_KINDS or i.boolean for i in idx
+                if base.kind is not Kind.DEVICE and not base.boolean:
+                    # an item of a value not known to be an array (a record built in the trace,
+                    # an object): not known to be an array either
+                    return Value(r, Kind.UNKNOWN)
+            elif base.kind not in ARRAYISH and not any(
+                i.kind in ARRAYISH or i.boolean for i in idx
             ):
                 # a Python sequence indexed by a traced value not known to be an array (one an
                 # equinox filter transform may have kept static): nothing says it gives an array
@@ -578,6 +592,14 @@ class Expressions:
             filtered = self.frame.filtered or base.filtered
             leafy = self.project.is_leaf_field_name(name) and not filtered
             leaf_kind = Kind.DEVICE if leafy else Kind.UNKNOWN
+            if (
+                not self.frame.filtered
+                and base.kind in (Kind.TREE, Kind.DEVICE)
+                and self.project.is_subtree_field_name(name)
+            ):
+                # declared a sub-tree (a state object, an Optional cache): its leaves are
+                # tracers, its truth is Python's
+                leaf_kind = Kind.TREE
             return self.leaf(base, name, node, leaf_kind)
         fk = self.project.field_kind(name)
         if fk is not None:

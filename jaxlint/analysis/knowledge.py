@@ -115,7 +115,23 @@ ALIASES: dict[str, str] = {
     "flax.linen.transforms.vmap": "flax.linen.vmap",
     "flax.linen.transforms.scan": "flax.linen.scan",
     "flax.experimental.nnx": "flax.nnx",
+    # JAX's length-checking twins of the builtins
+    "jax.util.safe_zip": "builtins.zip",
+    "jax.util.safe_map": "builtins.map",
+    "jax._src.util.safe_zip": "builtins.zip",
+    "jax._src.util.safe_map": "builtins.map",
 }
+
+# JAX functions that take any pytree and return one of the same structure (an array only where
+# they are given an array).
+TREE_POLYMORPHIC = frozenset(
+    {
+        "jax.lax.stop_gradient",
+        "jax.device_put",
+        "jax.block_until_ready",
+        "jax.lax.optimization_barrier",
+    }
+)
 
 # Callbacks run on the host with concrete NumPy arrays: the function they receive is never traced.
 HOST_CALLBACKS = frozenset(
@@ -503,6 +519,8 @@ PYTHON_RESULTS = (
             "equinox.is_inexact_array_like",
             "jax.core.is_concrete",
             "numpy.isdtype",
+            # the PRNG implementation of a key array: a Python object
+            "jax.random.key_impl",
         }
     )
 )

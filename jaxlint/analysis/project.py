@@ -19,7 +19,7 @@ from jaxlint.analysis.libraries import LibraryIndex, running_interpreter_paths
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
 from jaxlint.analysis.syntax import fields_of, flatten_method_leaves
-from jaxlint.analysis.values import Kind, Reason, Value, join
+from jaxlint.analysis.values import Kind, Reason, Value, annotation_kind, join
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.fixes.spec import NodeFix, header_end, import_anchor
 from jaxlint.rules.base import Rule
@@ -31,6 +31,10 @@ _JAX_MARKERS = re.compile(r"\b(jax|flax|equinox|eqx|jnp|lax|nnx)\b")
 # they end it, even after an indented block); the last may lack its line break.
 _COMMENT = r"(?:#[^\r\n\x00\ud800-\udfff]*)?"
 _TRAILING_LINES = re.compile(rf"{_COMMENT}(?:(?:\r\n|\r|\n){_COMMENT})*")
+
+
+# Annotation heads of sub-trees (which may be None or a container), not arrays.
+SUBTREE_HEADS = frozenset({"Optional", "Union", "dict", "Dict", "Mapping", "Any", "PyTree"})
 
 
 @dataclass
@@ -59,6 +63,10 @@ class Project:
         self.attr_kinds: dict[str, Kind | None] = {}
         self.static_field_names: set[str] = set()
         self.leaf_field_names: set[str] = set()
+        # Annotations of the non-static fields of pytree classes, by field name; names of the
+        # project's pytree classes (a field declared as one is a sub-tree, not an array).
+        self.field_annotation_texts: dict[str, set[str]] = {}
+        self.pytree_class_names: set[str] = set()
         # Subclasses by id of their base ClassInfo (method calls dispatch to overrides).
         self.children: dict[int, list[ClassInfo]] = {}
         # Attribute names given boolean arrays (True) or other arrays too (False).
@@ -130,6 +138,11 @@ class Project:
         self.static_field_names |= info.static_fields
         if info.is_pytree and not info.is_linen:
             self.leaf_field_names |= set(info.fields) - info.static_fields
+            for name in set(info.fields) - info.static_fields:
+                ann = info.field_annotations.get(name, "")
+                self.field_annotation_texts.setdefault(name, set()).add(ann)
+        if info.is_pytree:
+            self.pytree_class_names.add(info.name)
 
     def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
         """Every project class below ``info`` (transitively), in definition order."""
@@ -196,7 +209,29 @@ class Project:
         return k if k in (Kind.HOST, Kind.LIST, Kind.TUPLE) else None
 
     def is_leaf_field_name(self, name: str) -> bool:
-        return name in self.leaf_field_names and name not in self.static_field_names
+        return (
+            name in self.leaf_field_names
+            and name not in self.static_field_names
+            and not self.is_subtree_field_name(name)
+        )
+
+    def is_subtree_field_name(self, name: str) -> bool:
+        """Every pytree class of the project that has such a field declares it as a sub-tree:
+        another pytree class, an Optional, a container (its truth is Python's, not an array's)."""
+        anns = self.field_annotation_texts.get(name)
+        return bool(anns) and name not in self.static_field_names and all(map(self._subtree, anns))
+
+    def _subtree(self, ann: str) -> bool:
+        a = ann.replace(" ", "").strip("'\"")
+        if not a or annotation_kind(a) in (Kind.DEVICE, Kind.HOST, Kind.SCALAR, Kind.STR):
+            return False
+        head = a.split("[", 1)[0]
+        return (
+            annotation_kind(a) in (Kind.LIST, Kind.TUPLE)
+            or "None" in a
+            or head.rsplit(".", 1)[-1] in SUBTREE_HEADS
+            or head.rsplit(".", 1)[-1] in self.pytree_class_names
+        )
 
     def is_static_field_name(self, name: str) -> bool:
         return name in self.static_field_names and name not in self.leaf_field_names
@@ -231,6 +266,14 @@ class Project:
 
     def static_attr_value(self, info: ClassInfo, name: str) -> Value:
         v = info.lookup_attr(name)
+        if (
+            v is not None
+            and v.kind is Kind.HOST
+            and annotation_kind(info.field_annotations.get(name, "")) is Kind.DEVICE
+        ):
+            # a NumPy array given to a field declared `jax.Array` (a test, a loader) is not
+            # evidence that the object used here holds one
+            return Value(kind=Kind.DEVICE)
         if v is not None and not v.traced:
             return v
         kind = info.field_kinds.get(name) or self.field_kind(name)

@@ -273,11 +273,34 @@ class Statements:
                 self.exec_block(suite_body(case.body))
             self.merge_into(before)
 
-    def narrow(self, test: cst.BaseExpression, positive: bool = True) -> None:
+    def narrow(
+        self, test: cst.BaseExpression, positive: bool = True, conjunct: bool = False
+    ) -> None:
         """Where ``isinstance(x, int)`` (float, str, ``np.ndarray``, ``numbers.Number``...) holds, x is
         a host value: static. Where ``isinstance(x, jax.core.Tracer)`` does not hold, x is concrete."""
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, positive = test.expression, not positive
+        if isinstance(test, cst.BooleanOperation) and positive == isinstance(
+            test.operator, cst.And
+        ):
+            # both hold where `a and b` holds; neither where `a or b` does not (only the
+            # project-class test is taken from a conjunct so far)
+            self.narrow(test.left, positive, conjunct=True)
+            self.narrow(test.right, positive, conjunct=True)
+            return
+        if conjunct and not positive:
+            return
+        if not conjunct and isinstance(test, cst.Call) and isinstance(test.func, cst.Name):
+            inner = self.tracer_predicate(test)
+            if inner is not None:
+                name, quals, negated = inner
+                if positive == negated:  # where the argument is not a Tracer: concrete
+                    v = self.frame.lookup(name)
+                    if v is not None and v.traced:
+                        self.frame.env[name] = Value(
+                            kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs
+                        )
+                return
         if (
             isinstance(test, cst.Comparison)
             and len(test.comparisons) == 1
@@ -303,10 +326,21 @@ class Statements:
             and isinstance(test.args[0].value, cst.Name)
         ):
             return
+        name = test.args[0].value.value
+        if positive and (classes := self.project_classes(test.args[1].value)):
+            # an instance of a class of the project: that object (or one of them), not an array
+            v = self.frame.lookup(name)
+            if v is not None and v.kind is not Kind.OBJECT:
+                if len(classes) == 1:
+                    self.frame.env[name] = Value(v.reason, Kind.OBJECT, ref=classes[0])
+                else:
+                    self.frame.env[name] = Value(v.reason, Kind.UNKNOWN)
+            return
+        if conjunct:
+            return
         quals = self.type_quals(test.args[1].value)
         if not quals:
             return
-        name = test.args[0].value.value
         if positive and quals <= K.HOST_TYPES:
             host = quals <= K.NUMPY_ARRAY_TYPES
             self.frame.env[name] = Value(kind=Kind.HOST) if host else SCALAR
@@ -316,6 +350,66 @@ class Statements:
             v = self.frame.lookup(name)
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
+
+    def tracer_predicate(self, test: cst.Call) -> tuple[str, frozenset[str], bool] | None:
+        """``not_jax_tracer(x)``: a project function whose body returns ``[not] isinstance(p,
+        Tracer)`` of a parameter, called on a name: (the name, the types, negated)."""
+        fv = self.frame.lookup(test.func.value)  # type: ignore[attr-defined]
+        if fv is None or fv.kind is not Kind.FUNC or fv.ref.bound:
+            return None
+        fn = fv.ref.fn
+        if not isinstance(fn.node, cst.FunctionDef) or fn.module.frame is None:
+            return None
+        body = [
+            st
+            for st in suite_body(fn.node.body)
+            if not (
+                isinstance(st, cst.SimpleStatementLine)
+                and isinstance(st.body[0], cst.Expr)
+                and isinstance(st.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+            )
+        ]
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+            return None
+        ret = body[0].body[0]
+        if not isinstance(ret, cst.Return) or ret.value is None:
+            return None
+        expr, negated = ret.value, False
+        while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            expr, negated = expr.expression, not negated
+        if not (
+            isinstance(expr, cst.Call)
+            and dotted(expr.func) == "isinstance"
+            and len(expr.args) == 2
+            and isinstance(expr.args[0].value, cst.Name)
+        ):
+            return None
+        params = [p.name for p in fn.positional]
+        pname = expr.args[0].value.value
+        if pname not in params or params.index(pname) >= len(test.args):
+            return None
+        arg = test.args[params.index(pname)]
+        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Name):
+            return None
+        with self.in_frame(fn.module.frame):
+            quals = self.type_quals(expr.args[1].value)
+        if not quals or not quals <= K.TRACER_TYPES:
+            return None
+        return arg.value.value, quals, negated
+
+    def project_classes(self, node: cst.BaseExpression) -> list[ClassInfo]:
+        """The project classes an ``isinstance`` second argument names (empty unless all are)."""
+        elements = node.elements if isinstance(node, cst.Tuple) else [node]
+        out = []
+        for e in elements:
+            expr = e.value if isinstance(e, cst.Element) else e
+            if not isinstance(expr, cst.Name | cst.Attribute):
+                return []
+            v = self._lookup_quiet(expr)
+            if v is None or v.kind is not Kind.CLASS:
+                return []
+            out.append(v.ref)
+        return out
 
     def type_quals(self, node: cst.BaseExpression) -> frozenset[str]:
         """Qualified names of the classes an ``isinstance`` second argument names (empty if any
