@@ -123,3 +123,12 @@ def test_axis_positions_match_jax_signatures() -> None:
         module, _, name = qual.rpartition(".")
         params = list(inspect.signature(getattr(importlib.import_module(module), name)).parameters)
         assert tuple(params.index(k) for k in keywords) == positions, qual
+
+
+def test_no_analysis_error_on_the_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analysis errors cost one function's precision silently; here they must not happen."""
+    from jaxlint.analysis import calls
+
+    monkeypatch.setattr(calls, "DEBUG", True)
+    for path in sorted(FIXTURES.glob("*.py")):
+        _lint(path)

@@ -244,8 +244,8 @@ class LibraryCalls:
         if not any(_project_function(v) or isinstance(v.ref, Holder) for v, _ in args):
             return None
         qual = external_qual(fv)
-        if qual is None:
-            return None
+        if qual is None or qual.startswith("builtins."):
+            return None  # getattr(opt, ...), isinstance(opt, ...): Python's own, not a library
         held: list[Callback] = []
         for v, _ in args:
             if isinstance(v.ref, Holder):
@@ -336,7 +336,7 @@ class LibraryCalls:
 
 
 def _project_function(v: Value) -> bool:
-    return v.kind is Kind.FUNC and not v.ref.fn.module.library
+    return v.kind is Kind.FUNC and isinstance(v.ref, FuncRef) and not v.ref.fn.module.library
 
 
 def _annotation(p: Any) -> str:
