@@ -13,8 +13,9 @@ Two ways a trace crosses into library code that the analysis does not interpret:
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -25,7 +26,7 @@ from jaxlint.analysis.libraries import library_signature
 from jaxlint.analysis.model import FuncRef, ModuleInfo
 from jaxlint.analysis.syntax import int_literals, short_name, str_literals
 from jaxlint.analysis.transforms import axes_elements
-from jaxlint.analysis.values import STATIC, Kind, Reason, Value, deep_trace, extend
+from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend, source_of
 
 if TYPE_CHECKING:
     from jaxlint.analysis.project import Project
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, eq=False)
 class LibraryTransformed:
     """A library function passed to a transform (``jax.jit(jnp.sum)``). ``static``: positions
-    and keywords the transform leaves concrete; ``all_static``: none is traced (``in_axes=None``)."""
+    and keywords the transform leaves concrete; ``static_keywords``: every keyword argument is
+    (``static_argnums``, which JAX maps to names); ``static_positions_after``: positions from
+    this one on are not traced (``static_argnames`` whose positions only the signature knows,
+    ``in_axes=None``, axes not written as a literal). When unsure, an argument is not traced."""
 
     qual: str
     transform: str
@@ -339,16 +343,12 @@ def _project_function(v: Value) -> bool:
     return v.kind is Kind.FUNC and isinstance(v.ref, FuncRef) and not v.ref.fn.module.library
 
 
-def _annotation(p: Any) -> str:
-    import ast
-
+def _annotation(p: ast.arg) -> str:
     return ast.unparse(p.annotation) if p.annotation is not None else ""
 
 
 def _source(node: cst.CSTNode) -> str:
-    from jaxlint.analysis.values import source_of
-
     return source_of(node, 40)
 
 
-__all__ = ["STATIC", "Holder", "LibraryCalls", "LibraryTransformed", "external_qual"]
+__all__ = ["Holder", "LibraryCalls", "LibraryTransformed", "external_qual"]
