@@ -9,11 +9,15 @@ installed package would be a project of its own).
     python benchmarks/lint_speed.py                 # full check of flax + optax
     python benchmarks/lint_speed.py PATH [PATH...]  # full check of any trees
     python benchmarks/lint_speed.py --precommit     # the pre-commit case (below)
+    python benchmarks/lint_speed.py --packages flax --precommit   # a 56k-line project
 
 `--precommit` measures what a hook on one staged file costs: `jaxlint check FILE` analyses FILE's
 whole project (flax + optax) and reports FILE. Variants: cold (empty result cache), warm (cache
 filled, nothing changed: a hit), and edited (cache filled, then another file of the project
 edited, as between two commits: the project's key changes, so it is a whole re-analysis).
+
+The full check also runs with installed libraries made opaque (`--python` naming a stand-in
+interpreter whose import path is empty), so that what reading libraries costs shows apart.
 """
 
 from __future__ import annotations
@@ -50,9 +54,9 @@ STAGED = "optax/losses/_segmentation.py"
 EDITED = "flax/linen/linear.py"
 
 
-def copy_project(target: Path) -> Path:
-    """flax + optax from site-packages, copied under ``target`` with a pyproject.toml marker."""
-    for name in ("flax", "optax"):
+def copy_project(target: Path, packages: list[str]) -> Path:
+    """Packages from site-packages, copied under ``target`` with a pyproject.toml marker."""
+    for name in packages:
         spec = importlib.util.find_spec(name)
         if spec is None or not spec.submodule_search_locations:
             sys.exit(f"lint_speed: {name} is not installed (pip install -e '.[dev]')")
@@ -107,7 +111,13 @@ def main() -> int:
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--precommit", action="store_true", help="measure one staged file (see above)")
+    ap.add_argument("--packages", default="flax,optax", help="installed packages to copy")
+    ap.add_argument("--staged", help=f"the staged file of --precommit (default {STAGED})")
+    ap.add_argument("--edited", help=f"the file edited between runs (default {EDITED})")
     args = ap.parse_args()
+    packages = args.packages.split(",")
+    staged = args.staged or (STAGED if "optax" in packages else "flax/linen/attention.py")
+    edited_name = args.edited or EDITED
     py = sys.executable
     env = dict(os.environ, PYTHONPATH=str(REPO))
     with tempfile.TemporaryDirectory(prefix="lint_speed.") as tmp:
@@ -115,8 +125,8 @@ def main() -> int:
         if args.paths:
             cwd, targets = Path.cwd(), [p.resolve() for p in args.paths]
         else:
-            cwd = copy_project(work / "project")
-            targets = [cwd / "flax", cwd / "optax"]
+            cwd = copy_project(work / "project", packages)
+            targets = [cwd / name for name in packages]
         files = python_files(targets)
         lines = sum(f.read_text(encoding="utf-8", errors="replace").count("\n") for f in files)
         names = [str(f) for f in files]
@@ -127,21 +137,28 @@ def main() -> int:
             f"Python {platform.python_version()}, load {os.getloadavg()[0]:.2f} at the start"
         )
         nothing: Callable[[], None] = lambda: None  # noqa: E731
+        opaque = work / "no-libraries-python"
+        opaque.write_text("#!/bin/sh\necho '[]'\n")
+        opaque.chmod(0o755)
         if not args.precommit:
             variants = {
                 "libcst.parse_module (bare)": (bare, nothing),
                 "jaxlint check": ([*check, "--no-cache", *names], nothing),
+                "jaxlint check, libraries opaque": (
+                    [*check, "--no-cache", "--python", str(opaque), *names],
+                    nothing,
+                ),
                 "jaxlint check -j 2": ([*check, "--no-cache", "-j", "2", *names], nothing),
             }
             times = measure(variants, args.repeats, cwd, env)
             report(machine, lines, times, "libcst.parse_module (bare)")
             return 0
         if args.paths:
-            sys.exit("lint_speed: --precommit measures the flax + optax project (no PATHs)")
+            sys.exit("lint_speed: --precommit measures a copied project (--packages, no PATHs)")
         cache = work / "cache"
         env["JAXLINT_CACHE_DIR"] = str(cache)
-        hook = [*check, STAGED]
-        edited = cwd / EDITED
+        hook = [*check, staged]
+        edited = cwd / edited_name
         original = edited.read_text(encoding="utf-8")
         edits = iter(range(1_000_000))
 
@@ -161,11 +178,11 @@ def main() -> int:
             "check FILE, cold (empty cache)": (hook, empty_cache),
             "check FILE, warm (cache hit)": (hook, filled_cache),
             "check FILE, another file edited": (hook, edit_another_file),
-            "check --no-project FILE, cold": ([*check, "--no-project", STAGED], empty_cache),
+            "check --no-project FILE, cold": ([*check, "--no-project", staged], empty_cache),
         }
         times = measure(variants, args.repeats, cwd, env)
         edited.write_text(original, encoding="utf-8")
-        header = f"pre-commit: FILE = {STAGED}, one staged file of {machine}"
+        header = f"pre-commit: FILE = {staged}, edited: {edited_name}, one staged file of {machine}"
         report(header, lines, times, next(iter(variants)))
         cold = statistics.median(times["check FILE, cold (empty cache)"])
         warm_edit = statistics.median(times["check FILE, another file edited"])

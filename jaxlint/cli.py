@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jaxlint import __version__
+from jaxlint.analysis.libraries import interpreter_paths
 from jaxlint.cache import Cache, CachedAnalysis, cache_dir_for, lint_cached, lint_cached_many
-from jaxlint.config import Config, ConfigError, ConfigResolver, Overrides
+from jaxlint.config import Config, ConfigError, ConfigResolver, Overrides, resolve_python
 from jaxlint.discovery import Discovery, SourceFile, discover, display_path
 from jaxlint.engine import Run, overlay, plan_runs
 from jaxlint.findings import Finding
@@ -141,6 +142,12 @@ def _check_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="print only the findings' header lines"
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="read installed libraries from this interpreter's import path (the project's "
+        "virtualenv); default: [tool.jaxlint] python, else the interpreter jaxlint runs in",
+    )
     parser.add_argument(
         "--no-project",
         action="store_true",
@@ -477,10 +484,16 @@ def _report(
 
 
 def _resolver(args: argparse.Namespace, cwd: Path) -> ConfigResolver:
+    python = getattr(args, "python", None)
+    try:
+        library_paths = interpreter_paths(resolve_python(python, cwd)) if python else None
+    except ValueError as exc:
+        raise ConfigError(f"--python: {exc}") from None
     overrides = Overrides(
         select=_flatten(args.select),
         ignore=_flatten(args.ignore) or (),
         extend_select=_flatten(args.extend_select) or (),
+        library_paths=library_paths,
     )
     return ConfigResolver(cwd, args.config, overrides)
 

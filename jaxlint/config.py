@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from jaxlint.analysis.libraries import interpreter_paths
 from jaxlint.discovery import GlobSet, display_path
 from jaxlint.selection import SelectorError, validate_selectors
 from jaxlint.settings import Settings
@@ -35,7 +37,7 @@ _LIST_KEYS = {
     "static-names": "static_names",
 }
 _CODE_KEYS = frozenset({"select", "ignore", "extend-select"})
-_ALL_KEYS = (*_LIST_KEYS, "per-file-ignores", "src")
+_ALL_KEYS = (*_LIST_KEYS, "per-file-ignores", "src", "python")
 
 
 class ConfigError(Exception):
@@ -53,8 +55,12 @@ class Overrides:
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
+    # ``--python PATH``: read installed libraries from that interpreter's import path.
+    library_paths: tuple[str, ...] | None = None
 
     def apply(self, settings: Settings) -> Settings:
+        if self.library_paths is not None:
+            settings = replace(settings, library_paths=self.library_paths)
         if self.select is None:
             return replace(
                 settings,
@@ -152,6 +158,29 @@ def src_from_table(table: Any, base: Path) -> tuple[Path, ...] | None:
     return tuple(Path(os.path.normpath(os.path.join(os.path.abspath(base), d))) for d in dirs)
 
 
+def python_from_table(table: Any, base: Path) -> tuple[str, ...] | None:
+    """``python = ".venv/bin/python"``: the import path of the interpreter the project runs in
+    (relative to the file that declares it), where its libraries are read from."""
+    if not isinstance(table, dict) or "python" not in table:
+        return None
+    value = table["python"]
+    if not isinstance(value, str) or not value:
+        raise ValueError("python must be the path of an interpreter (a string)")
+    return interpreter_paths(resolve_python(value, base))
+
+
+def resolve_python(value: str, base: Path) -> str:
+    """A path relative to ``base``, or a bare command name looked up on ``PATH``."""
+    if os.sep in value or (os.altsep and os.altsep in value):
+        return os.path.normpath(os.path.join(os.path.abspath(base), os.path.expanduser(value)))
+    return shutil.which(value) or value
+
+
+def _with_python(settings: Settings, table: Any, base: Path) -> Settings:
+    paths = python_from_table(table, base)
+    return settings if paths is None else replace(settings, library_paths=paths)
+
+
 def load_config_file(path: Path, cwd: Path) -> Config:
     """Read ``--config FILE``: a pyproject.toml with ``[tool.jaxlint]``, or a TOML file of those keys."""
     where = display_path(path, cwd)
@@ -164,7 +193,7 @@ def load_config_file(path: Path, cwd: Path) -> Config:
     else:
         label = "[tool.jaxlint] "
     try:
-        settings = settings_from_table(table)
+        settings = _with_python(settings_from_table(table), table, cwd)
         src = src_from_table(table, cwd)
     except ValueError as exc:
         raise ConfigError(f"{where}: {label}{exc}") from None
@@ -192,7 +221,7 @@ class ConfigResolver:
         if table is None:
             return None
         try:
-            settings = settings_from_table(table)
+            settings = _with_python(settings_from_table(table), table, path.parent)
             src = src_from_table(table, path.parent)
         except ValueError as exc:
             raise ConfigError(f"{display_path(path, self._cwd)}: [tool.jaxlint] {exc}") from None

@@ -172,3 +172,53 @@ def test_package_layout_outside_the_run_is_part_of_the_key(tree: Path) -> None:
     assert check("pkg/mod1.py").cache_hits == 1
     (tree / "pkg" / "__init__.py").unlink()
     assert check("pkg/mod1.py").cache_misses == 1
+
+
+MIGRATION = Path(__file__).resolve().parents[1] / "examples" / "jax_migration"
+
+
+def _json(capsys: Capsys, *argv: str) -> str:
+    main(["--format", "json", "--exit-zero", *argv])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("project", ["migration", "fixture"])
+def test_warm_check_after_an_edit_equals_a_cold_check(
+    project: str, tree: Path, tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edit one file of a project whose cache is filled: the re-check must report, byte for byte,
+    what a cold check (no cache) of the edited tree reports: whatever a cache reuses."""
+    if project == "migration":
+        import shutil
+
+        root = tmp_path / "migration"
+        shutil.copytree(MIGRATION, root, ignore=shutil.ignore_patterns("__pycache__"))
+        monkeypatch.chdir(root)
+        edits = [
+            ("data_loader.py", lambda t: t + "\n\ndef unused():\n    return 1\n"),
+            # a caller's edit that changes what is traced in the env module
+            (
+                "train_ppo_jax_fixed.py",
+                lambda t: t.replace("batch_step = jax.vmap", "_ = jax.vmap"),
+            ),
+            ("env_phase1_jax.py", lambda t: t.replace("    def _get_obs", "    def _obs_unused")),
+        ]
+    else:
+        root = tree
+        edits = [
+            ("pkg/mod3.py", lambda t: t + "# comment\n"),
+            ("pkg/helper.py", lambda t: t.replace("table[i]", "table[i] + 0")),
+            ("pkg/caller.py", lambda t: t.replace("@jax.jit\n", "")),
+        ]
+    seen = {_json(capsys, ".")}  # fills the cache
+    for name, edit in edits:
+        path = root / name
+        text = path.read_text()
+        assert edit(text) != text, name
+        path.write_text(edit(text))
+        warm = _json(capsys, ".")
+        cold = _json(capsys, "--no-cache", ".")
+        assert warm == cold, name
+        assert _json(capsys, name) == _json(capsys, "--no-cache", name), name
+        seen.add(warm)
+    assert len(seen) > 1  # some edit changed the findings

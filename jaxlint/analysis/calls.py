@@ -11,6 +11,7 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.control_flow import CONTROL_FLOW, outputs
 from jaxlint.analysis.frames import DEBUG, Frame, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
+from jaxlint.analysis.library_calls import Holder, LibraryTransformed
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param, TransformedRef
 from jaxlint.analysis.syntax import (
     aux_fields,
@@ -106,6 +107,12 @@ class Calls:
             # functions handed to transforms or called from traced code must be analysed
             args = [(self.resolve(v), a) for v, a in args]
         kind = fv.kind
+        if kind is Kind.PARTIAL and isinstance(fv.ref, LibraryTransformed):
+            return self.call_library_transformed(fv.ref, args, node)
+        if self.holder_method(fv, node):
+            return STATIC
+        if kind is not Kind.FUNC and (held := self.library_callbacks(fv, args, node)) is not None:
+            return held
         if kind is Kind.EXT:
             return self.call_external(fv.ref, args, node)
         if kind is Kind.FUNC:
@@ -530,7 +537,8 @@ class Calls:
                 k,
                 v.traced,
                 v.kind,
-                id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) else 0,
+                # an object holding library callbacks: each its own context (which callbacks)
+                id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) or isinstance(v.ref, Holder) else 0,
                 v.const if v.const is None or isinstance(v.const, bool) else UNSET,
                 v.notnone,
             )
@@ -598,9 +606,14 @@ class Calls:
             if target.kind is Kind.TRANSFORMED:
                 return target
             return STATIC
+        if qual in K.LIBRARY_MAPS and (mapped := self.library_map(qual, args, node)) is not None:
+            return mapped
         if project.is_transform(qual):
             spec = project.transform_spec(qual)
             fn_vals = self.function_args(spec, args)
+            library_fn = self.library_function_arg(qual, spec, args, node)
+            if library_fn is not None:
+                return library_fn
             if not fn_vals:
                 if spec.has_static or spec.has_in_axes or spec.wrapper:
                     return Value(kind=Kind.PARTIAL, ref=(qual, tuple(args)))

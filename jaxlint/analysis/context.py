@@ -81,6 +81,8 @@ class RuleContext:
         if why:
             reason = extend(reason, (why, None))
         frame = self.frame
+        if frame.report_at is not None:
+            node, fix = frame.report_at, None
         self.project.report(rule, frame.module, node, message, reason, jax_error, fix, frame.staged)
 
 

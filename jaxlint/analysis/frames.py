@@ -58,6 +58,9 @@ class Frame:
         # trace (the handler that caught it returns or raises).
         self.suppressed = 0
         self.dead = False
+        # A library function's call evaluated as JAX runs it (``jax.jit(jnp.sum)(x, 0)``): what
+        # rules find in it is reported at this node of the project, without a fix.
+        self.report_at: cst.CSTNode | None = None
 
     def catches(self, jax_error: str | None) -> bool:
         if jax_error is None or not self.caught:

@@ -18,6 +18,7 @@ from jaxlint.analysis.calls import Calls
 from jaxlint.analysis.control_flow import ControlFlow
 from jaxlint.analysis.expressions import Expressions
 from jaxlint.analysis.frames import DEBUG, Frame
+from jaxlint.analysis.library_calls import LibraryCalls
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, ModuleInfo, TransformedRef
 from jaxlint.analysis.statements import Statements
 from jaxlint.analysis.transforms import Transforms
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Frame", "Interpreter"]
 
 
-class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms):
+class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms, LibraryCalls):
     """The evaluator: its rules live in the mixins, one concern each (statements, expressions,
     calls, control flow, transforms); this class holds the state they share."""
 

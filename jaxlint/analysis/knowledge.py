@@ -329,9 +329,12 @@ SHAPE_ERROR: dict[str, str] = {
 # Axis arguments (must be static ints): function -> (positions, keywords, error JAX raises when
 # traced, measured with jax 0.10.2 under jit and vmap).
 _CTE, _TICE, _VE = "ConcretizationTypeError", "TracerIntegerConversionError", "ValueError"
+# Where ``axis`` is passed positionally: the second parameter except in these (JAX's signatures;
+# tests/test_libraries.py checks the table against the installed JAX).
+_AXIS_AT = {"roll": 2, "diff": 2, "take_along_axis": 2, "take": 2}
 AXIS_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str]] = {
     **{
-        f"jax.numpy.{n}": ((), ("axis",), _CTE)
+        f"jax.numpy.{n}": ((_AXIS_AT.get(n, 1),), ("axis",), _CTE)
         for n in (
             "sum",
             "mean",
@@ -351,7 +354,7 @@ AXIS_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str]] = {
         )
     },
     **{
-        f"jax.numpy.{n}": ((), ("axis",), _VE)
+        f"jax.numpy.{n}": ((_AXIS_AT.get(n, 1),), ("axis",), _VE)
         for n in (
             "cumsum",
             "cumprod",
@@ -368,7 +371,7 @@ AXIS_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str]] = {
         )
     },
     **{
-        f"jax.numpy.{n}": ((), ("axis",), _TICE)
+        f"jax.numpy.{n}": ((_AXIS_AT.get(n, 1),), ("axis",), _TICE)
         for n in ("argmax", "argmin", "concatenate", "stack", "take")
     },
     "jax.numpy.expand_dims": ((1,), ("axis",), _CTE),
@@ -377,9 +380,9 @@ AXIS_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...], str]] = {
     "jax.numpy.swapaxes": ((1, 2), ("axis1", "axis2"), _VE),
     "jax.numpy.transpose": ((1,), ("axes",), _TICE),
     "jax.numpy.apply_along_axis": ((1,), ("axis",), _TICE),
-    "jax.nn.softmax": ((), ("axis",), _CTE),
-    "jax.nn.log_softmax": ((), ("axis",), _VE),
-    "jax.nn.standardize": ((), ("axis",), _VE),
+    "jax.nn.softmax": ((1,), ("axis",), _CTE),
+    "jax.nn.log_softmax": ((1,), ("axis",), _VE),
+    "jax.nn.standardize": ((1,), ("axis",), _VE),
 }
 # Array methods whose first positional argument (or axis=) is an axis, with the error raised.
 AXIS_METHODS: dict[str, str] = {
@@ -594,3 +597,67 @@ TREE_KEYS = frozenset(
     f"jax.tree_util.{name}"
     for name in ("GetAttrKey", "DictKey", "SequenceKey", "FlattenedIndexKey")
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Library callbacks: a project function handed to a library that keeps it and calls it back
+# under a trace. Read from the libraries' source (numpyro 0.19, optax 0.2); the tests run each
+# case with the installed library to confirm where JAX raises.
+@dataclass(frozen=True)
+class CallbackSpec:
+    """Which arguments of a library callable are callbacks, and how the library calls them.
+
+    ``args``/``kwargs``: positions and keywords holding callbacks; ``every``: any callable
+    argument; ``annotated``: parameters whose annotation in the library's own source contains
+    one of these words (optax's ``ScalarOrSchedule``), read with ``library_signature``;
+    ``traced``: parameters of the callback the library passes tracers; ``runs``: methods of
+    what holds the callback (or of what it is built into) that trace it by themselves;
+    ``uses``: methods that call it back inside the caller's trace; ``how``: for the chain."""
+
+    args: tuple[int, ...] = ()
+    kwargs: tuple[str, ...] = ()
+    every: bool = False
+    annotated: tuple[str, ...] = ()
+    traced: tuple[int, ...] = ()
+    runs: frozenset[str] = frozenset()
+    uses: frozenset[str] = frozenset()
+    how: str = ""
+
+
+# numpyro's MCMC runs the kernel's model inside jax.jit and lax.while_loop (the tree building
+# of hmc_util.py); the model's own arguments are closed over (concrete), its jnp results traced.
+_NUMPYRO_KERNEL = CallbackSpec(
+    args=(0,),
+    kwargs=("model",),
+    runs=frozenset({"run", "warmup"}),
+    how="numpyro's MCMC samples the model under jax.jit and lax.while_loop",
+)
+# optax calls a schedule with the step count of the optimizer state (``step_size_fn(count)``
+# in ``scale_by_schedule``): a tracer wherever ``update`` is traced.
+_OPTAX_SCHEDULE = CallbackSpec(
+    kwargs=("learning_rate", "step_size_fn"),
+    annotated=("Schedule",),
+    traced=(0,),
+    uses=frozenset({"update"}),
+    how="optax calls a schedule with the optimizer's step count",
+)
+LIBRARY_CALLBACKS: dict[str, CallbackSpec] = {
+    **{
+        f"numpyro.infer.{path}{k}": _NUMPYRO_KERNEL
+        for k in ("NUTS", "HMC")
+        for path in ("", "hmc.")
+    },
+    # inject_hyperparams(optax.adam)(learning_rate=schedule): any hyperparameter may be one
+    "optax.inject_hyperparams()": CallbackSpec(
+        every=True, traced=(0,), uses=frozenset({"update"}), how=_OPTAX_SCHEDULE.how
+    ),
+}
+CALLBACK_PREFIXES: dict[str, CallbackSpec] = {"optax.": _OPTAX_SCHEDULE}
+
+# JAX functions that call a function argument on slices of an array under vmap (or a loop):
+# qualified name -> (position of the function, position of the array, staged, whether the
+# arguments after the array and the keywords are passed on to the function).
+LIBRARY_MAPS: dict[str, tuple[int, int, bool, bool]] = {
+    "jax.numpy.apply_along_axis": (0, 2, False, True),
+    "jax.lax.map": (0, 1, True, False),
+}

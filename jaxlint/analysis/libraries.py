@@ -9,6 +9,7 @@ knowledge with guesses, and cost time.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -103,3 +104,44 @@ def interpreter_paths(python: str) -> tuple[str, ...]:
 def _site_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
     stdlib = {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
     return tuple(p for p in paths if p and p not in stdlib and not p.endswith(".zip"))
+
+
+@cache
+def _module_tree(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def library_signature(paths: tuple[str, ...], qual: str, depth: int = 0) -> list[ast.arg] | None:
+    """The parameters of an installed library's function, read from its source (``ast``, a few
+    milliseconds, cached): ``optax.adam`` is ``from optax._src.alias import adam`` in
+    ``optax/__init__.py``, followed to its ``def``. Works for modelled libraries too: it reads
+    one signature, it does not replace their knowledge. None where the source does not say."""
+    module, _, name = qual.rpartition(".")
+    if not module or depth > 8:
+        return None
+    parts = module.split(".")
+    candidates = (
+        c
+        for base in paths
+        for c in (
+            Path(base).joinpath(*parts, "__init__.py"),
+            Path(base).joinpath(*parts[:-1], f"{parts[-1]}.py"),
+        )
+    )
+    # a namespace package (``optax._src`` has no ``__init__.py``) is still where the source is
+    file = next((c for c in candidates if c.is_file()), None)
+    tree = _module_tree(file) if file is not None else None
+    if tree is None:
+        return None
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
+            a = stmt.args
+            return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+            for alias in stmt.names:
+                if (alias.asname or alias.name) == name:
+                    return library_signature(paths, f"{stmt.module}.{alias.name}", depth + 1)
+    return None
