@@ -522,8 +522,13 @@ class Expressions:
         if kind is Kind.OBJECT and base.ref is not None:
             info = base.ref
             for field_name, field_value in base.pairs or ():
-                if field_name == name:
-                    return field_value  # an instance built here: the value it was given
+                declared = annotation_kind(info.field_annotations.get(name, ""))
+                if field_name == name and not (
+                    field_value.kind is Kind.HOST and declared is Kind.DEVICE
+                ):
+                    # an instance built here: the value it was given (a NumPy array given to a
+                    # field declared `jax.Array` is converted by its loader, so not trusted)
+                    return field_value
             m = info.lookup_method(name)
             if m is not None:
                 bound = () if m.is_static else (base,)

@@ -314,10 +314,15 @@ class Statements:
             v = self.frame.lookup(name)
             if v is not None and v.kind is not Kind.NONE:
                 if positive == isinstance(test.comparisons[0].operator, cst.Is):
-                    if not v.traced:
-                        self.frame.env[name] = NONE
+                    narrowed = NONE if not v.traced else None
                 else:
-                    self.frame.env[name] = dataclasses.replace(v, notnone=True)
+                    narrowed = dataclasses.replace(v, notnone=True)
+                if narrowed is not None:
+                    # and every name bound to the same value (`nbrs = neighbors`)
+                    env = self.frame.env
+                    for alias in [n for n, a in env.items() if a is v and n != name]:
+                        env[alias] = narrowed
+                    env[name] = narrowed
             return
         if not (
             isinstance(test, cst.Call)
