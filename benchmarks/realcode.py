@@ -131,9 +131,9 @@ PROJECTS: tuple[Project, ...] = (
     Project("xminigrid", "xminigrid==0.9.3", ("xminigrid",)),
 )
 
-# Small wheels (under 70 kB each, about 8k lines in all) that download in seconds: run in CI.
-# tinygp has findings (triaged), so the slice exercises triage matching and --fix too.
-SLICE: tuple[str, ...] = ("rejax", "quax", "tinygp")
+# Small wheels that download in seconds: run in CI. optax has findings (true ones, triaged), so
+# the slice exercises triage matching and --fix too.
+SLICE: tuple[str, ...] = ("rejax", "quax", "optax")
 
 # pip's words when it cannot reach the index at all (as opposed to a package it cannot find).
 NETWORK_ERRORS = re.compile(
