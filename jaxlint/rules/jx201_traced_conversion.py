@@ -618,7 +618,7 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
     names the body assigns (the carry). Only for a body of plain assignments to names bound
     before the loop (no ``break``/``continue``/``else``, nested control flow or calls for their
     effect), whose loop variable is not read after the loop (Python leaves it bound)."""
-    from jaxlint.rules.jx301_traced_branch import _cond_branch, _free_name, _smalls
+    from jaxlint.rules.jx301_traced_branch import _cond_branch, _free_name, _smalls, carry_body
 
     tree = tree_of(ctx)
     loop = tree.up(node)
@@ -654,15 +654,7 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
     lax, imports = ctx.alias("jax.lax")
     body_fn = _free_name(names_in(fn.node), "_for_body")
     step = tree.block_inner_indent(loop.body, indent)[len(indent) :]
-    carry = ", ".join(names)
-    single = len(names) == 1
-    param = names[0] if single else "carry"
-    lines = [f"{indent}def {body_fn}({k}, {param}):"]
-    if not single:
-        lines.append(f"{indent}{step}{carry} = carry")
-    lines += [f"{indent}{step}{code(x).strip()}" for x in smalls if not isinstance(x, cst.Pass)]
-    lines.append(f"{indent}{step}return {carry}")
-    start = names[0] if single else f"({carry})"
+    lines, carry, _, start = carry_body(indent, step, body_fn, f"{k}, ", names, smalls)
     lines.append(f"{indent}{carry} = {lax}.fori_loop({bounds[0]}, {bounds[1]}, {body_fn}, {start})")
     text = leading_lines(loop, indent) + "".join(f"{line}\n" for line in lines)
     return NodeFix(

@@ -659,27 +659,18 @@ def _while_fix(ctx: RuleContext, node: cst.While) -> NodeFix | None:
     taken = names_in(fn.node)
     cond_fn = _free_name(taken, "_while_cond")
     body_fn = _free_name(taken | {cond_fn}, "_while_body")
-    inner = tree.block_inner_indent(node.body, indent)
-    step = inner[len(indent) :]
-    carry = ", ".join(names)
-    single = len(names) == 1
-    param = names[0] if single else "carry"
-    unpack = [] if single else [f"{indent}{step}{carry} = carry"]
+    step = tree.block_inner_indent(node.body, indent)[len(indent) :]
+    body, carry, param, start = carry_body(indent, step, body_fn, "", names, smalls)
+    unpack = [] if param != "carry" else [f"{indent}{step}{carry} = carry"]
     lines = [f"{indent}{c}" for c in comments_in(node.test)]
     lines += [
         f"{indent}def {cond_fn}({param}):",
         *unpack,
         f"{indent}{step}return {bare(node.test)}",
     ]
-    lines += [f"{indent}def {body_fn}({param}):", *unpack]
+    lines += body[: 1 + len(unpack)]
     lines += [f"{indent}{step}{c}" for c in comments_in(node.body)]
-    lines += [
-        f"{indent}{step}{code(small).strip()}"
-        for small in smalls
-        if not isinstance(small, cst.Pass)
-    ]
-    lines.append(f"{indent}{step}return {carry}")
-    start = names[0] if single else f"({carry})"
+    lines += body[1 + len(unpack) :]
     lines.append(f"{indent}{carry} = {lax}.while_loop({cond_fn}, {body_fn}, {start})")
     text = leading_lines(node, indent) + "".join(f"{line}\n" for line in lines)
     return NodeFix(
@@ -831,6 +822,29 @@ def _ifexp_fix(ctx: RuleContext, node: cst.IfExp) -> NodeFix | None:
         ((node, text),),
         tuple(sel.imports),
     )
+
+
+def carry_body(
+    indent: str,
+    step: str,
+    name: str,
+    index: str,
+    names: list[str],
+    smalls: list[cst.BaseSmallStatement],
+) -> tuple[list[str], str, str, str]:
+    """The lines of a ``lax`` loop's body function ``name`` over the carry ``names`` (the
+    statements ``smalls``, then the carry returned), with ``index`` its leading loop-index
+    parameter (``fori_loop``'s, or "" for ``while_loop``); and the carry's text, the body's
+    carry parameter and the initial carry to pass."""
+    carry = ", ".join(names)
+    single = len(names) == 1
+    param = names[0] if single else "carry"
+    lines = [f"{indent}def {name}({index}{param}):"]
+    if not single:
+        lines.append(f"{indent}{step}{carry} = carry")
+    lines += [f"{indent}{step}{code(x).strip()}" for x in smalls if not isinstance(x, cst.Pass)]
+    lines.append(f"{indent}{step}return {carry}")
+    return lines, carry, param, names[0] if single else f"({carry})"
 
 
 def _smalls(suite: cst.BaseSuite) -> list[cst.BaseSmallStatement] | None:
