@@ -618,7 +618,13 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
     names the body assigns (the carry). Only for a body of plain assignments to names bound
     before the loop (no ``break``/``continue``/``else``, nested control flow or calls for their
     effect), whose loop variable is not read after the loop (Python leaves it bound)."""
-    from jaxlint.rules.jx301_traced_branch import _cond_branch, _free_name, _smalls, carry_body
+    from jaxlint.rules.jx301_traced_branch import (
+        _cond_branch,
+        _free_name,
+        _smalls,
+        _walk,
+        carry_body,
+    )
 
     tree = tree_of(ctx)
     loop = tree.up(node)
@@ -665,15 +671,6 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
         ((loop, text),),
         imports,
     )
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children)
-    return out
 
 
 @guarded
