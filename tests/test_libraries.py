@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from expectations import expected_markers
 
 from jaxlint.engine import lint_source
 from jaxlint.settings import Settings
@@ -18,17 +19,6 @@ from jaxlint.settings import Settings
 pytest.importorskip("gymnax")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "libraries"
-EXPECT = re.compile(r"#\s*expect:\s*(JX\d+)\s+(\w+)")
-
-
-def _expected(text: str) -> set[tuple[int, str, str]]:
-    """(line, code, error) of each `# expect:` comment, for the line below it."""
-    out = set()
-    for i, line in enumerate(text.splitlines(), start=1):
-        m = EXPECT.search(line)
-        if m:
-            out.add((i + 1, m.group(1), m.group(2)))
-    return out
 
 
 def _load(path: Path):
@@ -44,7 +34,7 @@ def test_gymnax_subclass_hazards_found_through_the_library() -> None:
     text = path.read_text(encoding="utf-8")
     findings = lint_source(text, str(path))
     got = {(f.line, f.code, f.jax_error) for f in findings}
-    assert got == _expected(text)
+    assert got == expected_markers(text)
     for f in findings:
         # the chain starts at gymnax's own jitted method, in the installed package
         assert re.search(

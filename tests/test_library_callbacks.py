@@ -18,12 +18,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from expectations import expected_markers
 
 from jaxlint.analysis import knowledge as K
 from jaxlint.engine import lint_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "libraries"
-EXPECT = re.compile(r"#\s*expect:\s*(JX\d+)\s+(\w+)")
 
 # fixture stem -> (library the program needs, what the first trace steps must name)
 CASES = {
@@ -31,15 +31,6 @@ CASES = {
     "optax_schedule": ("optax", r"passed to optax\.(adam|inject_hyperparams\(\)) at"),
     "numpyro_model": ("numpyro", r"passed to numpyro\.infer\.NUTS at"),
 }
-
-
-def _expected(text: str) -> set[tuple[int, str, str]]:
-    out = set()
-    for i, line in enumerate(text.splitlines(), start=1):
-        m = EXPECT.search(line)
-        if m:
-            out.add((i + 1, m.group(1), m.group(2)))
-    return out
 
 
 def _load(path: Path) -> ModuleType:
@@ -63,7 +54,7 @@ def test_jax_raises_what_the_findings_say(stem: str) -> None:
     library, chain = CASES[stem]
     pytest.importorskip(library)
     path = FIXTURES / f"{stem}_hazards.py"
-    expected = _expected(path.read_text(encoding="utf-8"))
+    expected = expected_markers(path.read_text(encoding="utf-8"))
     module = _load(path)
     raised = set()
     for case in _cases(module):
