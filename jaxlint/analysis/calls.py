@@ -17,6 +17,8 @@ from jaxlint.analysis.syntax import (
     aux_fields,
     bool_literals,
     dotted,
+    flatten_method_leaves,
+    lambda_leaves,
     literal_str,
     str_literals,
     suite_body,
@@ -286,9 +288,15 @@ class Calls:
             ):
                 break
             caller = caller.parent
+        if caller is None:
+            # a receiver declared of a base class (`norm: Functional` passed in): which of the
+            # project's subclasses it is, the callers decide; each override taken as possible
+            # cried wolf on code never run under a trace. `self.step_env(...)` in a base
+            # class's method is written for the subclasses to override: those are followed.
+            return []
         out = []
         for sub in self.project.subclasses(receiver.ref):
-            if caller is not None and caller.fn is not None:
+            if caller.fn is not None:
                 own = sub.lookup_method(caller.fn.name)
                 if own is not None and own is not caller.fn and not calls_super(own.node):
                     continue
@@ -789,24 +797,30 @@ class Calls:
         for _, a in args:
             if a.keyword is not None and a.keyword.value == "meta_fields":
                 info.static_fields.update(str_literals(a.value))
-        registers_flatten = qual.endswith(("register_pytree_node", "register_pytree_with_keys"))
-        if len(args) > 1 and registers_flatten and args[1][0].kind is Kind.FUNC:
-            node = args[1][0].ref.fn.node
-            if isinstance(node, cst.FunctionDef):
-                info.static_fields.update(aux_fields(node) & set(info.fields))
-                return
-        flatten = args[1][1].value if len(args) > 1 and registers_flatten else None
-        if isinstance(flatten, cst.Lambda):
-            body = flatten.body
-            if isinstance(body, cst.Tuple) and body.elements:
-                children = body.elements[0].value
-                if isinstance(children, cst.Tuple | cst.List):
-                    leaves = {
-                        e.value.attr.value
-                        for e in children.elements
-                        if isinstance(e.value, cst.Attribute)
-                    }
-                    info.static_fields.update(set(info.fields) - leaves)
+        if not qual.endswith(("register_pytree_node", "register_pytree_with_keys")):
+            return
+        by_name = {a.keyword.value: (v, a) for v, a in args if a.keyword is not None}
+        positional = [(v, a) for v, a in args if a.keyword is None]
+        # the plain flatten function where given; else the keyed one (the same children)
+        flatten = (
+            by_name.get("flatten_func")
+            or (positional[1] if len(positional) > 1 else None)
+            or by_name.get("flatten_with_keys")
+        )
+        if flatten is None:
+            return
+        fv, arg = flatten
+        leaves = None
+        if fv.kind is Kind.FUNC and isinstance(fv.ref.fn.node, cst.FunctionDef):
+            node = fv.ref.fn.node
+            info.static_fields.update(aux_fields(node) & set(info.fields))
+            leaves = flatten_method_leaves(node, None)
+        elif isinstance(arg.value, cst.Lambda):
+            leaves = lambda_leaves(arg.value)
+            if leaves is not None:
+                info.static_fields.update(set(info.fields) - leaves)
+        # every attribute the function does not return as a child is static
+        info.flatten_leaves = leaves
 
     def isinstance_value(self, v: Value, types: cst.BaseExpression) -> Value:
         """``isinstance`` of a value whose kind decides it: under a trace, a traced array is a

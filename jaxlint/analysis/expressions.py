@@ -589,7 +589,7 @@ class Expressions:
             if name in ARRAY_METHODS:
                 return Value(base.reason, kind, ref=("attr", base, name))
             if self.project.is_static_field_name(name):
-                return Value(ref=("attr", base, name))
+                return Value(ref=("attr", base, name), notnone=self.project.declared_not_none(name))
             # A leaf only where a pytree class of the project declares such a field; otherwise
             # the value may be any object inside the pytree (not necessarily an array).
             # Under equinox's filter transforms a non-array leaf stays a Python value.
@@ -609,7 +609,8 @@ class Expressions:
         fk = self.project.field_kind(name)
         if fk is not None:
             return Value(kind=fk, ref=("attr", base, name))
-        return Value(kind=Kind.UNKNOWN, ref=("attr", base, name))
+        notnone = self.project.declared_not_none(name)
+        return Value(kind=Kind.UNKNOWN, ref=("attr", base, name), notnone=notnone)
 
     def leaf(self, base: Value, name: str, node: cst.CSTNode, kind: Kind) -> Value:
         assert base.reason is not None

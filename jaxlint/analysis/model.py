@@ -90,6 +90,8 @@ class ClassInfo:
     # Registered with JAX as a pytree (flax struct, NamedTuple, chex/registered dataclass, equinox
     # Module): its non-static fields are leaves. Other objects cannot hold tracers across a jit.
     is_pytree: bool = False
+    # The attributes a registered flatten function returns as children (None: not known).
+    flatten_leaves: set[str] | None = None
     is_nnx: bool = False
     is_eqx: bool = False
 

@@ -18,7 +18,7 @@ from jaxlint.analysis.interpreter import Interpreter
 from jaxlint.analysis.libraries import LibraryIndex, running_interpreter_paths
 from jaxlint.analysis.model import ClassInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
-from jaxlint.analysis.syntax import fields_of, flatten_method_leaves
+from jaxlint.analysis.syntax import error_expecting_tests, fields_of, flatten_method_leaves
 from jaxlint.analysis.values import Kind, Reason, Value, annotation_kind, join
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.fixes.spec import NodeFix, header_end, import_anchor
@@ -67,6 +67,8 @@ class Project:
         # project's pytree classes (a field declared as one is a sub-tree, not an array).
         self.field_annotation_texts: dict[str, set[str]] = {}
         self.pytree_class_names: set[str] = set()
+        # Every class field's annotation by field name ("None" where its default is None).
+        self.field_declarations: dict[str, set[str]] = {}
         # Subclasses by id of their base ClassInfo (method calls dispatch to overrides).
         self.children: dict[int, list[ClassInfo]] = {}
         # Attribute names given boolean arrays (True) or other arrays too (False).
@@ -136,6 +138,12 @@ class Project:
         for name, kind in info.field_kinds.items():
             self._record_kind(name, kind)
         self.static_field_names |= info.static_fields
+        for name in info.fields:
+            declared = self.field_declarations.setdefault(name, set())
+            declared.add(info.field_annotations.get(name, ""))
+            default = info.attrs.get(name)
+            if default is not None and default.kind is Kind.NONE:
+                declared.add("None")
         if info.is_pytree and not info.is_linen:
             self.leaf_field_names |= set(info.fields) - info.static_fields
             for name in set(info.fields) - info.static_fields:
@@ -208,6 +216,14 @@ class Project:
         k = self.attr_kinds.get(name)
         return k if k in (Kind.HOST, Kind.LIST, Kind.TUPLE) else None
 
+    def declared_not_none(self, name: str) -> bool:
+        """Every class of the project with a field of this name declares a type that excludes
+        None (``max_occupancy: int``): read from an object of unknown class, it is no None."""
+        anns = self.field_declarations.get(name)
+        return bool(anns) and all(
+            annotation_kind(a) is not None and not MAYBE_NONE.search(a) for a in anns
+        )
+
     def is_leaf_field_name(self, name: str) -> bool:
         return (
             name in self.leaf_field_names
@@ -238,7 +254,8 @@ class Project:
 
     def method_leaves(self, info: ClassInfo) -> set[str] | None:
         """The leaves of a pytree class that flattens itself with a ``tree_flatten`` method
-        (``@register_pytree_node_class``): the attributes its children are read from, through
+        (``@register_pytree_node_class``) or that was registered with a flatten function: the
+        attributes its children are read from, through
         properties (``self.U`` returning ``self._U``); None if it has no such method."""
         key = id(info)
         if key in self._method_leaves:
@@ -252,7 +269,10 @@ class Project:
             leaves = flatten_method_leaves(
                 flatten.node, un if isinstance(un, cst.FunctionDef) else None
             )
+        if leaves is None:
+            leaves = registered_leaves(info)
         if leaves is not None:
+            leaves = set(leaves)
             todo = list(leaves)
             while todo:
                 m = info.lookup_method(todo.pop())
@@ -337,6 +357,12 @@ class Project:
                     headers[id(p.module)] = head = header_end(p.module.tree)
                     for stmt in head:
                         want(p.module, stmt)
+        expecting: dict[int, list[cst.FunctionDef]] = {}
+        for p in self.pending.values():
+            if id(p.module) not in expecting:
+                expecting[id(p.module)] = tests = error_expecting_tests(p.module.tree)
+                for t in tests:
+                    want(p.module, t)
         spans: dict[int, tuple[int, int, int, int]] = {}
         for mod, nodes in wanted.values():
             spans.update(resolve_spans(mod.tree, nodes))
@@ -345,6 +371,8 @@ class Project:
             span = spans.get(id(p.node))
             if span is None:
                 continue
+            if any(spans[id(t)][0] <= span[0] <= spans[id(t)][2] for t in expecting[id(p.module)]):
+                continue  # in a test that expects an exception: the failure it tests
             trace = tuple(_render(text, anchor, spans) for text, anchor in p.reason)
             # Where each step of the chain is (None: nowhere in particular), for editors.
             where = [_location(anchor, spans) for _, anchor in p.reason]
@@ -590,3 +618,21 @@ def _analyse_group(
     project.run(parsed)
     out.extend(project.findings())
     return out
+
+
+MAYBE_NONE = re.compile(r"\bNone\b|Optional|\bAny\b|\bobject\b")
+
+
+def registered_leaves(info: ClassInfo) -> set[str] | None:
+    """The children of the nearest class in the MRO registered with a flatten function."""
+    seen: set[int] = set()
+    todo = [info]
+    while todo:
+        c = todo.pop(0)
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        if c.flatten_leaves is not None:
+            return c.flatten_leaves
+        todo.extend(b.ref for b in c.bases if b.kind is Kind.CLASS)
+    return None

@@ -183,6 +183,7 @@ class Statements:
             if known is True:
                 self.narrow(stmt.test)
                 self.exec_block(suite_body(stmt.body))
+                leaves = exits(suite_body(stmt.body))
             elif known is False:
                 # Python never runs the body (a flag passed as False, `if not isinstance(t, Tracer)`)
                 self.narrow(stmt.test, positive=False)
@@ -190,13 +191,17 @@ class Statements:
                     self.exec_stmt(stmt.orelse)
                 elif isinstance(stmt.orelse, cst.Else):
                     self.exec_block(suite_body(stmt.orelse.body))
+                leaves = stmt.orelse is not None and exits([stmt.orelse])
             else:
-                self.branches(stmt.body, stmt.orelse, stmt.test)
+                leaves = self.branches(stmt.body, stmt.orelse, stmt.test)
             # after the branches, so that a fix reads the kinds of the values they assign or
             # return, with the names bound as they were at the `if`
             after, f.env = f.env, before
             self.hook("If", stmt)
             f.env = after
+            # every path Python takes returns or raises: nothing after the `if` runs
+            # (`if nbrs is None: return allocate(...)` with nbrs known to be None)
+            f.dead = leaves
         elif isinstance(stmt, cst.For):
             it = self.ev(stmt.iter)
             elem = self.element(it, stmt.iter)
@@ -437,7 +442,9 @@ class Statements:
         body: cst.BaseSuite,
         orelse: cst.If | cst.Else | None,
         test: cst.BaseExpression | None = None,
-    ) -> None:
+    ) -> bool:
+        """Both paths of an ``if`` Python may take; what runs after it sees the names as the
+        paths that do not return or raise leave them. True where both return or raise."""
         f = self.frame
         before = dict(f.env)
         if test is not None:
@@ -452,10 +459,19 @@ class Statements:
         elif isinstance(orelse, cst.Else):
             self.exec_block(suite_body(orelse.body))
         after_else = f.env
+        body_exits = exits(suite_body(body))
+        else_exits = orelse is not None and exits([orelse])
+        if body_exits and not else_exits:
+            # `if x is None: return ...`: after it, x is not None
+            return False
+        if else_exits and not body_exits:
+            f.env = after_body
+            return False
         merged = dict(after_else)
         for k, v in after_body.items():
             merged[k] = join(v, after_else[k]) if k in after_else else v
         f.env = merged
+        return body_exits and else_exits
 
     def merge_into(self, before: dict[str, Value]) -> None:
         env = self.frame.env
@@ -659,6 +675,19 @@ def ends_flow(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     last = body[-1] if body else None
     if isinstance(last, cst.SimpleStatementLine) and last.body:
         return isinstance(last.body[-1], cst.Return | cst.Raise | cst.Continue | cst.Break)
+    return False
+
+
+def exits(body: Sequence[cst.CSTNode]) -> bool:
+    """Whether a block always leaves the function (its last statement returns or raises, or is
+    an ``if`` whose every path does). ``continue``/``break`` do not count: the loop goes on."""
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine | cst.SimpleStatementSuite) and last.body:
+        return isinstance(last.body[-1], cst.Return | cst.Raise)
+    if isinstance(last, cst.Else):
+        return exits(suite_body(last.body))
+    if isinstance(last, cst.If) and last.orelse is not None:
+        return exits(suite_body(last.body)) and exits([last.orelse])
     return False
 
 

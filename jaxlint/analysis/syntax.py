@@ -190,6 +190,16 @@ def _self_fields(obj: str, node: cst.CSTNode) -> set[str] | None:
     return out
 
 
+def lambda_leaves(flatten: cst.Lambda) -> set[str] | None:
+    """The attributes a flatten ``lambda x: (children, aux)`` returns as children (keyed or
+    not); None where the children use the object otherwise."""
+    params = flatten.params.params
+    body = flatten.body
+    if not params or not (isinstance(body, cst.Tuple) and len(body.elements) == 2):
+        return None
+    return _self_fields(params[0].name.value, body.elements[0].value)
+
+
 def flatten_method_leaves(
     flatten: cst.FunctionDef, unflatten: cst.FunctionDef | None
 ) -> set[str] | None:
@@ -239,3 +249,41 @@ def flatten_method_leaves(
                 else:
                     tainted |= _names_in(target)
     return leaves
+
+
+# Context managers and decorators of tests that expect the code they run to raise.
+_RAISES = ("raises", "assertRaises", "assertRaisesRegex", "assert_raises", "assertRaisesRegexp")
+
+
+def expects_error(fn: cst.FunctionDef) -> bool:
+    """A test that expects an exception (``with pytest.raises(...)``, ``self.assertRaises``,
+    ``@pytest.mark.xfail``): what it runs is the failure it tests, or never reached after it."""
+    for d in fn.decorators:
+        expr = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        if (dotted(expr) or "").endswith("mark.xfail"):
+            return True
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.With):
+            for item in n.items:
+                call = item.item
+                if isinstance(call, cst.Call):
+                    name = dotted(call.func) or ""
+                    if name.rsplit(".", 1)[-1] in _RAISES:
+                        return True
+        stack.extend(n.children)
+    return False
+
+
+def error_expecting_tests(module: cst.Module) -> list[cst.FunctionDef]:
+    """The functions of a module that are tests expecting an exception (methods included)."""
+    out: list[cst.FunctionDef] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.FunctionDef) and n.name.value.startswith("test") and expects_error(n):
+            out.append(n)
+        elif not isinstance(n, cst.BaseExpression | cst.SimpleStatementLine):
+            stack.extend(n.children)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -260,6 +261,10 @@ class Transforms:
                     v = Value(r, v.kind, elem=part if p.kind == "vararg" else None)
                 else:
                     v = self.transformed_param(t, fn, i, p, v)
+                    if got is None and p.default is None and v.traced and not v.notnone:
+                        # a required argument of the transformed function: the caller passes
+                        # something to trace (a None there is an optional argument's job)
+                        v = dataclasses.replace(v, notnone=True)
                 if v.ref is None and p.annotation is not None and v.kind in (Kind.UNKNOWN,):
                     v = self.annotated(p, v)
                 env[p.name] = v
