@@ -5,8 +5,8 @@ The analysis sees one Python text per notebook: each code cell, in order, after 
 number them). The markers are comments, so the text means what the cells mean when run top to
 bottom, and they survive fixes, so positions and fixed cells are found again from any later text.
 
-IPython syntax is not Python: a line magic (``%time f()``), a shell escape (``!pip install``) or an
-assignment from one (``files = !ls``) is replaced by ``pass`` (or ``name = None``) at the same
+IPython syntax is not Python: a line magic (``%time f()``), a shell escape (``!pip install``), an
+assignment from one (``files = !ls``) or a help request (``obj?``) is replaced by ``pass`` (or ``name = None``) at the same
 indentation, with a numbered comment to put it back, keeping every line number; a cell magic cell
 (``%%bash``) is left out whole (only its marker line remains).
 
@@ -31,6 +31,8 @@ NOTEBOOK_SUFFIX = ".ipynb"
 _MARKER = re.compile(r"# %% \[jaxlint cell (\d+)\]\Z")
 _PLACEHOLDER = re.compile(r"#\s*jaxlint-magic-(\d+)\s*\Z")
 _MAGIC = re.compile(r"(?P<indent>[ \t]*)(?P<target>[A-Za-z_][\w.]*\s*=\s*)?[%!]")
+# IPython's help: `obj?`, `obj??`, `?obj`, `np.*load*?`
+_HELP = re.compile(r"(?P<indent>[ \t]*)(\?{1,2}[A-Za-z_*][\w.*]*|[A-Za-z_*][\w.*]*\?{1,2})\s*\Z")
 
 
 class NotebookError(Exception):
@@ -83,7 +85,7 @@ def _mask(source: str, magics: dict[int, str]) -> str:
     for line in lines:
         # IPython only reads a magic at the start of a logical line: `% b` continuing a bracket or
         # a backslash is Python's modulo.
-        match = None if depth > 0 or continued else _MAGIC.match(line)
+        match = None if depth > 0 or continued else _MAGIC.match(line) or _HELP.match(line)
         if match is None:
             depth = max(depth + _bracket_delta(line), 0)
             continued = line.endswith("\\")
@@ -91,7 +93,8 @@ def _mask(source: str, magics: dict[int, str]) -> str:
             continue
         number = len(magics) + 1
         magics[number] = line
-        stand_in = f"{match['target']}None" if match["target"] else "pass"
+        target = match.groupdict().get("target")
+        stand_in = f"{target}None" if target else "pass"
         out.append(f"{match['indent']}{stand_in}  # jaxlint-magic-{number}")
     return "\n".join(out)
 

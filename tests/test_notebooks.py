@@ -68,7 +68,7 @@ def test_the_issue_notebook_is_linted_as_a_subprocess(cwd: Path) -> None:
 def test_magics_are_skipped_keeping_line_numbers(cwd: Path, capsys: Capsys) -> None:
     notebook(
         cwd / "nb.ipynb",
-        "%matplotlib inline\nimport jax\n!pip install jax\nfiles = !ls\n"
+        "%matplotlib inline\nimport jax\n!pip install jax\nfiles = !ls\njax.jit?\n??jax.numpy\n"
         'label = ("%d"\n    % 3)\nother = "%d" \\\n    % 4',
         "%%bash\nif [ -x ]; then echo; fi",
         "for i in range(2):\n    %time i\n" + BRANCH,

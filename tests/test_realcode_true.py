@@ -4,6 +4,8 @@ Each verdict "true" there names an error that JAX really raises; these programs 
 installed, so its bug runs in optax itself; dynamax is not a dependency, so its pattern is written
 out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 ``static_argnames=["transition_fn"]`` only, branching on its ``compute_trans_probs`` argument).
+TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
+written out the same way (a reported bug: tensorflow/probability issue #1491).
 """
 
 from __future__ import annotations
@@ -51,3 +53,25 @@ def test_dynamax_compute_trans_probs_is_traced() -> None:
     hmm_smoother(probs, lls)  # the default is filled in inside the trace: a Python bool
     with pytest.raises(jax.errors.TracerBoolConversionError):
         hmm_smoother(probs, lls, compute_trans_probs=False)
+
+
+def pivoted_cholesky_loop(matrix_diag, max_rank):
+    """The JAX substrate's ``tf.while_loop`` without ``maximum_iterations``: lax.while_loop."""
+
+    def body(args):
+        m, pchol, perm = args
+        permuted_diag = matrix_diag[perm[..., m:]]  # a slice bound that is the loop counter
+        maxi = jnp.argmax(permuted_diag) + m
+        row = jnp.zeros_like(pchol[0]).at[maxi].set(1.0)
+        return m + 1, jnp.concatenate([pchol[:m], row[None], pchol[m + 1 :]]), perm
+
+    n = matrix_diag.shape[-1]
+    init = (0, jnp.zeros((max_rank, n)), jnp.arange(n))
+    return jax.lax.while_loop(lambda args: args[0] < max_rank, body, init)[1]
+
+
+def test_tfp_pivoted_cholesky_slices_with_the_loop_counter() -> None:
+    lines = {e["line"] for e in _true("tensorflow-probability")}
+    assert {363, 375, 376, 378, 379, 380, 401} <= lines
+    with pytest.raises(IndexError, match="static"):
+        pivoted_cholesky_loop(jnp.ones(4), 2)

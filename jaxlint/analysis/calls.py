@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -228,6 +229,13 @@ class Calls:
     def call_transformed(
         self, t: TransformedRef, args: list[tuple[Value, cst.Arg]], node: cst.Call
     ) -> Value:
+        if t.partial_args:
+            given = list(t.partial_args)
+            args = (
+                [x for x in given if x[1].keyword is None]
+                + args
+                + [x for x in given if x[1].keyword is not None]
+            )
         if t.linen_entry:
             args = linen_method_args(t.target.fn.cls, args)[1]
         fn = t.target.fn
@@ -352,6 +360,11 @@ class Calls:
                         Value(first_reason(v, prev[0]) if prev else v.reason, Kind.DICT),
                         a.value,
                     )
+            elif a.star == "**" and v.pairs is not None and all(k for k, _ in v.pairs):
+                # a dict of known keys: those arguments, no others
+                for k, pv in v.pairs:
+                    if k in names:
+                        out[k] = (pv, a.value)
             elif a.star == "**":
                 for p in fn.params:
                     if p.name not in out and p.kind in ("pos", "kwonly"):
@@ -612,7 +625,13 @@ class Calls:
                     ref=FuncRef(ref.fn, ref.closure, ref.bound + pos, ref.bound_kw + kw),
                 )
             if target.kind is Kind.TRANSFORMED:
-                return target
+                # `partial(jitted, grid=grid)`: the transformed function given those arguments
+                # at each call (static or traced as the transform says)
+                t: TransformedRef = target.ref
+                if any(a.star for _, a in rest):
+                    return target
+                given = t.partial_args + tuple(rest)
+                return Value(kind=Kind.TRANSFORMED, ref=dataclasses.replace(t, partial_args=given))
             return STATIC
         if qual in K.LIBRARY_MAPS and (mapped := self.library_map(qual, args, node)) is not None:
             return mapped
@@ -668,8 +687,12 @@ class Calls:
         if qual.startswith("numpy."):
             if qual in ("numpy.shape", "numpy.ndim", "numpy.size"):
                 return Value(kind=Kind.TUPLE) if qual == "numpy.shape" else SCALAR
-            if reason is not None:
-                return Value(reason, Kind.DEVICE)
+            if reason is not None and qual[6:] in K.NUMPY_DISPATCHING:
+                return Value(reason, Kind.DEVICE)  # np.sum(x) calls x.sum(): a tracer
+            if reason is not None and qual.rsplit(".", 1)[-1] not in K.NUMPY_NON_CONVERTING:
+                # NumPy converts its argument to a host array, or raises right there (JX202):
+                # what runs after it holds a host array, never a tracer
+                return Value(kind=Kind.HOST)
             if qual.rsplit(".", 1)[-1] in K.NUMPY_NON_CONVERTING:
                 return STATIC
             return Value(kind=Kind.HOST)
@@ -743,6 +766,10 @@ class Calls:
             if v.kind is Kind.FUNC and (f.traced or reason is not None):
                 others = [(ov, oa) for ov, oa in args if ov is not v and oa.keyword is None]
                 self.call_function(v.ref, others, node)
+        if is_jax and qual.rsplit(".", 1)[-1][:1].isupper() and not qual.startswith("jax.numpy."):
+            # a class of JAX's (lax.ConvDimensionNumbers, lax.Precision, a GatherDimensionNumbers):
+            # a Python object made of what it is given, not an array JAX computes
+            return Value(reason, Kind.UNKNOWN) if reason is not None else STATIC
         if is_jax:
             if (
                 reason is None
@@ -924,6 +951,10 @@ class Calls:
             # a Python bool: where an element is a tracer, any()/all() itself raises (JX302)
             return Value(kind=Kind.SCALAR, boolean=True)
         if name in ("dict",):
+            if all(a.keyword is not None for _, a in args):
+                # `dict(lon=..., sigma=...)`: its keys are known, as in a literal
+                pairs = tuple((a.keyword.value, v) for v, a in args)  # type: ignore[union-attr]
+                return Value(reason, Kind.DICT, pairs=pairs)
             return Value(reason, Kind.DICT)
         if name in ("next", "iter"):
             return self.element(vals[0], None) if vals and name == "next" else Value(reason)

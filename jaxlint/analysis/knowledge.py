@@ -483,29 +483,48 @@ PYTREE_REGISTRATIONS = frozenset(
 )
 
 # jax.numpy functions that return Python values (shapes, dtypes), never tracers.
-JNP_STATIC = frozenset(
-    f"jax.numpy.{n}"
-    for n in [
-        "shape",
-        "ndim",
-        "size",
-        "result_type",
-        "dtype",
-        "iinfo",
-        "finfo",
-        "issubdtype",
-        "isdtype",
-        "promote_types",
-        "can_cast",
-        "isscalar",
-        "iscomplexobj",
-        "isrealobj",
-        "broadcast_shapes",
-        "min_scalar_type",
-    ]
-) | frozenset(
-    # the abstract value of an array (shape, dtype, sharding): known at trace time
-    {"jax.typeof", "jax.core.get_aval"}
+JNP_STATIC = (
+    frozenset(
+        f"jax.numpy.{n}"
+        for n in [
+            "shape",
+            "ndim",
+            "size",
+            "result_type",
+            "dtype",
+            "iinfo",
+            "finfo",
+            "issubdtype",
+            "isdtype",
+            "promote_types",
+            "can_cast",
+            "isscalar",
+            "iscomplexobj",
+            "isrealobj",
+            "broadcast_shapes",
+            "min_scalar_type",
+        ]
+    )
+    | frozenset(
+        # the abstract value of an array (shape, dtype, sharding): known at trace time
+        {"jax.typeof", "jax.core.get_aval"}
+    )
+    | frozenset(
+        # convolution bookkeeping computed from Python values: dimension numbers, permutations,
+        # paddings and shapes (tuples of ints)
+        {
+            f"jax.lax.{n}"
+            for n in (
+                "conv_dimension_numbers",
+                "conv_general_permutations",
+                "conv_general_shape_tuple",
+                "conv_shape_tuple",
+                "conv_transpose_shape_tuple",
+                "padtype_to_pads",
+                "broadcast_shapes",
+            )
+        }
+    )
 )
 
 # Functions whose result is a Python value (a bool, a dtype, a shape) whatever their arguments.
@@ -566,24 +585,50 @@ NUMPY_ARRAY_TYPES = frozenset({"numpy.ndarray"})
 CONTAINER_TYPES = frozenset(
     {"builtins.tuple", "builtins.list", "builtins.dict", "builtins.set", "builtins.frozenset"}
 )
-HOST_TYPES = NUMPY_ARRAY_TYPES | frozenset(
-    {
-        "numpy.generic",
-        "numpy.number",
-        "numpy.integer",
-        "numpy.floating",
-        "numpy.bool_",
-        "numbers.Number",
-        "numbers.Real",
-        "numbers.Integral",
-        "numbers.Complex",
-        "builtins.int",
-        "builtins.float",
-        "builtins.bool",
-        "builtins.complex",
-        "builtins.str",
-        "builtins.bytes",
-    }
+HOST_TYPES = (
+    NUMPY_ARRAY_TYPES
+    | frozenset(
+        {
+            "numpy.generic",
+            "numpy.number",
+            "numpy.integer",
+            "numpy.floating",
+            "numpy.bool_",
+            "numbers.Number",
+            "numbers.Real",
+            "numbers.Integral",
+            "numbers.Complex",
+            "builtins.int",
+            "builtins.float",
+            "builtins.bool",
+            "builtins.complex",
+            "builtins.str",
+            "builtins.bytes",
+        }
+    )
+    | frozenset(
+        # NumPy's scalar types: a tracer is none of them
+        f"numpy.{t}"
+        for t in (
+            "float16",
+            "float32",
+            "float64",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "complex64",
+            "complex128",
+            "signedinteger",
+            "unsignedinteger",
+            "complexfloating",
+            "inexact",
+        )
+    )
 )
 
 # Context managers under which JAX evaluates operations on concrete values eagerly.

@@ -152,6 +152,8 @@ class TransformedRef:
     # a linen entry point (``jax.jit(model.init)``): the first argument (rngs or variables) and
     # the linen options are the entry's, the rest go to the method
     linen_entry: bool = False
+    # `partial(jitted, ...)`'s arguments: passed to the transformed function at each call
+    partial_args: tuple[tuple[Any, Any], ...] = ()
     # a reverse-mode derivative (grad, value_and_grad, jacrev) is taken in this transform's trace
     # (``jax.grad(f)``, ``jax.jit(jax.grad(f))``): JAX transposes what f runs
     reverse: bool = False

@@ -137,7 +137,12 @@ class Project:
                 self.children[id(b.ref)].append(info)
         for name, kind in info.field_kinds.items():
             self._record_kind(name, kind)
-        self.static_field_names |= info.static_fields
+        static = set(info.static_fields)
+        leaves = self.method_leaves(info) if info.is_pytree else None
+        if leaves is not None:
+            # the aux data of a `tree_flatten` method (GridArray's `offset`): static, by name too
+            static |= set(info.fields) - leaves
+        self.static_field_names |= static
         for name in info.fields:
             declared = self.field_declarations.setdefault(name, set())
             declared.add(info.field_annotations.get(name, ""))
@@ -145,8 +150,8 @@ class Project:
             if default is not None and default.kind is Kind.NONE:
                 declared.add("None")
         if info.is_pytree and not info.is_linen:
-            self.leaf_field_names |= set(info.fields) - info.static_fields
-            for name in set(info.fields) - info.static_fields:
+            self.leaf_field_names |= set(info.fields) - static
+            for name in set(info.fields) - static:
                 ann = info.field_annotations.get(name, "")
                 self.field_annotation_texts.setdefault(name, set()).add(ann)
         if info.is_pytree:

@@ -429,6 +429,14 @@ class Statements:
         for e in elements:
             expr = e.value if isinstance(e, cst.Element) else e
             qual = self._lookup_qual(expr)
+            named = self._lookup_quiet(expr) if qual is None else None
+            if named is not None and named.kind is Kind.TUPLE and named.elts:
+                # a project constant naming the classes: `SCALAR_TYPES = (float, int)`
+                quals = [x.ref for x in named.elts if x.kind is Kind.EXT]
+                if len(quals) != len(named.elts):
+                    return frozenset()
+                out.update(quals)
+                continue
             if qual is None:
                 name = dotted(expr)
                 if name is None or "." in name or self.frame.lookup(name) is not None:
