@@ -149,6 +149,10 @@ class Calls:
             m = fv.ref.lookup_method("__call__")
             if m is not None:
                 return self.call_function(FuncRef(m, None, (fv,)), args, node)
+        if kind is Kind.HOST and fv.ref is None:
+            # a NumPy callable (`np.vectorize(f)`, `np.frompyfunc(...)`): it makes a NumPy array of
+            # its argument (an object array of pytrees), or raises there for a tracer
+            return Value(kind=Kind.HOST)
         r = first_reason(*(v for v, _ in args))
         ref = fv.ref
         if isinstance(ref, tuple) and len(ref) == 3 and ref[0] == "attr":
@@ -687,7 +691,9 @@ class Calls:
         if qual.startswith("numpy."):
             if qual in ("numpy.shape", "numpy.ndim", "numpy.size"):
                 return Value(kind=Kind.TUPLE) if qual == "numpy.shape" else SCALAR
-            if reason is not None and qual[6:] in K.NUMPY_DISPATCHING:
+            if qual[6:] in K.NUMPY_DISPATCHING and any(
+                v.traced and v.kind is Kind.DEVICE for v, _ in args
+            ):
                 return Value(reason, Kind.DEVICE)  # np.sum(x) calls x.sum(): a tracer
             if reason is not None and qual.rsplit(".", 1)[-1] not in K.NUMPY_NON_CONVERTING:
                 # NumPy converts its argument to a host array, or raises right there (JX202):

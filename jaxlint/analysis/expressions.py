@@ -85,7 +85,10 @@ class Expressions:
         elif isinstance(node.left, cst.Name) and node.left.value == "None":
             v = vals[1]
         else:
-            return SCALAR
+            same = identical(vals[0], vals[1])
+            if same is None:
+                return SCALAR
+            return constant(same == isinstance(c.operator, cst.Is))
         if v.notnone:
             return constant(not isinstance(c.operator, cst.Is))
         if v.traced:
@@ -650,3 +653,15 @@ class Expressions:
         if v is not None:
             v = self.resolve(v)
         return v.ref if v is not None and v.kind is Kind.CLASS else None
+
+
+def identical(a: Value, b: Value) -> bool | None:
+    """``a is b`` where the analysis knows it: the same object bound to both names (an enum member,
+    a module constant: `layout is dense` after `layout = dense`), or two different constants."""
+    if a.traced or b.traced:
+        return None
+    if a is b and a is not STATIC and a is not SCALAR and a.kind is not Kind.UNKNOWN:
+        return True
+    if a.const is not UNSET and b.const is not UNSET and type(a.const) is type(b.const):
+        return False if a.const != b.const else None
+    return None

@@ -493,6 +493,19 @@ class Statements:
         f = self.frame
         if isinstance(s, cst.Expr):
             self.ev(s.value)
+            call = s.value
+            if (
+                isinstance(call, cst.Call)
+                and len(call.args) >= 2
+                and isinstance(call.args[1].value, cst.Name)
+                and (self._lookup_qual(call.func) or "").endswith(".concrete_or_error")
+            ):
+                # JAX raises there for a tracer (with the library's own message): past it, the
+                # value is concrete
+                name = call.args[1].value.value
+                v = f.lookup(name)
+                if v is not None and v.traced:
+                    f.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
         elif isinstance(s, cst.Assign):
             v = self.ev(s.value)
             if v.traced and f.traced and not isinstance(s.value, cst.Name):
