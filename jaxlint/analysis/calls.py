@@ -244,18 +244,22 @@ class Calls:
             args = linen_method_args(t.target.fn.cls, args)[1]
         fn = t.target.fn
         caller = self.frame
+        if too_many_args(fn, t.target.bound, args):
+            return Value(first_reason(*(v for v, _ in args)), Kind.UNKNOWN)
         if t.static:
             bound = self.bind_args(fn, t.target.bound, t.target.bound_kw, args)
             for i, p in enumerate(fn.params):
                 got = bound.get(p.name)
                 if got is None or not (p.name in t.static or str(i) in t.static):
                     continue
+                # a `*xs`/`**kw` spread: which of its items lands here, and whether that one is
+                # traced, is not known (the node is the container, not the value)
+                spread = any(a.star and a.value is got[1] for _, a in args)
                 # reported at the call: the line JAX's traceback points to (a call's first line)
-                if caller.traced and got[0].traced:
+                if caller.traced and got[0].traced and not spread:
                     self.hook("static_arg", node, p, got[0], t, got[1])
-                elif got[1] is not None and not any(a.star and a.value is got[1] for _, a in args):
+                elif got[1] is not None and not spread:
                     # hashed at the call, traced caller or not: rules decide what is unhashable
-                    # (not a `*xs`/`**kw` spread: the node is the container, not the value)
                     self.project.dispatch("static_value", node, p, got[0], t, got[1])
         self.called.add(id(fn.node))
         # jax.grad(g)(x) called under an abstracting transform, or jax.jit(jax.grad(g))(x)
@@ -384,6 +388,9 @@ class Calls:
     ) -> Value:
         fn = ref.fn
         caller = self.frame
+        if too_many_args(fn, ref.bound, args):
+            # Python raises TypeError at the call (a stale caller): the body never runs from here
+            return Value(first_reason(*(v for v, _ in args)), Kind.UNKNOWN)
         bound = self.bind_args(fn, ref.bound, ref.bound_kw, args)
         env: dict[str, Value] = {}
         at = anchor(caller, node)
@@ -569,7 +576,9 @@ class Calls:
             )
             for k, v in env.items()
         )
-        key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak)
+        # called from the 0-d path of a rank test: what it finds is not reported either
+        unsure = self.frame is not None and self.frame.unsure > 0
+        key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak, unsure)
         hit = self.memo.get(key)
         if hit is not None:
             return hit
@@ -583,6 +592,7 @@ class Calls:
         self.active.add(key)
         self.depth += 1
         frame = Frame(fn.module, fn, closure, in_trace, staged, filtered, weak=weak)
+        frame.unsure = int(unsure)
         frame.env.update(env)
         try:
             with self.in_frame(frame):
@@ -734,6 +744,13 @@ class Calls:
         if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
             # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
             return SCALAR
+        if (
+            qual in K.REDUCES
+            and len(args) >= 2
+            and args[0][0].kind is Kind.FUNC
+            and all(a.keyword is None and not a.star for _, a in args[:3])
+        ):
+            return self.reduce(qual, args, node)
         if qual in K.TREE_LEAVES:
             leaf = Value(reason, Kind.DEVICE) if reason else STATIC
             if qual.endswith("flatten"):
@@ -821,6 +838,18 @@ class Calls:
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
+
+    def reduce(self, qual: str, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
+        """``jax.tree.reduce(f, tree, init)`` / ``functools.reduce(f, xs, init)``: f gets the
+        accumulator (the initializer first: `True` stays a Python bool) and one leaf or item."""
+        fv, tree = args[0][0], args[1]
+        item = self.element(tree[0], None) if qual == "functools.reduce" else self.leaf_of(tree[0])
+        acc = args[2][0] if len(args) > 2 else item
+        out = acc
+        for _ in range(2):  # the first step, then one with what it returned
+            step = self.call_function(fv.ref, [(out, tree[1]), (item, tree[1])], node)
+            out = join(acc, step) if len(args) > 2 else step
+        return out
 
     def registered_static_fields(
         self, info: ClassInfo, qual: str, args: list[tuple[Value, cst.Arg]]
@@ -1026,3 +1055,13 @@ def optional_inner(ann: cst.BaseExpression) -> cst.BaseExpression:
     ):
         return ann.slice[0].slice.value
     return ann
+
+
+def too_many_args(
+    fn: FunctionInfo, bound: tuple[Value, ...], args: list[tuple[Value, cst.Arg]]
+) -> bool:
+    """More positional arguments than the function takes (and no ``*args``): a TypeError."""
+    if any(p.kind == "vararg" for p in fn.params) or any(a.star for _, a in args):
+        return False
+    given = len(bound) + sum(1 for _, a in args if a.keyword is None)
+    return given > len(fn.positional)

@@ -73,7 +73,7 @@ class RuleContext:
         fix: NodeFix | None = None,
         why: str | None = None,
     ) -> None:
-        if self.frame.catches(jax_error or rule.jax_error):
+        if self.frame.unsure or self.frame.catches(jax_error or rule.jax_error):
             return
         reason = value.reason if isinstance(value, Value) else value
         if reason is None:

@@ -11,7 +11,7 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, canonical
 from jaxlint.analysis.model import ClassInfo, FuncRef, ModuleInfo, TransformedRef
-from jaxlint.analysis.syntax import literal_int, literal_str
+from jaxlint.analysis.syntax import literal_int, literal_str, rank_test
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
     PYTHON_KINDS,
@@ -186,6 +186,10 @@ class Expressions:
             if r is None:
                 if any(v.kind is Kind.DEVICE for v in vals):
                     return self.staged(Value(kind=Kind.DEVICE, boolean=True), node)
+                rank = rank_test(node)  # type: ignore[arg-type]
+                if rank is not None:
+                    # remembered, so that `if is_scalar:` narrows like the test itself
+                    return Value(kind=Kind.SCALAR, boolean=True, ref=("rank", *rank))
                 return Value(kind=Kind.SCALAR, boolean=True)
             ordering = any(
                 not isinstance(c.operator, cst.Equal | cst.NotEqual)

@@ -58,6 +58,8 @@ class Frame:
         # trace (the handler that caught it returns or raises).
         self.suppressed = 0
         self.dead = False
+        # Inside the 0-d branch of a rank test on a traced value: findings are not reported.
+        self.unsure = 0
         # A library function's call evaluated as JAX runs it (``jax.jit(jnp.sum)(x, 0)``): what
         # rules find in it is reported at this node of the project, without a fix.
         self.report_at: cst.CSTNode | None = None

@@ -473,6 +473,9 @@ PYTREE_DECORATORS = frozenset(
         "jax.tree_util.register_pytree_with_keys_class",
     }
 )
+# Folds: the function gets an accumulator (the initializer first) and one leaf or item.
+REDUCES = frozenset({"jax.tree.reduce", "jax.tree_util.tree_reduce", "functools.reduce"})
+
 PYTREE_REGISTRATIONS = frozenset(
     {
         "jax.tree_util.register_dataclass",

@@ -16,8 +16,10 @@ from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param
 from jaxlint.analysis.syntax import (
     dotted,
     is_main_guard,
+    literal_str,
     param_annotation,
     pattern_names,
+    rank_test,
     suite_body,
 )
 from jaxlint.analysis.values import (
@@ -293,6 +295,21 @@ class Statements:
             self.narrow(test.left, positive, conjunct=True)
             self.narrow(test.right, positive, conjunct=True)
             return
+        if (
+            not positive
+            and not conjunct
+            and isinstance(test, cst.Call)
+            and dotted(test.func) == "hasattr"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+            and literal_str(test.args[1].value) in ("shape", "ndim", "dtype")
+        ):
+            # no `.shape`: not an array, so no tracer (`if hasattr(s, "shape"): s = s.shape`)
+            name = test.args[0].value.value
+            v = self.frame.lookup(name)
+            if v is not None and v.traced:
+                self.frame.env[name] = Value(kind=Kind.UNKNOWN)
+            return
         if conjunct and not positive:
             return
         if not conjunct and isinstance(test, cst.Call) and isinstance(test.func, cst.Name):
@@ -445,6 +462,32 @@ class Statements:
             out.add(qual)
         return frozenset(out)
 
+    def scalar_path(self, test: cst.BaseExpression | None) -> bool | None:
+        """For an ``if`` on the rank of a traced value (``x.ndim == 0``, or a name bound to such a
+        test): whether its body (True) or its other branch (False) is the 0-d path."""
+        if test is None:
+            return None
+        rank = rank_test(test)
+        if rank is None and isinstance(test, cst.Name):
+            tv = self.frame.lookup(test.value)
+            if tv is not None and isinstance(tv.ref, tuple) and tv.ref[:1] == ("rank",):
+                rank = tv.ref[1], tv.ref[2]
+        if rank is None:
+            return None
+        v = self.frame.lookup(rank[0])
+        return rank[1] if v is not None and v.traced else None
+
+    def exec_unsure(self, stmts: Sequence[cst.CSTNode], unsure: bool) -> None:
+        """The 0-d path of a function that takes arrays and numbers (`if x.ndim == 0: return 1
+        if x == 0 else x`) is written for Python and NumPy scalars; a traced value of unknown rank
+        may never take it, so nothing found there is reported."""
+        f = self.frame
+        f.unsure += unsure
+        try:
+            self.exec_block(stmts)
+        finally:
+            f.unsure -= unsure
+
     def branches(
         self,
         body: cst.BaseSuite,
@@ -455,17 +498,22 @@ class Statements:
         paths that do not return or raise leave them. True where both return or raise."""
         f = self.frame
         before = dict(f.env)
+        scalar = self.scalar_path(test)
         if test is not None:
             self.narrow(test)
-        self.exec_block(suite_body(body))
+        self.exec_unsure(suite_body(body), scalar is True)
         after_body = f.env
         f.env = dict(before)
         if test is not None:
             self.narrow(test, positive=False)
-        if isinstance(orelse, cst.If):
-            self.exec_stmt(orelse)
-        elif isinstance(orelse, cst.Else):
-            self.exec_block(suite_body(orelse.body))
+        f.unsure += scalar is False
+        try:
+            if isinstance(orelse, cst.If):
+                self.exec_stmt(orelse)
+            elif isinstance(orelse, cst.Else):
+                self.exec_block(suite_body(orelse.body))
+        finally:
+            f.unsure -= scalar is False
         after_else = f.env
         body_exits = exits(suite_body(body))
         else_exits = orelse is not None and exits([orelse])

@@ -287,3 +287,49 @@ def error_expecting_tests(module: cst.Module) -> list[cst.FunctionDef]:
         elif not isinstance(n, cst.BaseExpression | cst.SimpleStatementLine):
             stack.extend(n.children)
     return out
+
+
+def rank_test(node: cst.BaseExpression) -> tuple[str, bool] | None:
+    """``x.ndim == 0``, ``np.ndim(x) > 0``, ``len(x.shape) == 0``, ``x.shape == ()``: (the name
+    ``x``, whether the test holding means x is 0-d). None for any other expression."""
+    if not (isinstance(node, cst.Comparison) and len(node.comparisons) == 1):
+        return None
+    op = node.comparisons[0].operator
+    right = node.comparisons[0].comparator
+    left = node.left
+    name = None
+    if isinstance(left, cst.Attribute) and left.attr.value == "ndim":
+        name = left.value
+    elif isinstance(left, cst.Call) and len(left.args) == 1:
+        func = dotted(left.func) or ""
+        arg = left.args[0].value
+        if func.rsplit(".", 1)[-1] == "ndim":
+            name = arg
+        elif func == "len" and isinstance(arg, cst.Attribute) and arg.attr.value == "shape":
+            name = arg.value
+    elif isinstance(left, cst.Attribute) and left.attr.value == "shape":
+        if (
+            isinstance(right, cst.Tuple)
+            and not right.elements
+            and isinstance(op, cst.Equal | cst.NotEqual)
+        ):
+            return (
+                (left.value.value, isinstance(op, cst.Equal))
+                if isinstance(left.value, cst.Name)
+                else None
+            )
+        return None
+    if not isinstance(name, cst.Name):
+        return None
+    if isinstance(right, cst.Integer) and right.value == "0":
+        if isinstance(op, cst.Equal):
+            return name.value, True
+        if isinstance(op, cst.NotEqual | cst.GreaterThan):
+            return name.value, False
+    if (
+        isinstance(right, cst.Integer)
+        and right.value == "1"
+        and isinstance(op, cst.GreaterThanEqual)
+    ):
+        return name.value, False
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,12 @@ from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend, tre
 
 if TYPE_CHECKING:
     pass
+
+
+# In a transform's static names: which parameters are static is not known.
+ANY_STATIC = "*"
+# Annotations of values JAX refuses as transform arguments: dtypes, strings, callables.
+NOT_JAX_TYPES = re.compile(r"\A(\w+\.)*(DTypeLike|dtype|DType|str|Callable)\b(\s*\|\s*None)?\Z")
 
 
 class Transforms:
@@ -154,10 +161,20 @@ class Transforms:
         the leading arguments bound by ``partial``."""
         out: set[str] = set()
         positional = fn.positional[len(bound) :]
-        for _, a in kws:
+        for v, a in kws:
             if a.keyword is None:
                 continue
             k = a.keyword.value
+            if (
+                k in ("static_argnums", "static_broadcasted_argnums", "static_argnames")
+                and not int_literals(a.value)
+                and not str_literals(a.value)
+                and v.kind is not Kind.NONE
+                and not (isinstance(a.value, cst.Tuple | cst.List) and not a.value.elements)
+            ):
+                # computed elsewhere (a jit wrapper's own `static_argnames=` parameter): any
+                # parameter may be static, so none is taken to be traced
+                out.add(ANY_STATIC)
             if k in ("static_argnums", "static_broadcasted_argnums"):
                 for i in int_literals(a.value):
                     if -len(positional) <= i < len(positional):
@@ -202,7 +219,13 @@ class Transforms:
     ) -> Value:
         if t.differentiated is not None and p.name not in t.differentiated and not v.traced:
             return v
-        if p.name in t.static or str(i) in t.static:
+        if p.name in t.static or str(i) in t.static or ANY_STATIC in t.static:
+            return Value(kind=v.kind, ref=v.ref, elts=v.elts)
+        if p.annotation is not None and NOT_JAX_TYPES.search(
+            cst.Module([]).code_for_node(p.annotation)
+        ):
+            # a dtype or a string is no valid argument of a transform (JAX refuses it at the
+            # call, before tracing): the parameter is never a tracer
             return Value(kind=v.kind, ref=v.ref, elts=v.elts)
         if v.traced or p.name in t.unbatched or str(i) in t.unbatched:
             return v
