@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import jax.numpy as jnp
 import pytest
 
 from jaxlint.engine import lint_source
@@ -26,3 +27,24 @@ def test_jax_traces_the_fixture(path: Path) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.run()
+
+
+KEYWORD_WHERE = """\
+import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def clear(book):
+    return jnp.where(book[:, 1] <= 0, x=-jnp.ones_like(book), y=book)
+"""
+
+
+def test_where_with_keyword_operands_is_not_a_data_dependent_shape() -> None:
+    """`jnp.where(c, x=..., y=...)` (jaxlob) is the three-argument form: no JX402. JAX 0.10 takes
+    x and y by position only and raises TypeError at the call, which is not a tracer hazard."""
+    assert [f.code for f in lint_source(KEYWORD_WHERE, "book.py")] == []
+    namespace: dict[str, object] = {}
+    exec(compile(KEYWORD_WHERE, "book.py", "exec"), namespace)
+    with pytest.raises(TypeError, match="positional-only"):
+        namespace["clear"](jnp.ones((3, 2)))  # type: ignore[operator]

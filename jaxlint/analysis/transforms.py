@@ -66,7 +66,8 @@ class Transforms:
                 return fv
             ref = inner.target
             static = inner.static
-            unbatched = inner.unbatched
+            # `jit(vmap(f, in_axes=(None, 0)))`: jit traces the unbatched arguments too
+            unbatched = inner.unbatched if not spec.staged else frozenset()
         elif fv.kind is Kind.FUNC:
             ref = fv.ref
             static = frozenset()

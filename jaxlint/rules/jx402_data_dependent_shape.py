@@ -297,7 +297,10 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     if qual is None:
         return
     positional = [a for a in node.args if a.keyword is None]
-    one_arg_where = qual == "jax.numpy.where" and len(positional) == 1
+    # `jnp.where(cond, x=..., y=...)` means the three-argument form (older JAX took x and y by
+    # keyword; JAX 0.10 raises TypeError at the call): no shape that depends on the data
+    values = [a for a in node.args if a.keyword is not None and a.keyword.value in ("x", "y")]
+    one_arg_where = qual == "jax.numpy.where" and len(positional) == 1 and not values
     if qual not in K.DATA_DEPENDENT and not one_arg_where:
         return
     if any(a.keyword is not None and a.keyword.value == "size" for a in node.args):
