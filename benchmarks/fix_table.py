@@ -94,9 +94,11 @@ MULTI: dict[str, tuple[str, str]] = {
 
 # Found hazards that no fix makes equal (yet), and why; the CI test fails when one becomes
 # fixed (update the list) or another appears. Keys: "pattern/transform" or "pattern/*".
-_OPERAND = ("vmap", "pmap", "scan", "fori", "cond")
-# A count that is data of the transform (mapped, carried, an operand): no rewrite of f makes it
-# static; the caller must pass a Python value (jit's static_argnames, vmap's in_axes=None, closure).
+# (vmap's: fixed at the call, which maps an array of one repeated Python value: the fix passes the
+# value itself with in_axes None.)
+_OPERAND = ("pmap", "scan", "fori", "cond")
+# A count that is data of the transform (mapped by pmap, carried, an operand): no rewrite of f
+# makes it static; the caller must pass a Python value (jit's static_argnames, a closure).
 _COUNT = "the count is an operand of the transform: only the caller can make it static"
 COUNT_PATTERNS = (
     "jnp.zeros(i)",

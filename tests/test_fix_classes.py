@@ -3,7 +3,8 @@ code run under the transform, the same numbers (tests/test_fix_equivalence.py's 
 
 Each program holds one class: `.tolist()` kept an array, `np.float32` -> `jnp.float32`, builtin
 `any`/`max` of an array -> `jnp.any`/`jnp.max`, `t in (1, 2)` -> `jnp.isin`, `while` ->
-`lax.while_loop`, `assert` removed; and where the analysis cannot prove the operand is the array
+`lax.while_loop`, `assert` removed, a count that `vmap` maps as `jnp.full((b,), n)` passed as
+`n` unmapped; and where the analysis cannot prove the operand is the array
 the rewrite needs, no fix at all.
 """
 
@@ -167,6 +168,22 @@ def run(x, t):
 """,
         "JX301",
     ),
+    "count mapped by vmap": (
+        """import jax
+import jax.numpy as jnp
+
+
+def rollout(key, x, n):
+    keys = jax.random.split(key, n)
+    return jnp.zeros((n,)) + x.sum() + jax.random.uniform(keys[-1])
+
+
+def run(x, t):
+    keys = jax.random.split(jax.random.key(0), 3)
+    return jax.vmap(rollout, in_axes=(0, None, 0))(keys, x * t, jnp.full((3,), 4))
+""",
+        "JX401",
+    ),
 }
 
 
@@ -178,6 +195,11 @@ def _reference(module: object, name: str, x: np.ndarray, t: np.ndarray) -> objec
             rows = [m.decay(x, t, n) for n in range(3)]  # type: ignore[attr-defined]
             first = m.decay(x, t, 4)  # type: ignore[attr-defined]
         return first, jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *rows)
+    if name == "count mapped by vmap":
+        m = module
+        keys = jax.random.split(jax.random.key(0), 3)
+        rows = [m.rollout(k, x * t, 4) for k in keys]  # type: ignore[attr-defined]
+        return np.stack([np.asarray(r) for r in rows])
     if name == "builtin reductions":
         rows = [module.flags(r, t) for r in (x, -x)]  # type: ignore[attr-defined]
         return jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *rows)
@@ -238,3 +260,22 @@ def test_no_fix_where_the_operand_is_not_known() -> None:
     findings = [f for f in lint_source(NO_FIX, "program.py") if f.code in codes]
     assert findings, "the hazards are found"
     assert all(f.fix is None for f in findings), [(f.code, f.line, f.fix) for f in findings]
+
+
+MAPPED_COUNTS = """import jax
+import jax.numpy as jnp
+
+
+def fill(x, n):
+    return jnp.zeros((n,)) + x
+
+
+def run(x, a, b):
+    return jax.vmap(fill, in_axes=(None, 0))(x, jnp.stack([a, b]))
+"""
+
+
+def test_no_unmapping_of_counts_that_may_differ() -> None:
+    """`jnp.stack([a, b])` maps two counts that may differ: no single value to pass instead."""
+    findings = [f for f in lint_source(MAPPED_COUNTS, "program.py") if f.code == "JX401"]
+    assert findings and all(f.fix is None for f in findings)

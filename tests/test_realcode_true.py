@@ -5,7 +5,8 @@ installed, so its bug runs in optax itself; dynamax is not a dependency, so its 
 out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 ``static_argnames=["transition_fn"]`` only, branching on its ``compute_trans_probs`` argument).
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
-written out the same way (a reported bug: tensorflow/probability issue #1491).
+written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
+true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, jaxlob).
 """
 
 from __future__ import annotations
@@ -75,3 +76,57 @@ def test_tfp_pivoted_cholesky_slices_with_the_loop_counter() -> None:
     assert {363, 375, 376, 378, 379, 380, 401} <= lines
     with pytest.raises(IndexError, match="static"):
         pivoted_cholesky_loop(jnp.ones(4), 2)
+
+
+@partial(jax.jit, static_argnames=["q_block", "k_block"])
+def flash_attention2(
+    q, k, v, *, dropout: float = 0.0, inference: bool = True, key=None, q_block=None, k_block=None
+):
+    if not inference and dropout > 0 and key is None:
+        raise ValueError("key must be provided for training")
+    return jax.nn.softmax(q @ k.T) @ v
+
+
+def test_fjformer_inference_flag_is_traced() -> None:
+    assert {e["line"] for e in _true("fjformer")} >= {101, 257}
+    q = jnp.ones((2, 4))
+    flash_attention2(q, q, q)  # the default: a Python bool filled in inside the trace
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        flash_attention2(q, q, q, inference=False, dropout=0.1, key=jax.random.key(0))
+
+
+def test_cd_dynamax_score_gets_the_keys_as_warn() -> None:
+    """``vmap(self.score, in_axes=(0, None, 0, None, None, None, None, 0))`` with eight arguments:
+    the keys land on ``warn`` (the ninth parameter, ``key``, keeps its default)."""
+    assert {e["line"] for e in _true("cd-dynamax")} >= {59}
+
+    def score(params, emissions, return_log_prob=False, warn=True, key=None):
+        if warn:
+            jax.debug.print("warning")
+        return params * emissions
+
+    keys = jax.random.split(jax.random.key(0), 3)
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.vmap(score, in_axes=(0, 0, None, 0))(jnp.ones(3), jnp.ones(3), False, keys)
+
+
+def test_easydel_and_ejkernel_sizes_from_traced_counts() -> None:
+    assert {e["line"] for e in _true("easydel")} == {1078}
+    assert {e["line"] for e in _true("ejkernel")} == {298, 300}
+    with pytest.raises(jax.errors.TracerIntegerConversionError):
+        jax.jit(lambda x, g: jax.lax.dynamic_slice_in_dim(x, 0, jnp.sum(g), axis=0))(
+            jnp.ones(5), jnp.array([1, 2])
+        )
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.jit(lambda n: jnp.repeat(jnp.arange(3), repeats=n))(jnp.array([1, 2, 1]))
+
+
+def test_jaxlob_one_argument_where_in_scan() -> None:
+    assert {e["line"] for e in _true("jaxlob")} == {320}
+
+    def remove(cancel_msgs, action_msg):
+        jnp.where(cancel_msgs[:, 3] == action_msg[3])
+        return cancel_msgs, None
+
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.lax.scan(remove, jnp.zeros((4, 6)), jnp.zeros((2, 6)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -477,16 +478,17 @@ class Statements:
         v = self.frame.lookup(rank[0])
         return rank[1] if v is not None and v.traced else None
 
-    def exec_unsure(self, stmts: Sequence[cst.CSTNode], unsure: bool) -> None:
+    @contextlib.contextmanager
+    def unsure(self, flag: bool) -> Iterator[None]:
         """The 0-d path of a function that takes arrays and numbers (`if x.ndim == 0: return 1
         if x == 0 else x`) is written for Python and NumPy scalars; a traced value of unknown rank
-        may never take it, so nothing found there is reported."""
+        may never take it, so nothing found there (or in what it calls) is reported."""
         f = self.frame
-        f.unsure += unsure
+        f.unsure += flag
         try:
-            self.exec_block(stmts)
+            yield
         finally:
-            f.unsure -= unsure
+            f.unsure -= flag
 
     def branches(
         self,
@@ -501,19 +503,17 @@ class Statements:
         scalar = self.scalar_path(test)
         if test is not None:
             self.narrow(test)
-        self.exec_unsure(suite_body(body), scalar is True)
+        with self.unsure(scalar is True):
+            self.exec_block(suite_body(body))
         after_body = f.env
         f.env = dict(before)
         if test is not None:
             self.narrow(test, positive=False)
-        f.unsure += scalar is False
-        try:
+        with self.unsure(scalar is False):
             if isinstance(orelse, cst.If):
                 self.exec_stmt(orelse)
             elif isinstance(orelse, cst.Else):
                 self.exec_block(suite_body(orelse.body))
-        finally:
-            f.unsure -= scalar is False
         after_else = f.env
         body_exits = exits(suite_body(body))
         else_exits = orelse is not None and exits([orelse])

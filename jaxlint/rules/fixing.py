@@ -629,11 +629,98 @@ def static_argnames_fix(
             names.append(name)
     if site is None:
         return None
+    if isinstance(site, cst.Call) and qual_of(ctx, site.func) == "jax.vmap" and not objects:
+        return _unbatch(ctx, site, names, [_arg_position(ctx, p) for p in parts])
     if (plain or objects) and isinstance(site, cst.Call):
         q = qual_of(ctx, site.func)
         if q == "jax.jit" and not (site.args and isinstance(site.args[0].value, cst.Name)):
             return None
     return _add_static(ctx, site, names, objects)
+
+
+def _arg_position(ctx: RuleContext, part: cst.BaseExpression) -> tuple[str, int] | None:
+    """(function, 0-based position) of the transform argument a traced name comes from, read
+    from its trace chain ("`n` is argument 3 of f()")."""
+    reason = ctx.value(part).reason or ()
+    found = _ARG_POSITION.search(step_text(reason[1][0])) if len(reason) > 1 else None
+    return (found.group(2), int(found.group(1)) - 1) if found else None
+
+
+def _unbatch(
+    ctx: RuleContext,
+    site: cst.Call,
+    names: list[str],
+    positions: list[tuple[str, int] | None],
+) -> NodeFix | None:
+    """A count that `jax.vmap(f, in_axes=(..., 0))(..., jnp.full((b,), n))` maps as an array of
+    one repeated value (`jnp.full`, or `jnp.stack`/`jnp.array` of the same name or literal): pass
+    the value itself, unmapped (`in_axes` None). Each batch element saw that value, so every
+    output is the same, and a Python int stays one inside vmap."""
+    call = tree_of(ctx).up(site)
+    if not (isinstance(call, cst.Call) and call.func is site) or not site.args:
+        return None
+    axes = [a for a in site.args[1:] if a.keyword is None or a.keyword.value == "in_axes"]
+    if len(axes) != 1 or not isinstance(axes[0].value, cst.Tuple | cst.List):
+        return None
+    elements = axes[0].value.elements
+    args = call.args
+    if any(a.keyword is not None or a.star for a in args) or len(elements) != len(args):
+        return None
+    edits: list[tuple[cst.CSTNode, str]] = []
+    done: set[int] = set()
+    for position in positions:
+        # the mapped function named at the site (not a partial or a bound method: positions shift)
+        if position is None or code(site.args[0].value) != position[0]:
+            return None
+        k = position[1]
+        if k >= len(args):
+            return None
+        if k in done:
+            continue
+        done.add(k)
+        axis, arg = elements[k].value, args[k].value
+        value = _repeated_value(ctx, arg)
+        if value is None or not (isinstance(axis, cst.Integer) and axis.value == "0"):
+            return None
+        edits += [(axis, "None"), (arg, code(value))]
+    return NodeFix(
+        "safe",
+        f"map {', '.join(f'`{n}`' for n in names)} with `in_axes` None and pass the repeated "
+        "value itself: every batch element saw that value",
+        tuple(edits),
+    )
+
+
+def _repeated_value(ctx: RuleContext, arg: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``c`` where ``arg`` builds a 1-d array of copies of one Python value ``c``:
+    ``jnp.full((b,), c)``, ``jnp.stack([c, c])``, ``jnp.array([c, c])``; c a name or a literal."""
+    if not isinstance(arg, cst.Call) or any(a.keyword is not None or a.star for a in arg.args):
+        return None
+    q = qual_of(ctx, arg.func)
+    if q == "jax.numpy.full" and len(arg.args) == 2:
+        shape, value = arg.args[0].value, arg.args[1].value
+        one_dim = isinstance(shape, cst.Integer) or (
+            isinstance(shape, cst.Tuple | cst.List) and len(shape.elements) == 1
+        )
+        return value if one_dim and _plain_value(value) else None
+    if q in ("jax.numpy.stack", "jax.numpy.array", "jax.numpy.asarray") and len(arg.args) == 1:
+        items = arg.args[0].value
+        if not isinstance(items, cst.List | cst.Tuple) or not items.elements:
+            return None
+        first = items.elements[0].value
+        if not _plain_value(first) or any(
+            not isinstance(e, cst.Element) or code(e.value) != code(first) for e in items.elements
+        ):
+            return None
+        return first
+    return None
+
+
+def _plain_value(node: cst.BaseExpression) -> bool:
+    """A name or a number literal: the same value each time it is read."""
+    return isinstance(node, cst.Name | cst.Integer | cst.Float) or (
+        isinstance(node, cst.UnaryOperation) and isinstance(node.expression, cst.Integer)
+    )
 
 
 def _traced_leaves(
@@ -724,6 +811,7 @@ def _field_declaration(node: cst.ClassDef, name: str) -> cst.AnnAssign | None:
 
 
 _ARG_STEP = re.compile(r"`(\w+)` is argument \d+ of \w+\(\)")
+_ARG_POSITION = re.compile(r"is argument (\d+) of (\w+)\(\)")
 _PASSED_STEP = re.compile(r"passed as `(\w+)` \(argument \d+\) to \w+\(\) at \{at\}")
 
 

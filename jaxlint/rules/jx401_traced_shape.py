@@ -20,7 +20,7 @@ RULE = Rule(
     name="traced-shape",
     jax_error="TypeError",
     summary="A shape, size, length or count argument that is traced.",
-    fix="advice/unsafe",
+    fix="safe/unsafe/advice",
     doc="""## What it does
 Finds a traced value passed where JAX needs a static shape, size, length or count, inside traced
 code: `jnp.zeros(n)`, `jnp.ones((n, 2))`, `jnp.full(n, v)`, `jnp.eye(n)`, `jnp.arange(n)`,
@@ -90,8 +90,12 @@ flax struct of this file (`cfg.n_envs`, a `NamedTuple` or frozen dataclass confi
 jitted function), the whole parameter goes into `static_argnames` (on a decorator, or on
 `jax.jit(f, ...)` of a function named in this file): **unsafe** as above, and more so: every
 field of it becomes static, so it must be hashable and hold no arrays (a dict config is refused
-by JAX; the fix is not offered where the analysis knows it is a dict or a list). Otherwise the
-fix is advice only.
+by JAX; the fix is not offered where the analysis knows it is a dict or a list). When the size
+is an argument that `jax.vmap(f, in_axes=(..., 0))` maps, and the call passes an array of one
+repeated value (`jnp.full((b,), n)`, `jnp.stack([n, n])`, `jnp.array([n, n])`, n a name or a
+number), the fix passes `n` itself with that `in_axes` entry `None`: **safe**, since every batch
+element saw `n`, and a Python int stays one inside `vmap` (outputs are broadcast along the batch
+axis as before). Otherwise the fix is advice only.
 `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total length
 `N`, and pads or truncates when `sum(n) != N`.
 """,
