@@ -780,6 +780,8 @@ def on_reverse_diff(
 ) -> None:
     """``jax.grad(g)(x)`` under jit/vmap where ``g`` runs a fori_loop with a traced bound."""
     expr, v = loops[0]
+    # the bound was read in the differentiated function's frame: known here too, for the fix
+    ctx.frame.values.setdefault(id(expr), v)
     ctx.report(
         RULE,
         node,
@@ -789,6 +791,7 @@ def on_reverse_diff(
         "(static_argnames, a shape) or use lax.scan with a static length",
         v,
         jax_error="ValueError",
+        fix=static_argnames_fix(ctx, expr) if isinstance(expr, cst.BaseExpression) else None,
     )
 
 
