@@ -6,7 +6,7 @@ out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 ``static_argnames=["transition_fn"]`` only, branching on its ``compute_trans_probs`` argument).
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
-true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, jaxlob).
+true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel).
 """
 
 from __future__ import annotations
@@ -119,14 +119,3 @@ def test_easydel_and_ejkernel_sizes_from_traced_counts() -> None:
         )
     with pytest.raises(jax.errors.ConcretizationTypeError):
         jax.jit(lambda n: jnp.repeat(jnp.arange(3), repeats=n))(jnp.array([1, 2, 1]))
-
-
-def test_jaxlob_one_argument_where_in_scan() -> None:
-    assert {e["line"] for e in _true("jaxlob")} == {320}
-
-    def remove(cancel_msgs, action_msg):
-        jnp.where(cancel_msgs[:, 3] == action_msg[3])
-        return cancel_msgs, None
-
-    with pytest.raises(jax.errors.ConcretizationTypeError):
-        jax.lax.scan(remove, jnp.zeros((4, 6)), jnp.zeros((2, 6)))
