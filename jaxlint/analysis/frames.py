@@ -60,6 +60,8 @@ class Frame:
         self.dead = False
         # Inside the 0-d branch of a rank test on a traced value: findings are not reported.
         self.unsure = 0
+        # Conditions that cannot all hold past an `if a and b: raise` (their source texts).
+        self.excluded: list[tuple[cst.BaseExpression, ...]] = []
         # A library function's call evaluated as JAX runs it (``jax.jit(jnp.sum)(x, 0)``): what
         # rules find in it is reported at this node of the project, without a fix.
         self.report_at: cst.CSTNode | None = None

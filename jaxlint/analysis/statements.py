@@ -197,6 +197,11 @@ class Statements:
                 leaves = stmt.orelse is not None and exits([stmt.orelse])
             else:
                 leaves = self.branches(stmt.body, stmt.orelse, stmt.test)
+                if stmt.orelse is None and exits(suite_body(stmt.body)):
+                    # past `if a and b: raise ...`, a and b do not both hold
+                    parts = conjuncts(stmt.test)
+                    if len(parts) > 1:
+                        f.excluded.append(parts)
             # after the branches, so that a fix reads the kinds of the values they assign or
             # return, with the names bound as they were at the `if`
             after, f.env = f.env, before
@@ -478,6 +483,19 @@ class Statements:
         v = self.frame.lookup(rank[0])
         return rank[1] if v is not None and v.traced else None
 
+    def implied_scalar_path(self, test: cst.BaseExpression) -> bool | None:
+        """True where the body of `if test:` is a 0-d path by an earlier guard: past `if
+        is_variable and method == "dense": raise`, `if method == "dense":` runs only with
+        `is_variable` False (dinosaur's `get_geopotential_diff_hybrid`)."""
+        text = code_of(test)
+        for parts in self.frame.excluded:
+            if text not in (code_of(p) for p in parts):
+                continue
+            for other in parts:
+                if code_of(other) != text and self.scalar_path(other) is False:
+                    return True
+        return None
+
     @contextlib.contextmanager
     def unsure(self, flag: bool) -> Iterator[None]:
         """The 0-d path of a function that takes arrays and numbers (`if x.ndim == 0: return 1
@@ -501,6 +519,8 @@ class Statements:
         f = self.frame
         before = dict(f.env)
         scalar = self.scalar_path(test)
+        if scalar is None and test is not None:
+            scalar = self.implied_scalar_path(test)
         if test is not None:
             self.narrow(test)
         with self.unsure(scalar is True):
@@ -802,3 +822,14 @@ def union_members(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         return [*union_members(node.left), *union_members(node.right)]
     return [node]
+
+
+def conjuncts(test: cst.BaseExpression) -> tuple[cst.BaseExpression, ...]:
+    """The operands of a chain of `and` (the test itself when it is no `and`)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return conjuncts(test.left) + conjuncts(test.right)
+    return (test,)
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
