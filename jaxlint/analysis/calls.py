@@ -27,8 +27,10 @@ from jaxlint.analysis.syntax import (
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
     FALSE,
+    INT,
     NONE,
     SCALAR,
+    SHAPE,
     STATIC,
     TRUE,
     UNSET,
@@ -40,6 +42,7 @@ from jaxlint.analysis.values import (
     deep_trace,
     extend,
     first_reason,
+    is_int,
     join,
 )
 
@@ -163,6 +166,8 @@ class Calls:
             r = owner.reason or r
             if name in K.HOST_METHODS and not owner.traced:
                 return Value(kind=Kind.HOST)
+            if name in ("bit_length", "bit_count", "__index__") and is_int(owner):
+                return INT
             if name in ("item", "tolist", "__index__", "__int__", "__float__", "__bool__"):
                 return (
                     SCALAR
@@ -573,6 +578,7 @@ class Calls:
                 id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) or isinstance(v.ref, Holder) else 0,
                 v.const if v.const is None or isinstance(v.const, bool) else UNSET,
                 v.notnone,
+                v.integral,
             )
             for k, v in env.items()
         )
@@ -611,6 +617,13 @@ class Calls:
             self.depth -= 1
             self.active.discard(key)
         result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
+        if (
+            not result.traced
+            and isinstance(fn.node, cst.FunctionDef)
+            and fn.node.returns is not None
+            and dotted(fn.node.returns.annotation) == "int"
+        ):
+            result = INT  # `def next_power_of_2(x: int) -> int`
         self.memo[key] = result
         return result
 
@@ -700,7 +713,7 @@ class Calls:
             return Value(kind=Kind.SCALAR)
         if qual.startswith("numpy."):
             if qual in ("numpy.shape", "numpy.ndim", "numpy.size"):
-                return Value(kind=Kind.TUPLE) if qual == "numpy.shape" else SCALAR
+                return SHAPE if qual == "numpy.shape" else INT
             if qual[6:] in K.NUMPY_DISPATCHING and any(
                 v.traced and v.kind is Kind.DEVICE for v, _ in args
             ):
@@ -894,6 +907,12 @@ class Calls:
             classes = [BUILTIN_CLASSES.get(q) for q in quals]
             if all(c is not None for c in classes):
                 return TRUE if isinstance(v.const, tuple(classes)) else FALSE
+        if quals and is_int(v):
+            # a shape entry, a length: a Python int (`isinstance(n, int)` guards in size helpers)
+            if quals & K.INT_TYPES:
+                return TRUE
+            if quals <= K.NON_INT_TYPES:
+                return FALSE
         if not quals or not self.frame.traced:
             return out
         if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
@@ -932,11 +951,13 @@ class Calls:
                 return Value(kind=Kind.STR)
             if name == "isinstance" and len(args) == 2:
                 return self.isinstance_value(vals[0], args[1][1].value)
+            if name == "len" or (name == "int" and reason is None):
+                return INT
             return Value(
                 kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr")
             )
         if name == "range":
-            return Value(kind=Kind.LIST, elem=SCALAR)
+            return Value(kind=Kind.LIST, elem=INT)
         if name == "enumerate" and vals:
             return Value(
                 vals[0].reason,
@@ -973,6 +994,9 @@ class Calls:
                 return Value(reason, Kind.DEVICE if arrays else Kind.UNKNOWN)
             if vals and vals[0].kind is Kind.HOST:
                 return Value(kind=Kind.HOST)
+            given = [v for v, a in args if a.keyword is None]
+            if name in ("min", "max", "abs") and given and all(map(is_int, given)):
+                return INT
             return SCALAR
         if name in ("map", "filter"):
             if vals and vals[0].kind is Kind.EXT and K.returns_python_value(str(vals[0].ref)):

@@ -14,8 +14,10 @@ from jaxlint.analysis.model import ClassInfo, FuncRef, ModuleInfo, TransformedRe
 from jaxlint.analysis.syntax import literal_int, literal_str, rank_test
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
+    INT,
     PYTHON_KINDS,
     SCALAR,
+    SHAPE,
     STATIC,
     UNSET,
     Kind,
@@ -25,6 +27,7 @@ from jaxlint.analysis.values import (
     constant,
     extend,
     first_reason,
+    is_int,
     join,
     truth,
 )
@@ -138,7 +141,9 @@ class Expressions:
         if t is cst.Subscript:
             return self.staged(self.subscript(node), node)  # type: ignore[arg-type]
         if t is cst.BinaryOperation:
-            return self.staged(self.arith(self.ev(node.left), self.ev(node.right)), node)  # type: ignore[attr-defined]
+            a, b = self.ev(node.left), self.ev(node.right)  # type: ignore[attr-defined]
+            division = isinstance(node.operator, cst.Divide)  # type: ignore[attr-defined]
+            return self.staged(self.arith(a, b, division), node)
         if t is cst.UnaryOperation:
             v = self.ev(node.expression)  # type: ignore[attr-defined]
             if isinstance(node.operator, cst.Not):  # type: ignore[attr-defined]
@@ -235,7 +240,9 @@ class Expressions:
                 out = other if out is None else join(out, other)
             f.env = saved
             return out  # type: ignore[return-value]
-        if t in (cst.Integer, cst.Float, cst.Imaginary):
+        if t is cst.Integer:
+            return INT
+        if t in (cst.Float, cst.Imaginary):
             return SCALAR
         if t in (cst.SimpleString, cst.ConcatenatedString):
             if t is cst.ConcatenatedString:
@@ -253,19 +260,32 @@ class Expressions:
                     self.hook("FormattedStringExpression", part)
             return Value(kind=Kind.STR)
         if t in (cst.Tuple, cst.List, cst.Set):
-            elts = []
+            elts: list[Value] | None = []
+            # the value every element has, for `(*x.shape, n)` whose length is not known
+            items: list[Value | None] = []
+            vals: list[Value] = []
             for e in node.elements:  # type: ignore[attr-defined]
                 ev_ = self.ev(e.value)
-                if isinstance(e, cst.StarredElement):
-                    if ev_.elts is not None and ev_.kind in (Kind.TUPLE, Kind.LIST):
+                vals.append(ev_)
+                if not isinstance(e, cst.StarredElement):
+                    items.append(ev_)
+                    if elts is not None:
+                        elts.append(ev_)
+                elif ev_.elts is not None and ev_.kind in (Kind.TUPLE, Kind.LIST):
+                    items.extend(ev_.elts)
+                    if elts is not None:
                         elts.extend(ev_.elts)
-                        continue
-                    elts = None  # type: ignore[assignment]
-                    break
-                elts.append(ev_)
+                else:
+                    items.append(ev_.elem if ev_.kind in (Kind.TUPLE, Kind.LIST) else None)
+                    elts = None
             if elts is None:
-                vals = [self.frame.values.get(id(e.value), STATIC) for e in node.elements]  # type: ignore[attr-defined]
-                return Value(first_reason(*vals), Kind.TUPLE if t is cst.Tuple else Kind.LIST)
+                elem = None
+                if items and all(i is not None for i in items):
+                    elem = items[0]
+                    for i in items[1:]:
+                        elem = join(elem, i)  # type: ignore[arg-type]
+                kind = Kind.TUPLE if t is cst.Tuple else Kind.LIST
+                return Value(first_reason(*vals), kind, elem=elem)
             kind = Kind.TUPLE if t is cst.Tuple else Kind.LIST
             return Value(first_reason(*elts), kind, elts=tuple(elts))
         if t is cst.Dict:
@@ -373,7 +393,7 @@ class Expressions:
         step = (Text("`{0}` is computed by JAX under the trace at {at}", node), anchor(f, node))
         return Value(extend(f.in_trace, step), Kind.DEVICE, v.boolean)  # type: ignore[arg-type]
 
-    def arith(self, a: Value, b: Value) -> Value:
+    def arith(self, a: Value, b: Value, true_division: bool = False) -> Value:
         r = a.reason or b.reason
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
@@ -416,6 +436,8 @@ class Expressions:
                 for e in seq.elts[1:]:
                     elem = join(elem, e)
                 return Value(kind=seq.kind, elem=elem)
+        if is_int(a) and is_int(b) and not true_division:
+            return INT  # shape arithmetic: `(n + b - 1) // b`
         if a.kind == b.kind and a.kind in (Kind.SCALAR, Kind.STR, Kind.LIST, Kind.TUPLE):
             return Value(kind=a.kind)
         return STATIC
@@ -484,6 +506,12 @@ class Expressions:
             return Value(kind=Kind.HOST)
         if base.kind is Kind.DEVICE:
             return Value(kind=Kind.DEVICE)
+        if (
+            base.kind in (Kind.TUPLE, Kind.LIST)
+            and base.elem is not None
+            and all(isinstance(el.slice, cst.Index) for el in node.slice)
+        ):
+            return base.elem  # `x.shape[0]`: an int
         return STATIC
 
     # ------------------------------------------------------------------ attributes
@@ -516,8 +544,8 @@ class Expressions:
             or name == "_fields"
         ):
             if name == "shape":
-                return Value(kind=Kind.TUPLE)
-            return SCALAR
+                return SHAPE
+            return INT if name in ("ndim", "size") else SCALAR
         if name in self.project.static_names:
             return STATIC
         if kind is Kind.CLASS:
@@ -664,8 +692,8 @@ def identical(a: Value, b: Value) -> bool | None:
     a module constant: `layout is dense` after `layout = dense`), or two different constants."""
     if a.traced or b.traced:
         return None
-    if a is b and a is not STATIC and a is not SCALAR and a.kind is not Kind.UNKNOWN:
-        return True
+    if a is b and a is not STATIC and a.kind not in (Kind.UNKNOWN, Kind.SCALAR, Kind.TUPLE):
+        return True  # (numbers and tuples are shared descriptions, not one object)
     if a.const is not UNSET and b.const is not UNSET and type(a.const) is type(b.const):
         return False if a.const != b.const else None
     return None

@@ -634,6 +634,26 @@ HOST_TYPES = (
     )
 )
 
+# isinstance of a Python int: true for these classes, false for the others listed.
+INT_TYPES = frozenset(
+    {
+        "builtins.int",
+        "numbers.Integral",
+        "numbers.Rational",
+        "numbers.Real",
+        "numbers.Complex",
+        "numbers.Number",
+        "builtins.object",
+    }
+)
+NON_INT_TYPES = (
+    frozenset(
+        {"builtins.float", "builtins.complex", "builtins.str", "builtins.bytes", "builtins.bool"}
+    )
+    | CONTAINER_TYPES
+    | NUMPY_ARRAY_TYPES
+)
+
 # Context managers under which JAX evaluates operations on concrete values eagerly.
 COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})
 

@@ -75,6 +75,8 @@ class Value:
     filtered: bool = False
     # Known not to be None (the `else` of `x is None`), whatever else is known of it.
     notnone: bool = False
+    # A Python int (a shape entry, a length, int arithmetic of those): `isinstance(x, int)`.
+    integral: bool = False
 
     @property
     def traced(self) -> bool:
@@ -115,6 +117,13 @@ _NEEDS_REF = frozenset(
     {Kind.EXT, Kind.PMODULE, Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PARTIAL, Kind.LAZY}
 )
 SCALAR = Value(kind=Kind.SCALAR)
+INT = Value(kind=Kind.SCALAR, integral=True)
+SHAPE = Value(kind=Kind.TUPLE, elem=INT)
+
+
+def is_int(v: Value) -> bool:
+    """A Python int, known as one (not a bool)."""
+    return not v.traced and (v.integral or (type(v.const) is int))
 
 
 def extend(reason: Reason, *steps: Step) -> Reason:
@@ -182,6 +191,7 @@ def join(a: Value, b: Value) -> Value:
         const,
         filtered=a.filtered and b.filtered,
         notnone=a.notnone and b.notnone,
+        integral=a.integral and b.integral,
     )
 
 
