@@ -920,6 +920,10 @@ class Calls:
                 return TRUE
             if quals <= K.HOST_TYPES | K.CONTAINER_TYPES:
                 return FALSE
+        if v.traced and v.kind is Kind.TREE and not self.frame.weak and quals <= K.HOST_TYPES:
+            # a transform's argument: a tracer or a container of them, never a Python or NumPy
+            # number (jax-galsim's `isinstance(x, (int, float, np.integer, np.floating))`)
+            return FALSE
         if v.kind is Kind.DEVICE and quals & {"jax.Array", "jax.numpy.ndarray"}:
             return TRUE  # a concrete JAX array (a constant, a closure) is a jax.Array too
         if not v.traced and v.kind is not Kind.UNKNOWN and quals <= K.TRACER_TYPES - {"jax.Array"}:
