@@ -27,6 +27,7 @@ from jaxlint.analysis.syntax import (
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
     FALSE,
+    FLOAT,
     INT,
     NONE,
     SCALAR,
@@ -44,6 +45,7 @@ from jaxlint.analysis.values import (
     first_reason,
     is_int,
     join,
+    python_type,
 )
 
 if TYPE_CHECKING:
@@ -578,7 +580,7 @@ class Calls:
                 id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) or isinstance(v.ref, Holder) else 0,
                 v.const if v.const is None or isinstance(v.const, bool) else UNSET,
                 v.notnone,
-                v.integral,
+                v.pytype,
             )
             for k, v in env.items()
         )
@@ -907,12 +909,13 @@ class Calls:
             classes = [BUILTIN_CLASSES.get(q) for q in quals]
             if all(c is not None for c in classes):
                 return TRUE if isinstance(v.const, tuple(classes)) else FALSE
-        if quals and is_int(v):
-            # a shape entry, a length: a Python int (`isinstance(n, int)` guards in size helpers)
-            if quals & K.INT_TYPES:
-                return TRUE
-            if quals <= K.NON_INT_TYPES:
-                return FALSE
+        pytype = python_type(v) if quals else None
+        if pytype is not None:
+            # a shape entry, a length, `float(x)`: a Python number whose type is known
+            # (`isinstance(n, int)` guards in size helpers, jax-galsim's casts)
+            classes = [K.number_class(q) for q in quals]
+            if all(c is not None for c in classes):
+                return TRUE if issubclass(pytype, tuple(classes)) else FALSE  # type: ignore[arg-type]
         if not quals or not self.frame.traced:
             return out
         if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
@@ -957,6 +960,8 @@ class Calls:
                 return self.isinstance_value(vals[0], args[1][1].value)
             if name == "len" or (name == "int" and reason is None):
                 return INT
+            if name == "float" and reason is None:
+                return FLOAT
             return Value(
                 kind=Kind.SCALAR, boolean=name in ("bool", "isinstance", "callable", "hasattr")
             )

@@ -5,7 +5,12 @@ Qualified names are canonical import paths (``jax.numpy.zeros``); aliases are re
 
 from __future__ import annotations
 
+import builtins
+import importlib
+import importlib.util
+import numbers
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -634,25 +639,17 @@ HOST_TYPES = (
     )
 )
 
-# isinstance of a Python int: true for these classes, false for the others listed.
-INT_TYPES = frozenset(
-    {
-        "builtins.int",
-        "numbers.Integral",
-        "numbers.Rational",
-        "numbers.Real",
-        "numbers.Complex",
-        "numbers.Number",
-        "builtins.object",
-    }
-)
-NON_INT_TYPES = (
-    frozenset(
-        {"builtins.float", "builtins.complex", "builtins.str", "builtins.bytes", "builtins.bool"}
-    )
-    | CONTAINER_TYPES
-    | NUMPY_ARRAY_TYPES
-)
+
+def number_class(qual: str) -> type | None:
+    """The class an `isinstance` names, where a Python int or float can be tested against it:
+    builtins, `numbers`, and NumPy's scalar types (no Python number is an instance of those)."""
+    module, _, name = qual.rpartition(".")
+    source: Any = {"builtins": builtins, "numbers": numbers}.get(module)
+    if module == "numpy":
+        source = importlib.util.find_spec("numpy") and importlib.import_module("numpy")
+    found = getattr(source, name, None) if source is not None else None
+    return found if isinstance(found, type) else None
+
 
 # Context managers under which JAX evaluates operations on concrete values eagerly.
 COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})

@@ -75,8 +75,9 @@ class Value:
     filtered: bool = False
     # Known not to be None (the `else` of `x is None`), whatever else is known of it.
     notnone: bool = False
-    # A Python int (a shape entry, a length, int arithmetic of those): `isinstance(x, int)`.
-    integral: bool = False
+    # The Python number type where known: int (a shape entry, a length, int arithmetic of those)
+    # or float (`float(x)` of a Python value); `isinstance` decides on it.
+    pytype: type | None = None
 
     @property
     def traced(self) -> bool:
@@ -117,13 +118,22 @@ _NEEDS_REF = frozenset(
     {Kind.EXT, Kind.PMODULE, Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PARTIAL, Kind.LAZY}
 )
 SCALAR = Value(kind=Kind.SCALAR)
-INT = Value(kind=Kind.SCALAR, integral=True)
+INT = Value(kind=Kind.SCALAR, pytype=int)
+FLOAT = Value(kind=Kind.SCALAR, pytype=float)
 SHAPE = Value(kind=Kind.TUPLE, elem=INT)
 
 
+def python_type(v: Value) -> type | None:
+    """The Python number type of an untraced value, where known (a bool is no int here)."""
+    if v.traced:
+        return None
+    if type(v.const) in (int, float):
+        return type(v.const)
+    return v.pytype
+
+
 def is_int(v: Value) -> bool:
-    """A Python int, known as one (not a bool)."""
-    return not v.traced and (v.integral or (type(v.const) is int))
+    return python_type(v) is int
 
 
 def extend(reason: Reason, *steps: Step) -> Reason:
@@ -191,7 +201,7 @@ def join(a: Value, b: Value) -> Value:
         const,
         filtered=a.filtered and b.filtered,
         notnone=a.notnone and b.notnone,
-        integral=a.integral and b.integral,
+        pytype=a.pytype if a.pytype is b.pytype else None,
     )
 
 
