@@ -6,6 +6,7 @@ Qualified names are canonical import paths (``jax.numpy.zeros``); aliases are re
 from __future__ import annotations
 
 import builtins
+import functools
 import importlib
 import importlib.util
 import numbers
@@ -640,6 +641,7 @@ HOST_TYPES = (
 )
 
 
+@functools.cache
 def number_class(qual: str) -> type | None:
     """The class an `isinstance` names, where a Python int or float can be tested against it:
     builtins, `numbers`, and NumPy's scalar types (no Python number is an instance of those)."""
