@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,8 @@ class ClassInfo:
     is_nnx: bool = False
     is_eqx: bool = False
 
-    def lookup_method(self, name: str) -> FunctionInfo | None:
+    def mro(self) -> Iterator[ClassInfo]:
+        """This class, then its project base classes, breadth first, each once."""
         seen: set[int] = set()
         todo: list[ClassInfo] = [self]
         while todo:
@@ -103,10 +105,11 @@ class ClassInfo:
             if id(c) in seen:
                 continue
             seen.add(id(c))
-            if name in c.methods:
-                return c.methods[name]
+            yield c
             todo.extend(b.ref for b in c.bases if b.kind is Kind.CLASS)
-        return None
+
+    def lookup_method(self, name: str) -> FunctionInfo | None:
+        return next((c.methods[name] for c in self.mro() if name in c.methods), None)
 
     def is_boolean(self, name: str) -> bool:
         if name in self.other_arrays:

@@ -630,14 +630,4 @@ MAYBE_NONE = re.compile(r"\bNone\b|Optional|\bAny\b|\bobject\b")
 
 def registered_leaves(info: ClassInfo) -> set[str] | None:
     """The children of the nearest class in the MRO registered with a flatten function."""
-    seen: set[int] = set()
-    todo = [info]
-    while todo:
-        c = todo.pop(0)
-        if id(c) in seen:
-            continue
-        seen.add(id(c))
-        if c.flatten_leaves is not None:
-            return c.flatten_leaves
-        todo.extend(b.ref for b in c.bases if b.kind is Kind.CLASS)
-    return None
+    return next((c.flatten_leaves for c in info.mro() if c.flatten_leaves is not None), None)

@@ -15,6 +15,7 @@ from jaxlint.analysis.frames import Frame, anchor
 from jaxlint.analysis.knowledge import canonical
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param
 from jaxlint.analysis.syntax import (
+    code,
     dotted,
     is_main_guard,
     literal_str,
@@ -126,7 +127,7 @@ class Statements:
                 if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                     fname = small.target.value
                     info.fields.append(fname)
-                    ann = cst.Module([]).code_for_node(small.annotation.annotation)
+                    ann = code(small.annotation.annotation)
                     info.field_annotations[fname] = ann
                     kind = annotation_kind(ann)
                     if kind is not None:
@@ -323,11 +324,7 @@ class Statements:
             if inner is not None:
                 name, quals, negated = inner
                 if positive == negated:  # where the argument is not a Tracer: concrete
-                    v = self.frame.lookup(name)
-                    if v is not None and v.traced:
-                        self.frame.env[name] = Value(
-                            kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs
-                        )
+                    self.make_concrete(name)
                 return
         if (
             isinstance(test, cst.Comparison)
@@ -380,9 +377,14 @@ class Statements:
         elif not positive and quals & K.TRACER_TYPES:
             # not an instance of any of them (`not isinstance(x, jax.Array | np.ndarray)`): no
             # tracer
-            v = self.frame.lookup(name)
-            if v is not None and v.traced:
-                self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
+            self.make_concrete(name)
+
+    def make_concrete(self, name: str) -> None:
+        """Past a test that a tracer cannot pass, the name holds a concrete value of the same
+        kind and structure."""
+        v = self.frame.lookup(name)
+        if v is not None and v.traced:
+            self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
 
     def tracer_predicate(self, test: cst.Call) -> tuple[str, frozenset[str], bool] | None:
         """``not_jax_tracer(x)``: a project function whose body returns ``[not] isinstance(p,
@@ -487,12 +489,12 @@ class Statements:
         """True where the body of `if test:` is a 0-d path by an earlier guard: past `if
         is_variable and method == "dense": raise`, `if method == "dense":` runs only with
         `is_variable` False (dinosaur's `get_geopotential_diff_hybrid`)."""
-        text = code_of(test)
+        text = code(test)
         for parts in self.frame.excluded:
-            if text not in (code_of(p) for p in parts):
+            if text not in (code(p) for p in parts):
                 continue
             for other in parts:
-                if code_of(other) != text and self.scalar_path(other) is False:
+                if code(other) != text and self.scalar_path(other) is False:
                     return True
         return None
 
@@ -570,10 +572,7 @@ class Statements:
             ):
                 # JAX raises there for a tracer (with the library's own message): past it, the
                 # value is concrete
-                name = call.args[1].value.value
-                v = f.lookup(name)
-                if v is not None and v.traced:
-                    f.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
+                self.make_concrete(call.args[1].value.value)
         elif isinstance(s, cst.Assign):
             v = self.ev(s.value)
             if v.traced and f.traced and not isinstance(s.value, cst.Name):
@@ -749,7 +748,7 @@ def is_static_field(interp: Interpreter, value: cst.BaseExpression) -> bool:
         if a.keyword is None:
             continue
         k = a.keyword.value
-        text = cst.Module([]).code_for_node(a.value).replace(" ", "")
+        text = code(a.value).replace(" ", "")
         if k == "pytree_node" and text == "False":
             return True
         if k == "static" and text == "True":
@@ -809,8 +808,8 @@ def is_static_field_factory(interp: Interpreter, func: cst.BaseExpression) -> bo
         fv = interp.resolve(fv)
     if fv.kind is not Kind.FUNC:
         return False
-    code = cst.Module([]).code_for_node(fv.ref.fn.node)
-    return bool(STATIC_MARK.search(code))
+    text = code(fv.ref.fn.node)
+    return bool(STATIC_MARK.search(text))
 
 
 def has_decorator(interp: Interpreter, node: cst.FunctionDef, qual: str) -> bool:
@@ -829,7 +828,3 @@ def conjuncts(test: cst.BaseExpression) -> tuple[cst.BaseExpression, ...]:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return conjuncts(test.left) + conjuncts(test.right)
     return (test,)
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)

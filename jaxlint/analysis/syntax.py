@@ -10,6 +10,11 @@ import libcst as cst
 from jaxlint.analysis.model import own_returns
 
 
+def code(node: cst.CSTNode) -> str:
+    """The source text of a node."""
+    return cst.Module([]).code_for_node(node)
+
+
 def dotted(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Name):
         return node.value

@@ -12,7 +12,7 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import Frame
 from jaxlint.analysis.model import FuncRef, FunctionInfo, Param, TransformedRef
-from jaxlint.analysis.syntax import int_literals, short_name, str_literals, suite_body
+from jaxlint.analysis.syntax import code, int_literals, short_name, str_literals, suite_body
 from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend, tree_part
 
 if TYPE_CHECKING:
@@ -220,13 +220,14 @@ class Transforms:
     ) -> Value:
         if t.differentiated is not None and p.name not in t.differentiated and not v.traced:
             return v
-        if p.name in t.static or str(i) in t.static or ANY_STATIC in t.static:
-            return Value(kind=v.kind, ref=v.ref, elts=v.elts)
-        if p.annotation is not None and NOT_JAX_TYPES.search(
-            cst.Module([]).code_for_node(p.annotation)
+        # a dtype or a string is no valid argument of a transform (JAX refuses it at the call,
+        # before tracing): such a parameter is never a tracer, as a static one is not
+        if (
+            p.name in t.static
+            or str(i) in t.static
+            or ANY_STATIC in t.static
+            or (p.annotation is not None and NOT_JAX_TYPES.search(code(p.annotation)))
         ):
-            # a dtype or a string is no valid argument of a transform (JAX refuses it at the
-            # call, before tracing): the parameter is never a tracer
             return Value(kind=v.kind, ref=v.ref, elts=v.elts)
         if v.traced or p.name in t.unbatched or str(i) in t.unbatched:
             return v

@@ -642,8 +642,8 @@ def _arg_position(ctx: RuleContext, part: cst.BaseExpression) -> tuple[str, int]
     """(function, 0-based position) of the transform argument a traced name comes from, read
     from its trace chain ("`n` is argument 3 of f()")."""
     reason = ctx.value(part).reason or ()
-    found = _ARG_POSITION.search(step_text(reason[1][0])) if len(reason) > 1 else None
-    return (found.group(2), int(found.group(1)) - 1) if found else None
+    found = _ARG_STEP.fullmatch(step_text(reason[1][0])) if len(reason) > 1 else None
+    return (found.group(3), int(found.group(2)) - 1) if found else None
 
 
 def _unbatch(
@@ -810,8 +810,8 @@ def _field_declaration(node: cst.ClassDef, name: str) -> cst.AnnAssign | None:
     return None
 
 
-_ARG_STEP = re.compile(r"`(\w+)` is argument \d+ of \w+\(\)")
-_ARG_POSITION = re.compile(r"is argument (\d+) of (\w+)\(\)")
+# "`n` is argument 3 of f()": the name, its 1-based position, the function
+_ARG_STEP = re.compile(r"`(\w+)` is argument (\d+) of (\w+)\(\)")
 _PASSED_STEP = re.compile(r"passed as `(\w+)` \(argument \d+\) to \w+\(\) at \{at\}")
 
 
