@@ -25,12 +25,13 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jaxlint import __version__
+from jaxlint.analysis.project import module_name
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.settings import Settings
 
@@ -77,31 +78,14 @@ def run_key(
     header = [_tool_fingerprint(), _settings_key(settings), cwd_key, extra]
     digest.update(json.dumps(header, default=str).encode())
     # Module names come from the ``__init__.py`` files above each file (also ones not in the run).
-    digest.update("\0".join(_package_dirs(texts)).encode("utf-8", "surrogatepass"))
+    names = (module_name(path)[0] for path in sorted(texts))
+    digest.update("\0".join(names).encode("utf-8", "surrogatepass"))
     for path in sorted(texts):
         content = hashlib.blake2b(
             texts[path].encode("utf-8", "surrogatepass"), digest_size=16
         ).digest()
         digest.update(path.encode("utf-8", "surrogatepass") + b"\0" + content)
     return digest.hexdigest()
-
-
-def _package_dirs(paths: Iterable[str]) -> list[str]:
-    """The directories above the files that hold an ``__init__.py``, as module naming sees them."""
-    found: set[str] = set()
-    checked: set[str] = set()
-    for path in paths:
-        directory = os.path.dirname(path)
-        while directory not in checked:
-            checked.add(directory)
-            if not os.path.isfile(os.path.join(directory or ".", "__init__.py")):
-                break
-            found.add(directory)
-            parent = os.path.dirname(directory)
-            if parent == directory:
-                break
-            directory = parent
-    return sorted(found)
 
 
 def _finding_to_json(f: Finding) -> dict[str, Any]:

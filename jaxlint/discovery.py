@@ -185,6 +185,33 @@ class ProjectRoot:
     packages: bool = True
 
 
+# At most this many directories without ``__init__.py`` in a row between two packages.
+NAMESPACE_GAP = 6
+
+
+def package_parts(directory: str | Path) -> list[str]:
+    """The names of the packages a directory is in, top-most first (``["torax", "_src",
+    "sources"]``): walked up while ``__init__.py`` files say so, a namespace directory (none, a
+    module-like name) between two packages included, since Python imports it too
+    (``torax/_src`` has no ``__init__.py``, yet ``torax._src.state`` imports)."""
+    above: list[str] = []
+    packages = gap = 0
+    current = os.path.abspath(directory)
+    while gap <= NAMESPACE_GAP:
+        head, name = os.path.split(current)
+        if not name or head == current:
+            break
+        above.append(name)
+        if os.path.isfile(os.path.join(current, "__init__.py")):
+            packages, gap = len(above), 0
+        elif name.isidentifier():
+            gap += 1
+        else:
+            break
+        current = head
+    return above[:packages][::-1]
+
+
 def has_project_marker(directory: Path | str) -> bool:
     return any(os.path.exists(os.path.join(directory, m)) for m in PROJECT_MARKERS)
 
@@ -201,8 +228,7 @@ class ProjectFinder:
         The search stops at a directory that discovery skips (``site-packages``, ``.venv``,
         ``build``, hidden ones): code there is installed, vendored or generated, not part of the
         project above it, which would never analyse it. Without a marker the root is the
-        directory above the top-most package (walking up while ``__init__.py`` exists), else the
-        file's directory.
+        directory above the top-most package (``package_parts``), else the file's directory.
         """
         start = os.path.dirname(_absolute(file))
         found = self._marked_root(start)
@@ -210,11 +236,8 @@ class ProjectFinder:
             return found
         top = start
         child = None
-        while os.path.isfile(os.path.join(top, "__init__.py")):
-            parent = os.path.dirname(top)
-            if parent == top:
-                break
-            top, child = parent, top
+        for _ in package_parts(start):
+            top, child = os.path.dirname(top), top
         head, name = os.path.split(top)
         if name and _is_default_skipped(Path(head), name):
             # site-packages/flax/...: the project is the package, not every installed one.
@@ -254,7 +277,7 @@ def project_sources(root: ProjectRoot, resolver: ConfigResolver) -> list[tuple[P
     """
     config = resolver.for_directory(root.path)
     if not root.marked:
-        descend = _is_package if root.packages else _never
+        descend = _importable if root.packages else _never
         return list(_walk(root.path, resolver, descend))
     dirs: tuple[Path, ...] = (root.path,)
     if config.src is not None and (
@@ -276,8 +299,9 @@ def project_sources(root: ProjectRoot, resolver: ConfigResolver) -> list[tuple[P
     return out
 
 
-def _is_package(directory: Path) -> bool:
-    return (directory / "__init__.py").is_file()
+def _importable(directory: Path) -> bool:
+    """A package, or a namespace directory inside one (``package_parts``)."""
+    return bool(package_parts(directory))
 
 
 def _never(directory: Path) -> bool:

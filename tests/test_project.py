@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from jaxlint.analysis.parallel import analyse_many
-from jaxlint.analysis.project import analyse_group
+from jaxlint.analysis.project import analyse_group, module_name
 from jaxlint.cli import main
 from jaxlint.config import ConfigResolver
 from jaxlint.discovery import ProjectFinder, project_sources
@@ -133,6 +133,33 @@ def test_without_a_marker_the_root_is_above_the_top_package(
         tmp_path / "work" / "scripts"
     )
     alone = lint_json(capsys, "pkg/sub/env.py")
+    assert [(line, code) for _, line, code in where(alone)] == [
+        (12, "JX101"),
+        (13, "JX301"),
+        (15, "JX201"),
+    ]
+    assert alone == lint_json(capsys, ".")
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_namespace_directories_inside_a_package_are_part_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, marked: bool
+) -> None:
+    """torax's layout: ``torax/__init__.py``, then ``_src/core_profiles/plasma_composition/``
+    without any ``__init__.py``; Python imports ``torax._src....`` all the same, so the
+    analysis must name those modules so, and follow the imports into them."""
+    work = tmp_path / "work"
+    if marked:
+        write(work / "pyproject.toml", "[tool.jaxlint]\n")
+    write(work / "pkg" / "__init__.py")
+    write(work / "pkg" / "_src" / "core" / "profiles" / "sub" / "env.py", ENV)
+    train = TRAIN.replace("from env", "from pkg._src.core.profiles.sub.env")
+    write(work / "pkg" / "_src" / "train.py", train)
+    monkeypatch.chdir(work)
+    env = work / "pkg" / "_src" / "core" / "profiles" / "sub" / "env.py"
+    assert ProjectFinder().root_of(env).path == work
+    assert module_name(str(env)) == ("pkg._src.core.profiles.sub.env", "pkg._src.core.profiles.sub")
+    alone = lint_json(capsys, "pkg/_src/core/profiles/sub/env.py")
     assert [(line, code) for _, line, code in where(alone)] == [
         (12, "JX101"),
         (13, "JX301"),

@@ -29,6 +29,7 @@ from jaxlint.analysis.values import (
     FALSE,
     FLOAT,
     INT,
+    JAX_ARRAY_API,
     NONE,
     SCALAR,
     SHAPE,
@@ -37,7 +38,6 @@ from jaxlint.analysis.values import (
     UNSET,
     Kind,
     Reason,
-    Text,
     Value,
     annotation_kind,
     deep_trace,
@@ -165,6 +165,10 @@ class Calls:
             name: str = ref[2]
             if name in LINEN_ENTRIES and owner.kind is Kind.OBJECT and owner.ref is not None:
                 return self.linen_entry(owner, name, args, node)
+            if name in ("replace", "_replace") and (done := replaced(owner, args)) is not None:
+                return done
+            if name == "update" and (done := self.dict_updated(owner, args, node)) is not None:
+                return done
             r = owner.reason or r
             if name in K.HOST_METHODS and not owner.traced:
                 return Value(kind=Kind.HOST)
@@ -211,11 +215,13 @@ class Calls:
                 return Value(r if name != "keys" else None, Kind.LIST, elem=elem)
             if r is not None:
                 boolean = name in ("any", "all") or (owner.boolean and name in ("reshape", "T"))
-                arrayish = owner.kind is Kind.DEVICE or (owner.traced and name in ARRAY_METHODS)
+                arrayish = (owner.kind is Kind.DEVICE and name in JAX_ARRAY_API) or (
+                    owner.traced and name in ARRAY_METHODS
+                )
                 return Value(r, Kind.DEVICE if arrayish else Kind.UNKNOWN, boolean)
             if owner.kind is Kind.HOST:
                 return Value(kind=Kind.HOST)
-            if owner.kind is Kind.DEVICE:
+            if owner.kind is Kind.DEVICE and name in JAX_ARRAY_API:
                 if f.traced and f.staged:
                     return Value(f.in_trace, Kind.DEVICE)
                 return Value(kind=Kind.DEVICE)
@@ -223,6 +229,22 @@ class Calls:
         if r is not None:
             return Value(r, Kind.UNKNOWN)
         return STATIC
+
+    def dict_updated(
+        self, owner: Value, args: list[tuple[Value, cst.Arg]], node: cst.Call
+    ) -> Value | None:
+        """``d.update(k=v)`` on a mapping of known keys held by a name: the name now holds the
+        merged mapping, so one traced entry does not taint the others (``**d`` later)."""
+        target = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if owner.kind is not Kind.DICT or not isinstance(target, cst.Name):
+            return None
+        merged = merged_pairs(owner.pairs, args)
+        if merged is None:
+            return None
+        self.frame.env[target.value] = Value(
+            first_reason(*(v for _, v in merged)), Kind.DICT, pairs=merged
+        )
+        return NONE
 
     def linen_entry(
         self, owner: Value, name: str, args: list[tuple[Value, cst.Arg]], node: cst.Call
@@ -731,6 +753,10 @@ class Calls:
             return Value(reason, Kind.DEVICE) if reason else SCALAR
         if qual.startswith("builtins."):
             return self.call_builtin(qual[9:], args, node, reason)
+        if qual == "dataclasses.replace" and args:
+            done = replaced(args[0][0], args[1:])
+            if done is not None:
+                return done
         if qual in ("jax.device_get",):
             return Value(kind=Kind.HOST)
         if qual == "jax.tree_util.register_static" and args and args[0][0].kind is Kind.CLASS:
@@ -815,13 +841,7 @@ class Calls:
                 and f.staged
                 and qual.startswith(K.JAX_ARRAY_MODULES[:6])
             ):
-                reason = extend(
-                    f.in_trace,  # type: ignore[arg-type]
-                    (
-                        Text("`{0}` is computed by JAX under the trace at {at}", node),
-                        anchor(f, node),
-                    ),
-                )
+                reason = self.staging(node)
             boolean = qual in K.BOOLEAN_RESULTS or (
                 qual in ("jax.numpy.any", "jax.numpy.all") and reason is not None
             )
@@ -847,6 +867,14 @@ class Calls:
                 if qual.startswith(K.JAX_ARRAY_MODULES[:6]) or (reason and arrays_in)
                 else Kind.UNKNOWN
             )
+            tracers_in = arrays_in or any(
+                v.traced and (v.kind is Kind.TREE or v.boolean) for v, _ in args
+            )
+            if kind is Kind.DEVICE and reason is not None and not (f.staged or tracers_in):
+                # under vmap/grad alone JAX computes on Python values right away: given only
+                # values not known to be tracers (a leaf of an unknown class may be its static
+                # metadata), the result is not known to be one either
+                kind = Kind.UNKNOWN
             if qual.endswith((".shape", ".ndim")):
                 return STATIC
             return Value(reason, kind, boolean, ref=("call", qual))
@@ -1036,6 +1064,42 @@ class Calls:
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
+
+
+def merged_pairs(
+    pairs: tuple[tuple[str | None, Value], ...] | None, args: list[tuple[Value, cst.Arg]]
+) -> tuple[tuple[str, Value], ...] | None:
+    """Known keys updated by keyword arguments and mappings of known keys (``d.update(other)``,
+    ``**other``); None where some key is not known."""
+    if pairs is None or any(not isinstance(k, str) for k, _ in pairs):
+        return None
+    out: dict[str, Value] = dict(pairs)  # type: ignore[arg-type]
+    for v, a in args:
+        if a.keyword is not None:
+            out[a.keyword.value] = v
+        elif a.star in ("**", "") and v.kind is Kind.DICT and v.pairs is not None:
+            if any(not isinstance(k, str) for k, _ in v.pairs):
+                return None
+            out.update(v.pairs)  # type: ignore[arg-type]
+        else:
+            return None
+    return tuple(out.items())
+
+
+def replaced(owner: Value, args: list[tuple[Value, cst.Arg]]) -> Value | None:
+    """``obj.replace(field=v)`` (flax struct, chex), ``obj._replace`` (NamedTuple),
+    ``dataclasses.replace(obj, ...)``: the same object with only the named fields changed, so a
+    traced new field leaves the others as they were. None where the fields given are not known."""
+    info = owner.ref
+    if owner.kind is not Kind.OBJECT or not isinstance(info, ClassInfo):
+        return None
+    if info.lookup_method("replace") is not None or info.lookup_method("_replace") is not None:
+        return None  # its own replace: analysed as the function it is
+    fields = {name for c in info.mro() for name in c.fields}
+    merged = merged_pairs(owner.pairs or (), args)
+    if not fields or merged is None or not {k for k, _ in merged} <= fields:
+        return None
+    return Value(owner.reason, Kind.OBJECT, ref=info, pairs=merged, filtered=owner.filtered)
 
 
 def linen_method_args(

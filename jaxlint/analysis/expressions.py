@@ -21,6 +21,8 @@ from jaxlint.analysis.values import (
     STATIC,
     UNSET,
     Kind,
+    Reason,
+    StagedReason,
     Text,
     Value,
     annotation_kind,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 ARRAY_LEAF_KINDS = (Kind.DEVICE, Kind.HOST, Kind.SCALAR)
 # Traced kinds that hold arrays: arithmetic on them gives arrays.
 ARRAYISH = (Kind.DEVICE, Kind.TREE, Kind.HOST)
+CONTAINERS = (Kind.DICT, Kind.LIST, Kind.TUPLE)
 
 
 # Kinds of values that are never None: Python's own objects; and, inside traced code, where an
@@ -168,7 +171,15 @@ class Expressions:
             self.narrow(node.left, positive=isinstance(node.operator, cst.And))  # type: ignore[attr-defined]
             b = self.ev(node.right)  # type: ignore[attr-defined]
             f.env = saved
-            return b if known is not None else join(a, b)
+            if known is not None:
+                return b
+            out = join(a, b, paths=False)
+            for x, y in ((a, b), (b, a)):
+                if x.kind in CONTAINERS and y.kind in (Kind.TREE, Kind.UNKNOWN):
+                    # `aux or {}`: the container or the other value, then a container too (an
+                    # array there raises at the test)
+                    return Value(out.reason, x.kind)
+            return out
         if t is cst.Comparison:
             left = self.ev(node.left)  # type: ignore[attr-defined]
             vals = [left]
@@ -390,14 +401,21 @@ class Expressions:
         f = self.frame
         if v.traced or v.kind is not Kind.DEVICE or not (f.traced and f.staged):
             return v
+        return Value(self.staging(node), Kind.DEVICE, v.boolean)
+
+    def staging(self, node: cst.CSTNode) -> Reason:
+        """Why a JAX operation on concrete values is a tracer: jit stages it out."""
+        f = self.frame
         step = (Text("`{0}` is computed by JAX under the trace at {at}", node), anchor(f, node))
-        return Value(extend(f.in_trace, step), Kind.DEVICE, v.boolean)  # type: ignore[arg-type]
+        return StagedReason(extend(f.in_trace, step))  # type: ignore[arg-type]
 
     def arith(self, a: Value, b: Value, true_division: bool = False) -> Value:
         r = a.reason or b.reason
         if r is not None:
             if a.kind in (Kind.TUPLE, Kind.LIST) and a.kind == b.kind:
                 return Value(r, a.kind)
+            if Kind.DICT in (a.kind, b.kind):
+                return Value(r, Kind.DICT)  # `aux | other`: a merged mapping
             for x, y in ((a, b), (b, a)):
                 if (
                     x.kind in (Kind.TUPLE, Kind.LIST)
@@ -565,6 +583,8 @@ class Expressions:
                     # field declared `jax.Array` is converted by its loader, so not trusted)
                     return field_value
             m = info.lookup_method(name)
+            if m is not None and m.is_property:
+                return self.call_function(FuncRef(m, None, (base,)), [], node)
             if m is not None:
                 bound = () if m.is_static else (base,)
                 attr_v = info.lookup_attr(name)
@@ -576,10 +596,18 @@ class Expressions:
                     )
                     return Value(kind=Kind.TRANSFORMED, ref=dataclasses.replace(t, target=target))
                 return Value(kind=Kind.FUNC, ref=FuncRef(m, None, bound))
-            if info.is_linen and name in LINEN_ENTRIES:
+            if (info.is_linen and name in LINEN_ENTRIES) or (
+                name in ("replace", "_replace") and name not in info.fields
+            ):
+                # a method the class's decorator or base generates: the call knows what it does
                 return Value(kind=Kind.UNKNOWN, ref=("attr", base, name))
             if info.is_static_field(name) or info.is_linen:
                 return self.project.static_attr_value(info, name)
+            if not any(name in c.fields for c in info.mro()) and self.project.is_static_field_name(
+                name
+            ):
+                # declared static by a subclass (the object may be one): as for an unknown class
+                return Value(ref=("attr", base, name), notnone=self.project.declared_not_none(name))
             if base.traced and info.is_pytree:
                 leaves = self.project.method_leaves(info)
                 if leaves is not None and name not in leaves:
@@ -625,6 +653,15 @@ class Expressions:
                 return Value(base.reason, kind, ref=("attr", base, name))
             if self.project.is_static_field_name(name):
                 return Value(ref=("attr", base, name), notnone=self.project.declared_not_none(name))
+            if name not in self.project.leaf_field_names and name in self.project.properties:
+                # a property of the project's pytree classes, read from a pytree of unknown
+                # class: what the property computes, on whichever of them it is
+                result: Value | None = None
+                for m in self.project.properties[name]:
+                    obj = Value(base.reason, Kind.OBJECT, ref=m.cls)
+                    r = self.call_function(FuncRef(m, None, (obj,)), [], node)
+                    result = r if result is None else join(result, r)
+                return result  # type: ignore[return-value]
             # A leaf only where a pytree class of the project declares such a field; otherwise
             # the value may be any object inside the pytree (not necessarily an array).
             # Under equinox's filter transforms a non-array leaf stays a Python value.

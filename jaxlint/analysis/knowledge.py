@@ -728,3 +728,24 @@ LIBRARY_MAPS: dict[str, tuple[int, int, bool, bool]] = {
     "jax.numpy.apply_along_axis": (0, 2, False, True),
     "jax.lax.map": (0, 1, True, False),
 }
+
+
+# Libraries whose classes may be array types (``jax.Array``, ``jaxtyping.Float``, NumPy's and
+# the frameworks' tensors) or typing constructs: a field annotated with one is not read as an
+# object.
+ARRAY_TYPE_LIBRARIES = frozenset(
+    {
+        "jax",
+        "jaxlib",
+        "numpy",
+        "jaxtyping",
+        "chex",
+        "typing",
+        "typing_extensions",
+        "builtins",
+        "collections",
+        "torch",
+        "tensorflow",
+        "array_api_compat",
+    }
+)

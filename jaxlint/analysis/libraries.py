@@ -71,9 +71,10 @@ class LibraryIndex:
 def _module_file(base: Path, parts: list[str]) -> Path | None:
     directory = base.joinpath(*parts[:-1])
     for candidate in (directory / parts[-1] / "__init__.py", directory / f"{parts[-1]}.py"):
-        # every package above must be a regular package of the same directory tree
-        packages = (base.joinpath(*parts[:i]) / "__init__.py" for i in range(1, len(parts)))
-        if candidate.is_file() and all(p.is_file() for p in packages):
+        # the top-level package must be a regular one, so that the module is of its directory
+        # tree; below it a namespace directory may stand between packages (`torax/_src`)
+        top = base / parts[0] / "__init__.py"
+        if candidate.is_file() and (len(parts) == 1 or top.is_file()):
             return candidate
     return None
 
@@ -114,11 +115,23 @@ def _module_tree(path: Path) -> ast.Module | None:
         return None
 
 
-def library_signature(paths: tuple[str, ...], qual: str, depth: int = 0) -> list[ast.arg] | None:
+def library_signature(paths: tuple[str, ...], qual: str) -> list[ast.arg] | None:
     """The parameters of an installed library's function, read from its source (``ast``, a few
     milliseconds, cached): ``optax.adam`` is ``from optax._src.alias import adam`` in
     ``optax/__init__.py``, followed to its ``def``. Works for modelled libraries too: it reads
     one signature, it does not replace their knowledge. None where the source does not say."""
+    node = library_definition(paths, qual)
+    if not isinstance(node, ast.FunctionDef):
+        return None
+    a = node.args
+    return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+
+
+def library_definition(
+    paths: tuple[str, ...], qual: str, depth: int = 0
+) -> ast.FunctionDef | ast.ClassDef | None:
+    """The ``def`` or ``class`` statement of an installed library's name, following the
+    re-exports of its packages; None where the source does not say."""
     module, _, name = qual.rpartition(".")
     if not module or depth > 8:
         return None
@@ -137,11 +150,10 @@ def library_signature(paths: tuple[str, ...], qual: str, depth: int = 0) -> list
     if tree is None:
         return None
     for stmt in tree.body:
-        if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
-            a = stmt.args
-            return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+        if isinstance(stmt, ast.FunctionDef | ast.ClassDef) and stmt.name == name:
+            return stmt
         if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
             for alias in stmt.names:
                 if (alias.asname or alias.name) == name:
-                    return library_signature(paths, f"{stmt.module}.{alias.name}", depth + 1)
+                    return library_definition(paths, f"{stmt.module}.{alias.name}", depth + 1)
     return None

@@ -57,6 +57,8 @@ class FunctionInfo:
     cls: ClassInfo | None = None
     is_static: bool = False  # staticmethod
     is_classmethod: bool = False
+    # read as an attribute (``@property``, ``functools.cached_property``): the call's result
+    is_property: bool = False
 
     @property
     def positional(self) -> list[Param]:

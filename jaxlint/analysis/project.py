@@ -16,10 +16,11 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.interpreter import Interpreter
 from jaxlint.analysis.libraries import LibraryIndex, running_interpreter_paths
-from jaxlint.analysis.model import ClassInfo, ModuleInfo
+from jaxlint.analysis.model import ClassInfo, FunctionInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
 from jaxlint.analysis.syntax import error_expecting_tests, fields_of, flatten_method_leaves
 from jaxlint.analysis.values import Kind, Reason, Value, annotation_kind, join
+from jaxlint.discovery import package_parts
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.fixes.spec import NodeFix, header_end, import_anchor
 from jaxlint.rules.base import Rule
@@ -66,6 +67,10 @@ class Project:
         # Annotations of the non-static fields of pytree classes, by field name; names of the
         # project's pytree classes (a field declared as one is a sub-tree, not an array).
         self.field_annotation_texts: dict[str, set[str]] = {}
+        # annotations naming a library's class (not an array): a field so declared is a sub-tree
+        self.object_annotations: set[str] = set()
+        # properties of pytree classes, by name: read from a pytree whose class is not known
+        self.properties: dict[str, list[FunctionInfo]] = {}
         self.pytree_class_names: set[str] = set()
         # Every class field's annotation by field name ("None" where its default is None).
         self.field_declarations: dict[str, set[str]] = {}
@@ -156,6 +161,9 @@ class Project:
                 self.field_annotation_texts.setdefault(name, set()).add(ann)
         if info.is_pytree:
             self.pytree_class_names.add(info.name)
+            for m in info.methods.values():
+                if m.is_property:
+                    self.properties.setdefault(m.name, []).append(m)
 
     def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
         """Every project class below ``info`` (transitively), in definition order."""
@@ -252,6 +260,7 @@ class Project:
             or "None" in a
             or head.rsplit(".", 1)[-1] in SUBTREE_HEADS
             or head.rsplit(".", 1)[-1] in self.pytree_class_names
+            or a in self.object_annotations
         )
 
     def is_static_field_name(self, name: str) -> bool:
@@ -447,11 +456,7 @@ def module_name(path: str) -> tuple[str, str]:
     p = Path(path)
     with contextlib.suppress(OSError):
         p = p.resolve()
-    parts = [p.stem] if p.stem != "__init__" else []
-    parent = p.parent
-    while (parent / "__init__.py").exists() and parent != parent.parent and parent.name:
-        parts.insert(0, parent.name)
-        parent = parent.parent
+    parts = [*package_parts(p.parent), p.stem] if p.stem != "__init__" else package_parts(p.parent)
     name = ".".join(parts) or p.stem
     package = ".".join(parts[:-1]) if p.stem != "__init__" else name
     return name, package

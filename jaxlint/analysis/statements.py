@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import re
@@ -13,6 +14,7 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import Frame, anchor
 from jaxlint.analysis.knowledge import canonical
+from jaxlint.analysis.libraries import library_definition
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param
 from jaxlint.analysis.syntax import (
     code,
@@ -69,12 +71,15 @@ class Statements:
                 Param(p.star_kwarg.name.value, "varkw", param_annotation(p.star_kwarg), None)
             )
         name = node.name.value if isinstance(node, cst.FunctionDef) else "<lambda>"
-        is_static = is_cm = False
+        is_static = is_cm = is_property = False
         if isinstance(node, cst.FunctionDef):
             for d in node.decorators:
                 dn = dotted(d.decorator)
                 is_static |= dn == "staticmethod"
                 is_cm |= dn == "classmethod"
+                is_property |= dn == "property" or (
+                    self._lookup_qual(d.decorator) == "functools.cached_property"
+                )
         info = FunctionInfo(
             node,
             self.frame.module,
@@ -84,6 +89,7 @@ class Statements:
             cls,
             is_static,
             is_cm,
+            is_property,
         )
         self.functions[id(node)] = info
         return info
@@ -132,6 +138,8 @@ class Statements:
                     kind = annotation_kind(ann)
                     if kind is not None:
                         info.field_kinds[fname] = kind
+                    elif self.library_class(small.annotation.annotation):
+                        self.project.object_annotations.add(ann.replace(" ", ""))
                     if small.value is not None:
                         if is_static_field(self, small.value):
                             info.static_fields.add(fname)
@@ -160,6 +168,16 @@ class Statements:
             info.attrs[stmt.name.value] = self.class_def(stmt)
         else:
             self.exec_stmt(stmt)
+
+    def library_class(self, ann: cst.BaseExpression) -> bool:
+        """An annotation naming a class of an installed library other than JAX's and NumPy's
+        (flax's ``DynamicScale``, ``FrozenDict``): an object, whose truth is Python's, not an
+        array leaf."""
+        qual = self._lookup_qual(ann)
+        if qual is None or qual.split(".")[0] in K.ARRAY_TYPE_LIBRARIES:
+            return False
+        paths = tuple(map(str, self.project.libraries.paths))
+        return isinstance(library_definition(paths, qual), ast.ClassDef)
 
     # ------------------------------------------------------------------ statements
 

@@ -136,22 +136,36 @@ def is_int(v: Value) -> bool:
     return python_type(v) is int
 
 
+class StagedReason(tuple):  # type: ignore[type-arg]
+    """The chain of a value that is a tracer only because JAX staged a computation on concrete
+    values under the trace (`jnp.astype(n, int)` of a Python int in a jitted body): no traced
+    input reaches it. Kept by `extend`, so values computed from it are known as such too."""
+
+    __slots__ = ()
+
+
 def extend(reason: Reason, *steps: Step) -> Reason:
     out = reason + steps
     if len(out) > MAX_CHAIN:
         out = (*out[:2], ("...", None), *out[-(MAX_CHAIN - 3) :])
-    return out
+    return StagedReason(out) if isinstance(reason, StagedReason) else out
 
 
 def first_reason(*values: Value) -> Reason | None:
+    """The chain of the first traced value, preferring one with a traced input over a staged
+    constant: the result of both is not "traced only by staging"."""
+    staged = None
     for v in values:
         if v.reason is not None:
-            return v.reason
-    return None
+            if not isinstance(v.reason, StagedReason):
+                return v.reason
+            staged = staged or v.reason
+    return staged
 
 
-def join(a: Value, b: Value) -> Value:
-    """The value that may be either ``a`` or ``b`` (after branches or loop iterations)."""
+def join(a: Value, b: Value, *, paths: bool = True) -> Value:
+    """The value that may be either ``a`` or ``b`` (after branches or loop iterations).
+    ``paths=False``: both are evaluated (the operands of ``or``), not one path or the other."""
     if a is b:
         return a
     if (
@@ -165,9 +179,31 @@ def join(a: Value, b: Value) -> Value:
         # so a static column stays static beside a traced one
         elts = tuple(join(x, y) for x, y in zip(a.elts, b.elts, strict=True))
         return Value(first_reason(*elts), a.kind, elts=elts)
+    if (
+        a.kind is b.kind
+        and a.kind in (Kind.DICT, Kind.OBJECT)
+        and a.ref is b.ref
+        and a.pairs is not None
+        and b.pairs is not None
+        and all(isinstance(k, str) for k, _ in (*a.pairs, *b.pairs))
+    ):
+        # a mapping (or a built object) with entries set on one path only (`if c: d.update(k=x)`):
+        # key by key, so a traced entry does not taint the others
+        left, right = dict(a.pairs), dict(b.pairs)
+        pairs = tuple(
+            (k, join(left[k], right[k]) if k in left and k in right else left.get(k, right.get(k)))
+            for k in {**left, **right}
+        )
+        reason = first_reason(*(v for _, v in pairs)) or a.reason or b.reason
+        return Value(reason, a.kind, ref=a.ref, pairs=pairs)
     if a.traced != b.traced:
         # Only the traced side can raise at trace time; the other is a plain Python value.
-        t = a if a.traced else b
+        t, other = (a, b) if a.traced else (b, a)
+        if paths and isinstance(t.reason, StagedReason):
+            # a path that stages constants beside one that keeps a Python value (`typ(x) if
+            # isinstance(x, int) else jnp.astype(x, typ)`): which one runs depends on the
+            # concrete value, which is not known here
+            return other
         return Value(
             t.reason, t.kind, t.boolean, t.ref, t.elts, t.elem, t.pairs, filtered=t.filtered
         )
@@ -288,6 +324,77 @@ ARRAY_METHODS = frozenset(
         "prod",
         "repeat",
         "take",
+    ]
+)
+
+
+# Every public attribute of `jax.Array` (jax 0.10.2, `dir(jax.Array)`): a method outside it says that
+# the value is not a JAX array after all (an object with its own operators, `alpha * qobj`).
+JAX_ARRAY_API = frozenset(
+    [
+        "T",
+        "addressable_data",
+        "addressable_shards",
+        "all",
+        "any",
+        "argmax",
+        "argmin",
+        "argpartition",
+        "argsort",
+        "astype",
+        "at",
+        "byteswap",
+        "choose",
+        "clip",
+        "committed",
+        "compress",
+        "conj",
+        "conjugate",
+        "copy",
+        "copy_to_host_async",
+        "cumprod",
+        "cumsum",
+        "device",
+        "diagonal",
+        "dot",
+        "dtype",
+        "flat",
+        "flatten",
+        "global_shards",
+        "imag",
+        "is_fully_addressable",
+        "is_fully_replicated",
+        "item",
+        "itemsize",
+        "mT",
+        "max",
+        "mean",
+        "min",
+        "nbytes",
+        "ndim",
+        "nonzero",
+        "prod",
+        "ptp",
+        "ravel",
+        "real",
+        "repeat",
+        "reshape",
+        "round",
+        "searchsorted",
+        "shape",
+        "sharding",
+        "size",
+        "sort",
+        "squeeze",
+        "std",
+        "sum",
+        "swapaxes",
+        "take",
+        "to_device",
+        "trace",
+        "transpose",
+        "var",
+        "view",
     ]
 )
 
