@@ -6,7 +6,8 @@ out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 ``static_argnames=["transition_fn"]`` only, branching on its ``compute_trans_probs`` argument).
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
-true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel).
+true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
+fedjax, flaxdiff).
 """
 
 from __future__ import annotations
@@ -119,3 +120,71 @@ def test_easydel_and_ejkernel_sizes_from_traced_counts() -> None:
         )
     with pytest.raises(jax.errors.ConcretizationTypeError):
         jax.jit(lambda n: jnp.repeat(jnp.arange(3), repeats=n))(jnp.array([1, 2, 1]))
+
+
+def cell_compression(cell):
+    """meent 0.13.2's ``cell_compression``: Python loops over the columns of a flipped cell."""
+    cell = jnp.flipud(cell)
+    cell_next = jnp.roll(cell, -1, axis=1)
+    kept = []
+    for col in range(cell.shape[1]):
+        if not (cell[:, col] == cell_next[:, col]).all() or (col == cell.shape[1] - 1):
+            kept.append(cell[:, col])
+    return jnp.stack(kept, axis=1)
+
+
+def test_meent_cell_compression_branches_on_arrays_under_pmap() -> None:
+    """``run_ucell_pmap`` maps ``conv_solve`` with ``jax.pmap``, which reaches
+    ``cell_compression`` (``fourier_type=1``): each ``if not (...).all()`` needs a Python bool."""
+    assert {e["line"] for e in _true("meent")} == {32, 40}
+    ucell = jnp.array([[1.0, 1.0, 3.0], [2.0, 2.0, 3.0]])
+    cell_compression(ucell)  # eagerly it runs
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.pmap(cell_compression)(ucell[None])
+
+
+def test_herculens_passes_a_list_to_a_static_argument() -> None:
+    """herculens 0.3.0's ``plot.py`` calls ``lens_image.model(k_light=[[0]], ...)``, and
+    ``model`` is jitted with ``static_argnums`` covering ``k_light``: a list is not hashable."""
+    assert {e["line"] for e in _true("herculens")} == {873}
+
+    @partial(jax.jit, static_argnums=(1,))
+    def model(eta, k_light=None):
+        return eta * (1.0 if k_light is None else 2.0)
+
+    model(jnp.ones(2), ((0,),))  # a tuple of tuples hashes
+    with pytest.raises(ValueError, match="Non-hashable static arguments"):
+        model(jnp.ones(2), k_light=[[0]])
+
+
+def test_fedjax_small_n_is_traced_when_given() -> None:
+    """fedjax 0.0.17's ``walsh_hadamard_transform`` is ``@jax.jit`` with no static arguments;
+    its own test passes ``small_n``, which then is a tracer in ``if small_n <= 1``."""
+    assert {e["line"] for e in _true("fedjax")} == {43, 77, 78}
+
+    @jax.jit
+    def walsh_hadamard_transform(x, small_n: int = 2**7):
+        if small_n <= 1:
+            raise ValueError(f"small_n must be > 1, got {small_n}")
+        return x * small_n
+
+    walsh_hadamard_transform(jnp.ones(4))  # the default is filled in inside the trace
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        walsh_hadamard_transform(jnp.ones(4), 4)
+
+
+def test_flaxdiff_slices_with_a_traced_count() -> None:
+    """flaxdiff 0.2.11's ``train_step`` (shard_map, then jit) slices the label sequences at
+    ``jnp.sum(uncond_mask)``: slice bounds must be static."""
+    assert {e["line"] for e in _true("flaxdiff")} == {187}
+
+    @jax.jit
+    def mix_labels(key, null_labels_seq, label_seq):
+        uncond_mask = jax.random.bernoulli(key, shape=(label_seq.shape[0],), p=0.5)
+        num_unconditional = jnp.sum(uncond_mask).astype(jnp.int32)
+        return jnp.concatenate(
+            [null_labels_seq[:num_unconditional], label_seq[num_unconditional:]], axis=0
+        )
+
+    with pytest.raises(IndexError, match="static"):
+        mix_labels(jax.random.key(0), jnp.zeros((4, 2)), jnp.ones((4, 2)))
