@@ -7,7 +7,7 @@ out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
-fedjax, flaxdiff).
+fedjax, flaxdiff, kinetix-env).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import pytest
+from flax import struct
 from optax.losses import _segmentation
 
 TRIAGE = Path(__file__).resolve().parent.parent / "benchmarks" / "realcode_triage.json"
@@ -188,3 +189,25 @@ def test_flaxdiff_slices_with_a_traced_count() -> None:
 
     with pytest.raises(IndexError, match="static"):
         mix_labels(jax.random.key(0), jnp.zeros((4, 2)), jnp.ones((4, 2)))
+
+
+def test_kinetix_passes_traced_ued_params_as_a_static_argument() -> None:
+    """kinetix-env's ``create_random_starting_distribution`` is jitted with
+    ``static_argnums=(2, 4, 5)``: ``ued_params`` (argument 3) is traced, and the mutators it
+    calls declare ``ued_params`` static, so JAX hashes a struct of tracers."""
+    assert {e["line"] for e in _true("kinetix-env")} == {301, 305, 327}
+
+    @struct.dataclass
+    class UEDParams:
+        max_shape_size: float = 1.0
+
+    @partial(jax.jit, static_argnums=(1,))
+    def mutate_add_shape(x, ued_params):
+        return x * ued_params.max_shape_size
+
+    @partial(jax.jit, static_argnums=())
+    def create_random_starting_distribution(x, ued_params):
+        return mutate_add_shape(x, ued_params)
+
+    with pytest.raises(ValueError, match="Non-hashable static arguments"):
+        create_random_starting_distribution(jnp.ones(2), UEDParams())

@@ -584,6 +584,10 @@ class Expressions:
                     return field_value
             m = info.lookup_method(name)
             if m is not None and m.is_property:
+                if m.is_cached and not base.traced and self.frame.traced:
+                    # an object from outside the trace may hold the value already (jumanji's
+                    # Environment reads its cached specs in __init__): not computed here
+                    return Value(kind=Kind.UNKNOWN)
                 return self.call_function(FuncRef(m, None, (base,)), [], node)
             if m is not None:
                 bound = () if m.is_static else (base,)

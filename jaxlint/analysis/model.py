@@ -59,6 +59,8 @@ class FunctionInfo:
     is_classmethod: bool = False
     # read as an attribute (``@property``, ``functools.cached_property``): the call's result
     is_property: bool = False
+    # ``functools.cached_property``: computed at the first read only, maybe before any trace
+    is_cached: bool = False
 
     @property
     def positional(self) -> list[Param]:

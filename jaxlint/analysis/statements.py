@@ -71,15 +71,14 @@ class Statements:
                 Param(p.star_kwarg.name.value, "varkw", param_annotation(p.star_kwarg), None)
             )
         name = node.name.value if isinstance(node, cst.FunctionDef) else "<lambda>"
-        is_static = is_cm = is_property = False
+        is_static = is_cm = is_property = is_cached = False
         if isinstance(node, cst.FunctionDef):
             for d in node.decorators:
                 dn = dotted(d.decorator)
                 is_static |= dn == "staticmethod"
                 is_cm |= dn == "classmethod"
-                is_property |= dn == "property" or (
-                    self._lookup_qual(d.decorator) == "functools.cached_property"
-                )
+                is_cached |= self._lookup_qual(d.decorator) == "functools.cached_property"
+                is_property |= dn == "property" or is_cached
         info = FunctionInfo(
             node,
             self.frame.module,
@@ -90,6 +89,7 @@ class Statements:
             is_static,
             is_cm,
             is_property,
+            is_cached,
         )
         self.functions[id(node)] = info
         return info
