@@ -374,18 +374,15 @@ class Calls:
                 # unknown count: spread over the remaining positional parameters
                 for _ in range(max(0, len(positional) - len(pos_vals))):
                     pos_vals.append((el, a.value))
-        extra = pos_vals[len(positional) :]
-        for i, (v, n) in enumerate(pos_vals[: len(positional)]):
-            out[positional[i].name] = (v, n)
-        if vararg is not None and extra:
-            # `*args`: each item as it was passed, where the count is known (no spread of
-            # unknown length), so a static item stays static beside a traced one
-            exact = not any(a.star == "*" and v.elts is None for v, a in args)
-            items = tuple(v for v, _ in extra)
-            out[vararg.name] = (
-                Value(first_reason(*items), Kind.TUPLE, elts=items if exact else None),
-                extra[-1][1],
-            )
+        for i, (v, n) in enumerate(pos_vals):
+            if i < len(positional):
+                out[positional[i].name] = (v, n)
+            elif vararg is not None:
+                prev = out.get(vararg.name)
+                out[vararg.name] = (
+                    Value(first_reason(v, prev[0]) if prev else v.reason, Kind.TUPLE),
+                    n,
+                )
         names = {p.name for p in fn.params}
         for k, v in bound_kw:
             out[k] = (v, None)
