@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jaxlint import __version__
-from jaxlint.analysis.project import module_name
+from jaxlint.discovery import package_parts
 from jaxlint.findings import Edit, Finding, Fix
 from jaxlint.settings import Settings
 
@@ -77,9 +77,11 @@ def run_key(
     cwd_key = os.path.abspath(cwd or os.getcwd())
     header = [_tool_fingerprint(), _settings_key(settings), cwd_key, extra]
     digest.update(json.dumps(header, default=str).encode())
-    # Module names come from the ``__init__.py`` files above each file (also ones not in the run).
-    names = (module_name(path)[0] for path in sorted(texts))
-    digest.update("\0".join(names).encode("utf-8", "surrogatepass"))
+    # Module names come from the ``__init__.py`` files above each file (also ones not in the run):
+    # the packages of each directory, computed once per directory, not once per file
+    directories = sorted({os.path.dirname(path) or "." for path in texts})
+    packages = (f"{d}={'.'.join(package_parts(d))}" for d in directories)
+    digest.update("\0".join(packages).encode("utf-8", "surrogatepass"))
     for path in sorted(texts):
         content = hashlib.blake2b(
             texts[path].encode("utf-8", "surrogatepass"), digest_size=16
