@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -423,3 +425,76 @@ def test_help_documents_the_project_model(capsys: Capsys) -> None:
     out = " ".join(capsys.readouterr().out.split())
     assert "--no-project analyse only the given files" in out
     assert "only the paths given are reported" in out
+
+
+LAZY_INIT = """\
+import importlib
+
+
+def __getattr__(name):
+    # lazy_loader style: the names come from a stub the analysis does not read
+    return getattr(importlib.import_module("pkg.base"), name)
+"""
+LAZY_BASE = """\
+import jax
+from flax import struct
+
+
+class Position(struct.PyTreeNode):
+    q: jax.Array
+
+    def w(self, scale):
+        return self.q * scale
+"""
+LAZY_USE = """\
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from pkg import Position
+
+
+class Quad(struct.PyTreeNode):
+    x: object
+    w: object
+
+
+def quadrature(order):
+    x, w = np.polynomial.legendre.leggauss(order)
+    return Quad(x, w)  # another class's `w`: a NumPy array
+
+
+QUAD = quadrature(3)
+
+
+class Arm(Position):
+    pass
+
+
+@jax.jit
+def f(arm, i):
+    w0 = arm.w(2.0)
+    return w0[i + 1]
+
+
+print(float(f(Arm(q=jnp.arange(4.0)), jnp.int32(1))), round(QUAD.w.sum()))
+"""
+
+
+def test_attributes_of_a_base_class_not_in_view_are_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    """galax: a class derives from a base its package loads lazily (``__getattr__``), so the
+    analysis cannot read it; ``arm.w(...)`` is that base's method, not the NumPy attribute
+    another class of the project calls ``w``. JAX runs the code; nothing is reported."""
+    write(tmp_path / "pyproject.toml", "[tool.jaxlint]\n")
+    write(tmp_path / "pkg" / "__init__.py", LAZY_INIT)
+    write(tmp_path / "pkg" / "base.py", LAZY_BASE)
+    write(tmp_path / "pkg" / "use.py", LAZY_USE)
+    monkeypatch.chdir(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import pkg.use"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and proc.stdout.split() == ["4.0", "2"], proc.stderr
+    assert lint_json(capsys, ".") == []

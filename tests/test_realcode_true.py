@@ -7,7 +7,7 @@ out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
-fedjax, flaxdiff, kinetix-env).
+fedjax, flaxdiff, kinetix-env, jaxtari, brainstate, evorl-jax, furax, gwkokab, jaxvmas, mahjax).
 """
 
 from __future__ import annotations
@@ -211,3 +211,125 @@ def test_kinetix_passes_traced_ued_params_as_a_static_argument() -> None:
 
     with pytest.raises(ValueError, match="Non-hashable static arguments"):
         create_random_starting_distribution(jnp.ones(2), UEDParams())
+
+
+def test_jaxtari_direction_to_player_branches_on_positions() -> None:
+    """jaxtari 0.2.0's Wizard of Wor ``_get_direction_to_player`` is jitted with the renderer
+    static (``static_argnums=(0,)``) and compares the entities' traced positions in ``if``."""
+    assert {e["line"] for e in _true("jaxtari")} == {746, 748, 750}
+
+    @jax.jit
+    def get_direction_to_player(enemy_x, enemy_y, player_x, player_y):
+        if enemy_x < player_x:
+            return 1
+        elif enemy_x > player_x:
+            return 2
+        elif enemy_y < player_y:
+            return 3
+        return 0
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        get_direction_to_player(jnp.int32(1), jnp.int32(2), jnp.int32(3), jnp.int32(4))
+
+
+def test_brainstate_embedding_max_norm_with_padding_masks_the_indices() -> None:
+    """brainstate 0.5.4's ``Embedding(padding_idx=..., max_norm=...)`` renormalises the looked-up
+    rows after dropping the padding index with a boolean mask: under jit its size is unknown."""
+    assert {e["line"] for e in _true("brainstate")} == {390}
+
+    @jax.jit
+    def apply_max_norm(weight, indices, padding_idx=0):
+        flat_idx = jnp.asarray(jnp.ravel(indices), dtype=jnp.int32)
+        flat_idx = flat_idx[flat_idx != jnp.asarray(padding_idx, dtype=flat_idx.dtype)]
+        return weight[flat_idx]
+
+    with pytest.raises(jax.errors.NonConcreteBooleanIndexError):
+        apply_max_norm(jnp.ones((3, 2)), jnp.array([0, 1, 2]))
+
+
+def test_evorl_gymnax_action_space_check_is_staged_under_jit() -> None:
+    """evorl 0.1.1's ``create_gymnax_env`` checks a Box action space with ``not
+    jnp.logical_and(...)``; CEM-RL's jitted ``_postsetup_replaybuffer`` creates the env inside
+    the trace, where JAX stages even operations on constants: the result is a tracer."""
+    assert {e["line"] for e in _true("evorl-jax")} == {125}
+    low, high = jnp.full(2, -1.0), jnp.full(2, 1.0)
+
+    def squashed(x):
+        if not jnp.logical_and((low == -1).all(), (high == 1).all()):
+            return jnp.tanh(x)
+        return x
+
+    squashed(jnp.ones(2))  # eagerly a concrete bool
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.jit(squashed)(jnp.ones(2))
+
+
+def test_furax_qnorm_branches_on_the_norm() -> None:
+    """furax 0.11.3's ``qnorm`` is ``jit`` of ``jnp.vectorize``: ``... if norm2 > 0 else ...``
+    is a Python conditional on a tracer, whatever the quaternion."""
+    assert {e["line"] for e in _true("furax")} == {80}
+
+    @jax.jit
+    @partial(jnp.vectorize, signature="(4)->()")
+    def qnorm(q):
+        norm2 = jnp.sum(q**2)
+        return q / norm2**0.5 if norm2 > 0 else jnp.array([0.0])
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        qnorm(jnp.ones(4))
+
+
+def test_gwkokab_jaxspence_calls_numpy_in_cond_branches() -> None:
+    """gwkokab 0.3.1's ``jaxspence`` passes NumPy code (its module imports ``numpy as np``) to
+    ``lax.cond``, which traces both branches even when called eagerly: any call raises. (Its
+    only caller takes SciPy's ``spence`` instead, since ``"jax" in np.__name__`` is False.)"""
+    import numpy as np
+
+    assert {e["line"] for e in _true("gwkokab")} == {160, 161, 174, 201, 212, 236}
+
+    def series0(z):
+        return np.where(z == 0, 0.01, z)
+
+    def jaxspence(z):
+        return jax.lax.cond(np.abs(z) < 0.5, series0, lambda z: np.log(z - 1), z)
+
+    with pytest.raises(jax.errors.TracerArrayConversionError):
+        jaxspence(np.array(0.25))
+
+
+def test_jaxvmas_asserts_discrete_actions_in_the_jitted_step() -> None:
+    """jaxvmas 0.0.1a1's ``step`` (``eqx.filter_jit``) checks multi-discrete actions with
+    ``assert jnp.all(...)`` on the traced action."""
+    assert {e["line"] for e in _true("jaxvmas")} == {722}
+
+    @jax.jit
+    def check_discrete_action(action, low=0, high=3):
+        assert jnp.all(
+            (action >= jnp.asarray(low, dtype=jnp.float32))
+            * (action < jnp.asarray(high, dtype=jnp.float32))
+        ), "out of bounds"
+        return action
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        check_discrete_action(jnp.array([[1.0], [2.0]]))
+
+
+def test_mahjax_meld_to_str_branches_on_the_meld_inside_cond() -> None:
+    """mahjax 0.1.6's ``Meld.to_str`` formats a meld in a ``lax.cond`` branch, which JAX traces:
+    the branch's ``if action == Action.PON`` compares a value computed under that trace (JAX
+    stages even operations on constants there). As released, JAX first refuses the other
+    branch's string result (TypeError); with that fixed, the ``if`` raises."""
+    assert len(_true("mahjax")) == 26
+
+    def to_str(meld):
+        action = meld >> 9
+
+        def fmt():
+            if action == 3:
+                return jnp.int32(1)
+            return jnp.int32(0)
+
+        return jax.lax.cond(meld == 0, lambda: jnp.int32(-1), fmt)
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        to_str(jnp.int32(3 << 9))

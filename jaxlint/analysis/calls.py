@@ -285,7 +285,12 @@ class Calls:
                 # traced, is not known (the node is the container, not the value)
                 spread = any(a.star and a.value is got[1] for _, a in args)
                 # reported at the call: the line JAX's traceback points to (a call's first line)
-                if caller.traced and got[0].traced and not spread:
+                if (
+                    caller.traced
+                    and got[0].traced
+                    and not spread
+                    and not self.project.hashed_by_identity(got[0])
+                ):
                     self.hook("static_arg", node, p, got[0], t, got[1])
                 elif got[1] is not None and not spread:
                     # hashed at the call, traced caller or not: rules decide what is unhashable
@@ -540,6 +545,12 @@ class Calls:
         ann = p.annotation
         if ann is None:
             return v
+        if isinstance(ann, cst.SimpleString) and (text := literal_str(ann)) is not None:
+            # a forward reference, `other: "DFAx"`
+            try:
+                ann = cst.parse_expression(text)
+            except cst.ParserSyntaxError:
+                return v
         if v.traced:
             # a traced argument given to `model: Model | None` (or Optional[Model]) is a Model
             ann = optional_inner(ann)
@@ -611,7 +622,7 @@ class Calls:
         key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak, unsure)
         hit = self.memo.get(key)
         if hit is not None:
-            return hit
+            return hit[0]
         if key in self.active or self.depth > MAX_DEPTH:
             # a recursive call (or one too deep): its result is not known, so not an array
             return Value(first_reason(*env.values()), Kind.UNKNOWN)
@@ -648,7 +659,10 @@ class Calls:
             and dotted(fn.node.returns.annotation) == "int"
         ):
             result = INT  # `def next_power_of_2(x: int) -> int`
-        self.memo[key] = result
+        # the entry keeps the objects whose ids are in its key alive: a freed closure or FuncRef
+        # whose id a new one reuses would otherwise get this result (a wrong one, and one that
+        # depends on what else the process allocated)
+        self.memo[key] = (result, (closure, *(v.ref for v in env.values())))
         return result
 
     # ------------------------------------------------------------------ external calls
@@ -792,6 +806,11 @@ class Calls:
             and all(a.keyword is None and not a.star for _, a in args[:3])
         ):
             return self.reduce(qual, args, node)
+        if qual in K.CLOSURE_CONVERT:
+            # (a function over the closed-over values, those values): the function is a Python
+            # object whatever it closes over (jax.experimental.ode passes it as a static argument)
+            consts = Value(reason, Kind.LIST, elem=Value(reason, Kind.DEVICE) if reason else STATIC)
+            return Value(reason, Kind.TUPLE, elts=(STATIC, consts))
         if qual in K.TREE_LEAVES:
             leaf = Value(reason, Kind.DEVICE) if reason else STATIC
             if qual.endswith("flatten"):
@@ -823,6 +842,16 @@ class Calls:
             ):
                 return STATIC
             r = first_reason(*(v for v, _ in trees))
+            first = trees[0][0] if trees else None
+            if (
+                r is not None
+                and first is not None
+                and first.kind is Kind.OBJECT
+                and first.ref.is_pytree
+            ):
+                # the same tree structure: an object of the same class, its leaves mapped
+                # (dfax's `jax.tree.map(lambda x: x[0], batch)` keeps `.n_tokens` a property)
+                return Value(r, Kind.OBJECT, ref=first.ref)
             return Value(r, Kind.UNKNOWN)
         is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")
         # a function argument passed to an unknown higher-order function: called with the other args

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.frames import anchor
+from jaxlint.analysis.frames import NARROWED, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, canonical
 from jaxlint.analysis.model import ClassInfo, FuncRef, ModuleInfo, TransformedRef
-from jaxlint.analysis.syntax import literal_int, literal_str, rank_test
+from jaxlint.analysis.syntax import literal_int, literal_str, rank_test, self_attribute
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
     INT,
@@ -84,6 +84,13 @@ class Expressions:
         if len(node.comparisons) != 1:
             return SCALAR
         c = node.comparisons[0]
+        if isinstance(c.operator, cst.In | cst.NotIn):
+            a = literal_str(node.left) or vals[0].const
+            b = literal_str(c.comparator) or vals[1].const
+            if isinstance(a, str) and isinstance(b, str):
+                # `"jax" in np.__name__`: which backend a module was written for
+                return constant((a in b) == isinstance(c.operator, cst.In))
+            return SCALAR
         if not isinstance(c.operator, cst.Is | cst.IsNot):
             return SCALAR
         if isinstance(c.comparator, cst.Name) and c.comparator.value == "None":
@@ -131,6 +138,10 @@ class Expressions:
             return v
         if t is cst.Attribute:
             base = self.ev(node.value)  # type: ignore[attr-defined]
+            if self_attribute(node) and (
+                narrowed := f.lookup(NARROWED + node.attr.value)  # type: ignore[attr-defined]
+            ):
+                return narrowed
             if (
                 isinstance(node.value, cst.Name)  # type: ignore[attr-defined]
                 and node.value.value == "self"  # type: ignore[attr-defined]
@@ -145,6 +156,17 @@ class Expressions:
             return self.staged(self.subscript(node), node)  # type: ignore[arg-type]
         if t is cst.BinaryOperation:
             a, b = self.ev(node.left), self.ev(node.right)  # type: ignore[attr-defined]
+            if (
+                isinstance(node.operator, cst.BitOr)  # type: ignore[attr-defined]
+                and not self.frame.traced
+                and a.kind in (Kind.UNKNOWN, Kind.EXT, Kind.TUPLE)
+                and (quals := self.type_quals(node))  # type: ignore[attr-defined]
+            ):
+                # a union of classes (`Scalar = np.generic | bool | int`): what isinstance and
+                # annotations read, as a tuple of them
+                return Value(
+                    kind=Kind.TUPLE, elts=tuple(Value(kind=Kind.EXT, ref=q) for q in sorted(quals))
+                )
             division = isinstance(node.operator, cst.Divide)  # type: ignore[attr-defined]
             return self.staged(self.arith(a, b, division), node)
         if t is cst.UnaryOperation:
@@ -543,6 +565,8 @@ class Expressions:
             base = self.resolve(base)
             kind = base.kind
         if kind is Kind.EXT:
+            if name == "__name__" and ("." not in base.ref or base.ref == "jax.numpy"):
+                return constant(base.ref)  # an imported module's name (`np.__name__`)
             qual = canonical(f"{base.ref}.{name}")
             return Value(kind=Kind.EXT, ref=qual)
         if kind is Kind.PMODULE:

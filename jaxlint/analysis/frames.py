@@ -12,6 +12,9 @@ from jaxlint.analysis.values import Reason, Value
 # Analysis bugs cost one function's precision, never the run; JAXLINT_DEBUG=1 raises them instead.
 DEBUG = bool(os.environ.get("JAXLINT_DEBUG"))
 
+# The env key of an attribute of self narrowed by an isinstance test, in that branch only.
+NARROWED = "isinstance self."
+
 
 _TYPE_ERROR = frozenset({"TypeError", "JAXTypeError"})
 # What each error JAX raises at trace time is a subclass of (jax.errors, jax 0.10.2).

@@ -552,6 +552,8 @@ PYTHON_RESULTS = (
             "numpy.isdtype",
             # the PRNG implementation of a key array: a Python object
             "jax.random.key_impl",
+            # a dataclass's Field objects (names, types, metadata), never its values
+            "dataclasses.fields",
         }
     )
 )
@@ -655,6 +657,15 @@ def number_class(qual: str) -> type | None:
 
 # Context managers under which JAX evaluates operations on concrete values eagerly.
 COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})
+
+# `closure_convert(fun, *example_args)`: (a function of its closed-over values, those values).
+CLOSURE_CONVERT = frozenset(
+    {
+        "jax.closure_convert",
+        "jax.custom_derivatives.closure_convert",
+        "jax._src.custom_derivatives.closure_convert",
+    }
+)
 
 # Transforms that run their function on the arguments they are given, now, and return shapes.
 EVAL_SHAPE = frozenset({"jax.eval_shape", "flax.nnx.eval_shape", "equinox.filter_eval_shape"})

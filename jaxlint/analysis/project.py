@@ -225,6 +225,32 @@ class Project:
         else:
             self.attr_kinds[name] = kind
 
+    def hashed_by_identity(self, v: Value) -> bool:
+        """An instance of a plain class of the project (no decorator, no ``__eq__``/``__hash__``,
+        no pytree): a static argument JAX hashes by identity, whatever tracers it holds
+        (hj_reachability's progress-bar wrapper)."""
+        if v.kind is not Kind.OBJECT or v.ref is None or self.open_ancestry(v.ref):
+            return False
+        return all(
+            not c.is_pytree
+            and not c.node.decorators
+            and not c.bases
+            and "__eq__" not in c.methods
+            and "__hash__" not in c.methods
+            for c in v.ref.mro()
+        )
+
+    def open_ancestry(self, info: ClassInfo) -> bool:
+        """Some base class of ``info`` names a class of the project (or of a library read) that
+        was not found, or is not known at all: what the class defines is not all in view."""
+        for c in info.mro():
+            for b in c.bases:
+                if b.kind is Kind.UNKNOWN:
+                    return True
+                if b.kind is Kind.EXT and b.ref.rpartition(".")[0] in self.by_name:
+                    return True
+        return False
+
     def field_kind(self, name: str) -> Kind | None:
         k = self.attr_kinds.get(name)
         return k if k in (Kind.HOST, Kind.LIST, Kind.TUPLE) else None
@@ -310,6 +336,10 @@ class Project:
             return Value(kind=Kind.DEVICE)
         if v is not None and not v.traced:
             return v
+        if name not in info.field_kinds and self.open_ancestry(info):
+            # a base class the analysis could not read may define it (galax's lazily loaded
+            # `gc.AbstractPhaseSpacePosition` and its `w()` method): not a guess by name
+            return Value()
         kind = info.field_kinds.get(name) or self.field_kind(name)
         return Value(kind=kind) if kind is not None else Value()
 

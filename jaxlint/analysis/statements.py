@@ -12,18 +12,20 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.frames import Frame, anchor
+from jaxlint.analysis.frames import NARROWED, Frame, anchor
 from jaxlint.analysis.knowledge import canonical
 from jaxlint.analysis.libraries import library_definition
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param
 from jaxlint.analysis.syntax import (
     code,
     dotted,
+    fills_cache,
     is_main_guard,
     literal_str,
     param_annotation,
     pattern_names,
     rank_test,
+    self_attribute,
     suite_body,
 )
 from jaxlint.analysis.values import (
@@ -183,10 +185,14 @@ class Statements:
 
     def exec_block(self, body: Sequence[cst.CSTNode]) -> None:
         f = self.frame
-        for stmt in body:
+        for i, stmt in enumerate(body):
             if f.dead:
                 break
             self.exec_stmt(stmt)
+            if f.traced and fills_cache(stmt, body[i + 1 :]):
+                # `if key in self.ids: return` then `self.ids[key] = ...`: jaxtari's palette
+                # fills the cache in __init__, so under a trace only the hit path is sure to run
+                break
         f.dead = False
 
     def exec_stmt(self, stmt: cst.CSTNode) -> None:
@@ -335,15 +341,9 @@ class Statements:
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=Kind.UNKNOWN)
             return
-        if conjunct and not positive:
+        if self.narrow_not_tracer(test, positive) or (conjunct and not positive):
+            # "not a Tracer" holds in a conjunct too (`disable_jit and not isinstance(p, Tracer)`)
             return
-        if not conjunct and isinstance(test, cst.Call) and isinstance(test.func, cst.Name):
-            inner = self.tracer_predicate(test)
-            if inner is not None:
-                name, quals, negated = inner
-                if positive == negated:  # where the argument is not a Tracer: concrete
-                    self.make_concrete(name)
-                return
         if (
             isinstance(test, cst.Comparison)
             and len(test.comparisons) == 1
@@ -368,13 +368,16 @@ class Statements:
                     env[name] = narrowed
             return
         if not (
-            isinstance(test, cst.Call)
-            and dotted(test.func) == "isinstance"
-            and len(test.args) == 2
-            and isinstance(test.args[0].value, cst.Name)
+            isinstance(test, cst.Call) and dotted(test.func) == "isinstance" and len(test.args) == 2
         ):
             return
-        name = test.args[0].value.value
+        subject = test.args[0].value
+        if positive and self_attribute(subject):
+            self.narrow_self_attribute(subject, test.args[1].value)  # type: ignore[arg-type]
+            return
+        if not isinstance(subject, cst.Name):
+            return
+        name = subject.value
         if positive and (classes := self.project_classes(test.args[1].value)):
             # an instance of a class of the project: that object (or one of them), not an array
             v = self.frame.lookup(name)
@@ -392,10 +395,38 @@ class Statements:
         if positive and quals <= K.HOST_TYPES:
             host = quals <= K.NUMPY_ARRAY_TYPES
             self.frame.env[name] = Value(kind=Kind.HOST) if host else SCALAR
-        elif not positive and quals & K.TRACER_TYPES:
-            # not an instance of any of them (`not isinstance(x, jax.Array | np.ndarray)`): no
-            # tracer
-            self.make_concrete(name)
+
+    def narrow_self_attribute(self, subject: cst.Attribute, types: cst.BaseExpression) -> None:
+        """``isinstance(self.method, Spielman)`` holds: ``self.method`` is that subclass's object
+        in the branch (jaxscape reads the subclass's static fields there)."""
+        classes = self.project_classes(types)
+        me = self.frame.lookup("self")
+        if len(classes) != 1 or me is None or me.kind is not Kind.OBJECT:
+            return
+        self.frame.env[NARROWED + subject.attr.value] = Value(
+            me.reason, Kind.OBJECT, ref=classes[0]
+        )
+
+    def narrow_not_tracer(self, test: cst.BaseExpression, positive: bool) -> bool:
+        """Where a test a tracer cannot pass holds (``not isinstance(x, jax.Array |
+        np.ndarray)``, a project's ``not is_tracer(x)``), x is concrete. Whether the test is one."""
+        if not isinstance(test, cst.Call) or not isinstance(test.func, cst.Name):
+            return False
+        if test.func.value == "isinstance":
+            if len(test.args) != 2 or not isinstance(test.args[0].value, cst.Name):
+                return False
+            name, quals = test.args[0].value.value, self.type_quals(test.args[1].value)
+            if positive or not quals & K.TRACER_TYPES:
+                return False
+        else:
+            inner = self.tracer_predicate(test)
+            if inner is None:
+                return False
+            name, _, negated = inner
+            if positive != negated:
+                return True
+        self.make_concrete(name)
+        return True
 
     def make_concrete(self, name: str) -> None:
         """Past a test that a tracer cannot pass, the name holds a concrete value of the same
@@ -565,7 +596,13 @@ class Statements:
             return False
         merged = dict(after_else)
         for k, v in after_body.items():
-            merged[k] = join(v, after_else[k]) if k in after_else else v
+            if k in after_else:
+                merged[k] = join(v, after_else[k])
+            elif not k.startswith(NARROWED):
+                merged[k] = v
+        for k in set(after_else) - set(after_body):
+            if k.startswith(NARROWED):
+                del merged[k]  # what a test told holds in its branch only
         f.env = merged
         return body_exits and else_exits
 

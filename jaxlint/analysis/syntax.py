@@ -35,6 +35,15 @@ def param_annotation(p: cst.Param) -> cst.BaseExpression | None:
     return p.annotation.annotation if p.annotation is not None else None
 
 
+def self_attribute(node: cst.CSTNode) -> bool:
+    """``self.<name>``."""
+    return (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == "self"
+    )
+
+
 def is_main_guard(test: cst.BaseExpression) -> bool:
     return (
         isinstance(test, cst.Comparison)
@@ -338,3 +347,37 @@ def rank_test(node: cst.BaseExpression) -> tuple[str, bool] | None:
     ):
         return name.value, False
     return None
+
+
+def fills_cache(guard: cst.CSTNode, rest: Sequence[cst.CSTNode]) -> bool:
+    """``if key in cache: return ...`` followed by statements that store ``cache[key]``: the
+    rest of the block runs on a miss only (a memo filled before any trace is found in it)."""
+    if not (
+        isinstance(guard, cst.If)
+        and guard.orelse is None
+        and isinstance(guard.test, cst.Comparison)
+        and len(guard.test.comparisons) == 1
+        and isinstance(guard.test.comparisons[0].operator, cst.In)
+    ):
+        return False
+    last = suite_body(guard.body)[-1]
+    if not (isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return)):
+        return False
+    key, cache = code(guard.test.left), code(guard.test.comparisons[0].comparator)
+    todo: list[cst.CSTNode] = list(rest)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.AssignTarget | cst.AnnAssign) and isinstance(
+            node.target, cst.Subscript
+        ):
+            sub = node.target
+            if (
+                code(sub.value) == cache
+                and len(sub.slice) == 1
+                and isinstance(sub.slice[0].slice, cst.Index)
+                and code(sub.slice[0].slice.value) == key
+            ):
+                return True
+        if not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            todo.extend(node.children)
+    return False

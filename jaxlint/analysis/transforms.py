@@ -13,7 +13,15 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import Frame
 from jaxlint.analysis.model import FuncRef, FunctionInfo, Param, TransformedRef
 from jaxlint.analysis.syntax import code, int_literals, short_name, str_literals, suite_body
-from jaxlint.analysis.values import Kind, Reason, Value, deep_trace, extend, tree_part
+from jaxlint.analysis.values import (
+    Kind,
+    Reason,
+    Value,
+    annotation_kind,
+    deep_trace,
+    extend,
+    tree_part,
+)
 
 if TYPE_CHECKING:
     pass
@@ -241,6 +249,11 @@ class Transforms:
             return v
         if t.filtered and v.kind in (Kind.SCALAR, Kind.STR, Kind.NONE):
             return v
+        if t.filtered and p.annotation is not None:
+            declared = annotation_kind(code(p.annotation))
+            if declared in (Kind.SCALAR, Kind.STR):
+                # `epsilon: float` of an equinox filter_jit: a Python number, kept static
+                return Value(kind=declared)
         reason = extend(
             self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None)
         )
