@@ -18,6 +18,7 @@ from jaxlint.analysis.syntax import (
     aux_fields,
     bool_literals,
     dotted,
+    fields_from_params,
     flatten_method_leaves,
     lambda_leaves,
     literal_str,
@@ -526,13 +527,22 @@ class Calls:
         """The field values of an instance built in the code by a generated constructor
         (dataclass, flax struct, equinox Module, NamedTuple): a Python value passed there stays
         one, since only a transform's arguments have their leaves traced."""
+        init = info.lookup_method("__init__")
         if (
             not info.fields
-            or info.lookup_method("__init__") is not None
             or info.lookup_method("__post_init__") is not None
             or any(a.star for _, a in args)
         ):
             return None
+        if init is not None:
+            # a written constructor: the fields it sets to an argument as given (quantax's
+            # `MultiDet(self.ndets, q)` keeps `ndets` a Python int)
+            if not isinstance(init.node, cst.FunctionDef):
+                return None
+            given = fields_from_params(init.node)
+            bound = self.bind_args(init, (Value(kind=Kind.OBJECT, ref=info),), (), args)
+            pairs = [(f, bound[p][0]) for f, p in given.items() if f in info.fields and p in bound]
+            return tuple(pairs) or None
         positional = [v for v, a in args if a.keyword is None]
         if len(positional) > len(info.fields):
             return None
@@ -559,7 +569,9 @@ class Calls:
             with contextlib.suppress(Exception):
                 a = self._lookup_quiet(target)
                 if a is not None and a.kind is Kind.CLASS:
-                    return Value(v.reason, Kind.OBJECT, ref=a.ref, notnone=v.notnone)
+                    return Value(
+                        v.reason, Kind.OBJECT, ref=a.ref, notnone=v.notnone, filtered=v.filtered
+                    )
         if not v.traced:
             # `n: int` on a value nobody traced: a Python scalar (static), not an array.
             kind = (
@@ -796,6 +808,10 @@ class Calls:
             shaped = [v for v in trees if not v.traced and v.kind in _STRUCTURED]
             if reason is not None and shaped:
                 return deep_trace(shaped[0], reason, soft=True)
+            if reason is not None and any(not v.traced for v in trees):
+                # a static part of unknown structure (`eqx.partition(self.model, ...)`): the
+                # Python values it holds (quantax's `ndets: int`) come back static
+                return Value(reason, Kind.TREE, filtered=True)
         if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
             # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
             return SCALAR
@@ -959,6 +975,15 @@ class Calls:
     def isinstance_value(self, v: Value, types: cst.BaseExpression) -> Value:
         """``isinstance`` of a value whose kind decides it: under a trace, a traced array is a
         Tracer (and a ``jax.Array``) and no host type; an untraced value is no Tracer."""
+        classes = self.project_classes(types)
+        if classes and v.kind is Kind.OBJECT and v.ref is not None:
+            # an object of a project class: its class decides (quantax's `where` dispatches
+            # on `isinstance(x, LogArray)`)
+            mro = list(v.ref.mro())
+            if any(c in mro for c in classes):
+                return TRUE
+            if not self.project.open_ancestry(v.ref) and all(v.ref not in c.mro() for c in classes):
+                return FALSE
         quals = self.type_quals(types)
         out = Value(kind=Kind.SCALAR, boolean=True)
         if quals and not v.traced and v.const is not UNSET:

@@ -63,6 +63,24 @@ NOT_NONE_IN_TRACE = frozenset(
 )
 
 
+# Binary operators and the name of their method (``__pow__``, reflected ``__rpow__``).
+OPERATOR_METHODS: dict[type, str] = {
+    cst.Add: "add",
+    cst.Subtract: "sub",
+    cst.Multiply: "mul",
+    cst.Divide: "truediv",
+    cst.FloorDivide: "floordiv",
+    cst.Modulo: "mod",
+    cst.Power: "pow",
+    cst.MatrixMultiply: "matmul",
+    cst.BitAnd: "and",
+    cst.BitOr: "or",
+    cst.BitXor: "xor",
+    cst.LeftShift: "lshift",
+    cst.RightShift: "rshift",
+}
+
+
 class Expressions:
     """Mixin of :class:`Interpreter`."""
 
@@ -167,6 +185,9 @@ class Expressions:
                 return Value(
                     kind=Kind.TUPLE, elts=tuple(Value(kind=Kind.EXT, ref=q) for q in sorted(quals))
                 )
+            overloaded = self.operator_method(node, a, b)  # type: ignore[arg-type]
+            if overloaded is not None:
+                return overloaded
             division = isinstance(node.operator, cst.Divide)  # type: ignore[attr-defined]
             return self.staged(self.arith(a, b, division), node)
         if t is cst.UnaryOperation:
@@ -430,6 +451,23 @@ class Expressions:
         f = self.frame
         step = (Text("`{0}` is computed by JAX under the trace at {at}", node), anchor(f, node))
         return StagedReason(extend(f.in_trace, step))  # type: ignore[arg-type]
+
+    def operator_method(self, node: cst.BinaryOperation, a: Value, b: Value) -> Value | None:
+        """``a ** 2`` of an object of a project class with ``__pow__`` (or ``2 * a`` with
+        ``__rmul__``): what that method returns (quantax's LogArray arithmetic)."""
+        name = OPERATOR_METHODS.get(type(node.operator))
+        if name is None:
+            return None
+        for obj, other, other_node, method in (
+            (a, b, node.right, f"__{name}__"),
+            (b, a, node.left, f"__r{name}__"),
+        ):
+            if obj.kind is Kind.OBJECT and obj.ref is not None:
+                m = obj.ref.lookup_method(method)
+                if m is not None:
+                    arg = [(other, cst.Arg(value=other_node))]
+                    return self.call_function(FuncRef(m, None, (obj,)), arg, node)  # type: ignore[attr-defined]
+        return None
 
     def arith(self, a: Value, b: Value, true_division: bool = False) -> Value:
         r = a.reason or b.reason

@@ -180,6 +180,25 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpressi
     return out
 
 
+def fields_from_params(init: cst.FunctionDef) -> dict[str, str]:
+    """``self.<field> = <param>`` in an ``__init__``, for parameters it never rebinds: which
+    field holds which argument as given."""
+    params = {p.name.value for p in init.params.params[1:]} | {
+        p.name.value for p in init.params.kwonly_params
+    }
+    assigned = _assignments(init)
+    rebound = {t.value for t, _ in assigned if isinstance(t, cst.Name)}
+    out: dict[str, str] = {}
+    for target, value in assigned:
+        if (
+            self_attribute(target)
+            and isinstance(value, cst.Name)
+            and value.value in params - rebound
+        ):
+            out.setdefault(target.attr.value, value.value)  # type: ignore[attr-defined]
+    return out
+
+
 def _self_fields(obj: str, node: cst.CSTNode) -> set[str] | None:
     """Attributes ``obj.X`` an expression reads; None where it uses ``obj`` otherwise (passes it
     on, calls a method of it, reads ``__dict__``): then what it holds is not known."""
