@@ -436,12 +436,13 @@ class Calls:
                 if (
                     isinstance(p.default, cst.Name)
                     and not v.traced
-                    and (transformed is None or v is STATIC)
+                    and (transformed is None or v is STATIC or transformed.qual in K.LOOP_BODIES)
                 ):
                     # an unpassed default: the literal itself (``approx=False``; in a plain call
                     # also when annotated: ``validate: bool = False``; an annotated parameter
                     # of the transformed function itself is the jitted API's, which its users
-                    # may set, statically or not)
+                    # may set, statically or not, but a lax.while_loop/scan/cond body is called
+                    # with its operands only: qpax's `verbose: bool = False`)
                     v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
                 if transformed is not None and self.traced_flag(transformed, fn, i, p):
                     # a `flag: bool = True` that the transform does not make static: traced as

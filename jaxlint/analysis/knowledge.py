@@ -658,6 +658,18 @@ def number_class(qual: str) -> type | None:
 # Context managers under which JAX evaluates operations on concrete values eagerly.
 COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})
 
+# Control flow that calls its functions with the operands it is given, never with more.
+LOOP_BODIES = frozenset(
+    {
+        "jax.lax.while_loop",
+        "jax.lax.fori_loop",
+        "jax.lax.scan",
+        "jax.lax.cond",
+        "jax.lax.switch",
+        "jax.lax.map",
+    }
+)
+
 # `closure_convert(fun, *example_args)`: (a function of its closed-over values, those values).
 CLOSURE_CONVERT = frozenset(
     {

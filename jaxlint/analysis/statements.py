@@ -29,9 +29,11 @@ from jaxlint.analysis.syntax import (
     suite_body,
 )
 from jaxlint.analysis.values import (
+    FALSE,
     NONE,
     SCALAR,
     STATIC,
+    UNSET,
     Kind,
     Text,
     Value,
@@ -340,6 +342,13 @@ class Statements:
             v = self.frame.lookup(name)
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=Kind.UNKNOWN)
+            return
+        if not positive and not conjunct and isinstance(test, cst.Name):
+            v = self.frame.lookup(test.value)
+            if v is not None and not v.traced and v.kind is Kind.SCALAR and v.const is UNSET:
+                # past `if verbose:`, a Python flag is false (qpax runs its loop body eagerly
+                # under `if verbose:` and through lax.while_loop only in the other branch)
+                self.frame.env[test.value] = FALSE
             return
         if self.narrow_not_tracer(test, positive) or (conjunct and not positive):
             # "not a Tracer" holds in a conjunct too (`disable_jit and not isinstance(p, Tracer)`)
