@@ -7,7 +7,8 @@ out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
-fedjax, flaxdiff, kinetix-env, jaxtari, brainstate, evorl-jax, furax, gwkokab, jaxvmas, mahjax).
+fedjax, flaxdiff, kinetix-env, jaxtari, brainstate, evorl-jax, furax, gwkokab, jaxvmas, mahjax,
+phyjax2d, stable-gymnax).
 """
 
 from __future__ import annotations
@@ -333,3 +334,30 @@ def test_mahjax_meld_to_str_branches_on_the_meld_inside_cond() -> None:
 
     with pytest.raises(jax.errors.TracerBoolConversionError):
         to_str(jnp.int32(3 << 9))
+
+
+def test_phyjax2d_polygon_contact_branches_on_the_batched_separation() -> None:
+    """phyjax2d 0.5.0's ``_polygon_to_polygon_impl`` is ``@jax.vmap``ped and picks the reference
+    polygon with ``... if is_a_best else ...``, a Python conditional on a batched comparison."""
+    assert {e["line"] for e in _true("phyjax2d")} == {511}
+
+    @jax.vmap
+    def contact_normal(sep_a, sep_b, normal_a, normal_b):
+        is_a_best = sep_a > sep_b
+        return normal_a if is_a_best else -normal_b
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        contact_normal(jnp.ones(2), jnp.zeros(2), jnp.ones((2, 2)), jnp.ones((2, 2)))
+
+
+def test_stable_gymnax_seaquest_terminal_calls_item_under_jit() -> None:
+    """stable-gymnax 0.0.1's MinAtar Seaquest ends ``is_terminal`` with ``.item()``; its
+    ``step_env`` runs under the jitted ``step``."""
+    assert {e["line"] for e in _true("stable-gymnax")} == {249}
+
+    @jax.jit
+    def is_terminal(terminal, time, max_steps=10):
+        return jnp.logical_or(terminal, time >= max_steps).item()
+
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        is_terminal(jnp.bool_(False), jnp.int32(3))
