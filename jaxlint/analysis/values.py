@@ -199,6 +199,11 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
     if a.traced != b.traced:
         # Only the traced side can raise at trace time; the other is a plain Python value.
         t, other = (a, b) if a.traced else (b, a)
+        if a.kind is b.kind is Kind.OBJECT and a.ref is not b.ref:
+            # objects of two classes (evorl's `Box(...)` or `Discrete(...)`): neither class is
+            # known, their nearest common base is
+            ref = common_class(a.ref, b.ref) if a.ref is not None and b.ref is not None else None
+            return Value(t.reason, Kind.OBJECT if ref is not None else Kind.UNKNOWN, ref=ref)
         if paths and isinstance(t.reason, StagedReason):
             # a path that stages constants beside one that keeps a Python value (`typ(x) if
             # isinstance(x, int) else jnp.astype(x, typ)`): which one runs depends on the
