@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -181,22 +182,22 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpressi
 
 
 def fields_from_params(init: cst.FunctionDef) -> dict[str, str]:
-    """``self.<field> = <param>`` in an ``__init__``, for parameters it never rebinds: which
-    field holds which argument as given."""
+    """``self.<field> = <param>`` in an ``__init__``, the field's only assignment there, of a
+    parameter it never rebinds: which field holds which argument as given."""
     params = {p.name.value for p in init.params.params[1:]} | {
         p.name.value for p in init.params.kwonly_params
     }
     assigned = _assignments(init)
     rebound = {t.value for t, _ in assigned if isinstance(t, cst.Name)}
-    out: dict[str, str] = {}
-    for target, value in assigned:
-        if (
-            self_attribute(target)
-            and isinstance(value, cst.Name)
-            and value.value in params - rebound
-        ):
-            out.setdefault(target.attr.value, value.value)  # type: ignore[attr-defined]
-    return out
+    fields = Counter(t.attr.value for t, _ in assigned if self_attribute(t))  # type: ignore[attr-defined]
+    return {
+        t.attr.value: v.value  # type: ignore[attr-defined]
+        for t, v in assigned
+        if self_attribute(t)
+        and fields[t.attr.value] == 1  # type: ignore[attr-defined]
+        and isinstance(v, cst.Name)
+        and v.value in params - rebound
+    }
 
 
 def _self_fields(obj: str, node: cst.CSTNode) -> set[str] | None:
