@@ -156,18 +156,13 @@ class Expressions:
             return v
         if t is cst.Attribute:
             base = self.ev(node.value)  # type: ignore[attr-defined]
-            if self_attribute(node) and (
-                narrowed := f.lookup(NARROWED + node.attr.value)  # type: ignore[attr-defined]
-            ):
-                return narrowed
-            if (
-                isinstance(node.value, cst.Name)  # type: ignore[attr-defined]
-                and node.value.value == "self"  # type: ignore[attr-defined]
-                and (local := f.lookup(f"self.{node.attr.value}")) is not None  # type: ignore[attr-defined]
-                and not base.traced
-            ):
-                return local
-            return self.attr(base, node.attr.value, node)  # type: ignore[attr-defined]
+            name = node.attr.value  # type: ignore[attr-defined]
+            if self_attribute(node):
+                if narrowed := f.lookup(NARROWED + name):
+                    return narrowed
+                if (local := f.lookup(f"self.{name}")) is not None and not base.traced:
+                    return local
+            return self.attr(base, name, node)
         if t is cst.Call:
             return self.call(node)  # type: ignore[arg-type]
         if t is cst.Subscript:

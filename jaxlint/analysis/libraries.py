@@ -127,6 +127,7 @@ def library_signature(paths: tuple[str, ...], qual: str) -> list[ast.arg] | None
     return [*a.posonlyargs, *a.args, *a.kwonlyargs]
 
 
+@cache
 def library_definition(
     paths: tuple[str, ...], qual: str, depth: int = 0
 ) -> ast.FunctionDef | ast.ClassDef | None:

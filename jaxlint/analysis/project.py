@@ -229,15 +229,15 @@ class Project:
         """An instance of a plain class of the project (no decorator, no ``__eq__``/``__hash__``,
         no pytree): a static argument JAX hashes by identity, whatever tracers it holds
         (hj_reachability's progress-bar wrapper)."""
-        if v.kind is not Kind.OBJECT or v.ref is None or self.open_ancestry(v.ref):
+        if v.kind is not Kind.OBJECT or v.ref is None:
             return False
-        return all(
-            not c.is_pytree
-            and not c.node.decorators
-            and not c.bases
-            and "__eq__" not in c.methods
-            and "__hash__" not in c.methods
-            for c in v.ref.mro()
+        c: ClassInfo = v.ref
+        return not (
+            c.bases
+            or c.is_pytree
+            or c.node.decorators
+            or "__eq__" in c.methods
+            or "__hash__" in c.methods
         )
 
     def open_ancestry(self, info: ClassInfo) -> bool:
