@@ -47,6 +47,17 @@ def test_syntax_error_is_a_finding_and_the_run_goes_on(project: Path, capsys: Ca
     assert out.rstrip().endswith("Found 2 findings (0 fixable with --fix).")
 
 
+def test_newer_grammar_is_no_syntax_error_with_or_without_jax(
+    project: Path, capsys: Capsys
+) -> None:
+    # PEP 695 syntax: LibCST parses it whatever the running Python, and a module that uses JAX
+    # is analysed from that tree, so one that does not use JAX must not be reported broken.
+    newer = "type Pair = tuple[int, int]\n\nclass Box[T]:\n    item: T\n"
+    (project / "aliases.py").write_text(newer)
+    (project / "jaxy.py").write_text("import jax\n" + newer)
+    assert run(capsys, "aliases.py", "jaxy.py") == (0, "All checks passed!\n", "")
+
+
 def test_bare_paths_mean_check(project: Path, capsys: Capsys) -> None:
     assert run(capsys, "pkg") == run(capsys, "check", "pkg")
 

@@ -47,6 +47,7 @@ from jaxlint.analysis.values import (
     is_int,
     join,
     python_type,
+    truth,
 )
 
 if TYPE_CHECKING:
@@ -473,7 +474,8 @@ class Calls:
                     )
             if transformed is not None and got is not None and got[1] is not None:
                 v = self.transformed_param(transformed, fn, i, p, v)
-            if v.ref is None and p.annotation is not None and v.kind in ANNOTATABLE:
+            read = isinstance(v.ref, tuple) and v.ref[:1] == ("attr",)  # an attribute's value
+            if (v.ref is None or read) and p.annotation is not None and v.kind in ANNOTATABLE:
                 v = self.annotated(p, v)
             env[p.name] = v
         if transformed is not None:
@@ -550,6 +552,13 @@ class Calls:
         named = {a.keyword.value: v for v, a in args if a.keyword is not None}
         pairs = [*zip(info.fields, positional, strict=False)]
         pairs += [(name, named[name]) for name in info.fields[len(positional) :] if name in named]
+        # a field left to its literal default holds that Python value (microlux builds
+        # `TrajectoryModel(times=t, delta_s=None)` and tests `if self.photo_center:`)
+        given = {name for name, _ in pairs}
+        for name in info.fields:
+            default = info.attrs.get(name)
+            if name not in given and default is not None and truth(default) is not None:
+                pairs.append((name, default))
         return tuple(pairs)
 
     def annotated(self, p: Param, v: Value) -> Value:
@@ -573,6 +582,12 @@ class Calls:
                     return Value(
                         v.reason, Kind.OBJECT, ref=a.ref, notnone=v.notnone, filtered=v.filtered
                     )
+        if v.traced and v.kind in (Kind.UNKNOWN, Kind.DEVICE) and isinstance(ann, cst.Subscript):
+            # `channels: tuple[Observation, ...]` given a field of what an unknown step returned
+            # (taken for an array leaf): a Python container, so `if not channels:` is Python's
+            declared = annotation_kind(dotted(target) or "")
+            if declared in (Kind.TUPLE, Kind.LIST):
+                return Value(v.reason, declared, notnone=True, filtered=v.filtered)
         if not v.traced:
             # `n: int` on a value nobody traced: a Python scalar (static), not an array.
             kind = (
@@ -1100,6 +1115,9 @@ class Calls:
             return Value(reason, Kind.LIST)
         if name in ("any", "all"):
             # a Python bool: where an element is a tracer, any()/all() itself raises (JX302)
+            if name == "any" and vals and vals[0].nonempty and vals[0].elem is not None:  # noqa: SIM102
+                if truth(vals[0].elem):
+                    return TRUE  # a Tracer guard over a traced tree's leaves
             return Value(kind=Kind.SCALAR, boolean=True)
         if name in ("dict",):
             if all(a.keyword is not None for _, a in args):

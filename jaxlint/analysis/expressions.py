@@ -393,7 +393,9 @@ class Expressions:
                 return Value(elt.reason, Kind.DICT)
             elt = self.ev(node.elt)
             kind = Kind.LIST if isinstance(node, cst.ListComp) else Kind.UNKNOWN
-            return Value(elt.reason, kind, elem=elt)
+            # a traced iterable holds at least one array, so one unfiltered loop over it yields
+            nonempty = it.traced and node.for_in.inner_for_in is None and not node.for_in.ifs
+            return Value(elt.reason, kind, elem=elt, nonempty=nonempty)
         finally:
             f.env = saved
 
@@ -589,6 +591,17 @@ class Expressions:
 
     # ------------------------------------------------------------------ attributes
 
+    @staticmethod
+    def class_constant(info: ClassInfo, name: str) -> bool:
+        """Whether ``name`` is a Python constant set in a class body, without annotation (so not
+        a dataclass field), and no method of the classes assigns it on an instance."""
+        value = info.lookup_attr(name)
+        if value is None or value.traced:
+            return False
+        if value.const is UNSET and value.kind not in (Kind.SCALAR, Kind.STR, Kind.NONE):
+            return False
+        return all(name not in c.fields and name not in c.assigned_kinds for c in info.mro())
+
     def attr(self, base: Value, name: str, node: cst.CSTNode) -> Value:
         kind = base.kind
         if kind is Kind.LAZY:
@@ -669,6 +682,10 @@ class Expressions:
             ):
                 # declared static by a subclass (the object may be one): as for an unknown class
                 return Value(ref=("attr", base, name), notnone=self.project.declared_not_none(name))
+            if base.traced and info.is_pytree and self.class_constant(info, name):
+                # a class attribute no instance sets (`SCHEME_KK2000 = 1`): not a field, so no
+                # leaf of the pytree, whatever the instance holds
+                return info.lookup_attr(name)  # type: ignore[return-value]
             if base.traced and info.is_pytree:
                 leaves = self.project.method_leaves(info)
                 if leaves is not None and name not in leaves:

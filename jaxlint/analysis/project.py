@@ -6,6 +6,7 @@ import ast
 import contextlib
 import gc
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -498,6 +499,8 @@ def _syntax_error(path: str, text: str) -> Finding | None:
     try:
         ast.parse(text, filename=path)
     except SyntaxError as exc:
+        if _newer_grammar(text):
+            return None
         line = exc.lineno or 1
         col = exc.offset or 1
         return Finding(
@@ -506,6 +509,26 @@ def _syntax_error(path: str, text: str) -> Finding | None:
     except (ValueError, RecursionError, MemoryError) as exc:
         return Finding(JX000.code, JX000.name, None, f"cannot parse: {exc}", path, 1, 1, 1, 1)
     return None
+
+
+def _newer_grammar(text: str) -> bool:
+    """Whether the text is Python of a newer grammar than the running interpreter's
+    (``type X = ...``, ``class C[T]:`` on Python 3.11): LibCST parses it, and a module that uses
+    JAX is analysed from that tree anyway, so one that does not must not be called broken."""
+    if sys.version_info >= (3, 12):
+        return False
+    try:
+        tree = cst.parse_module(text)
+    except Exception:  # ParserSyntaxError, or a LibCST limitation
+        return False
+    newer = (cst.TypeAlias, cst.TypeParameters)
+    stack: list[cst.CSTNode] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, newer):
+            return True
+        stack.extend(node.children)
+    return False
 
 
 class TreeCache:

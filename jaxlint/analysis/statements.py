@@ -840,6 +840,13 @@ def exits(body: Sequence[cst.CSTNode]) -> bool:
         return exits(suite_body(last.body))
     if isinstance(last, cst.If) and last.orelse is not None:
         return exits(suite_body(last.body)) and exits([last.orelse])
+    if isinstance(last, cst.Try | cst.TryStar):
+        # the `try` path leaves (its body, or the `else` it falls into) and so does every
+        # handler; or the `finally` leaves whatever happened
+        if last.finalbody is not None and exits(suite_body(last.finalbody.body)):
+            return True
+        done = exits(suite_body(last.body)) or (last.orelse is not None and exits([last.orelse]))
+        return done and all(exits(suite_body(h.body)) for h in last.handlers)
     return False
 
 

@@ -78,6 +78,9 @@ class Value:
     # The Python number type where known: int (a shape entry, a length, int arithmetic of those)
     # or float (`float(x)` of a Python value); `isinstance` decides on it.
     pytype: type | None = None
+    # An iterable known to have an element (a comprehension over a traced tree's leaves): any()
+    # of elements known true is True (`if any(isinstance(l, Tracer) for l in leaves): return`).
+    nonempty: bool = False
 
     @property
     def traced(self) -> bool:
