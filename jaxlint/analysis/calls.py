@@ -22,6 +22,7 @@ from jaxlint.analysis.syntax import (
     flatten_method_leaves,
     lambda_leaves,
     literal_str,
+    set_once_in_init,
     str_literals,
     suite_body,
 )
@@ -146,12 +147,21 @@ class Calls:
             else:
                 self.project.record_masks(info, args)
             init = info.lookup_method("__init__")
+            stored: tuple[tuple[str | None, Value], ...] = ()
             if init is not None and (f.traced or any(v.traced for v, _ in args)):
-                self.call_function(
+                done = self.call_function(
                     FuncRef(init, None, (Value(kind=Kind.OBJECT, ref=info),)), args, node
                 )
+                stored = self.stored_by_init(info, init, done)
             r = first_reason(*(v for v, _ in args))
-            return Value(r, Kind.OBJECT, ref=info, pairs=self.instance_fields(info, args))
+            # built of filtered parts (an equinox wrapper around a filter_jit argument): its
+            # non-array leaves are their Python values
+            kept = r is not None and all(v.filtered for v, _ in args if v.traced)
+            pairs = self.instance_fields(info, args)
+            if stored:
+                given = {k for k, _ in stored}
+                pairs = (*stored, *(p for p in pairs or () if p[0] not in given))
+            return Value(r, Kind.OBJECT, ref=info, pairs=pairs, filtered=kept)
         if kind is Kind.OBJECT and fv.ref is not None:
             m = fv.ref.lookup_method("__call__")
             if m is not None:
@@ -229,7 +239,10 @@ class Calls:
                 return Value(kind=Kind.DEVICE)
             return STATIC
         if r is not None:
-            return Value(r, Kind.UNKNOWN)
+            # a callable not known here, given filtered values (a wrapper class passed as
+            # `new_wrapper: Callable[[Env], Env]`): a non-array it returns is a Python value
+            kept = not fv.traced and filtered_only({str(i): v for i, (v, _) in enumerate(args)})
+            return Value(r, Kind.UNKNOWN, filtered=kept)
         return STATIC
 
     def dict_updated(
@@ -524,6 +537,18 @@ class Calls:
             v = self.annotated(p, v)
         return v
 
+    @staticmethod
+    def stored_by_init(
+        info: ClassInfo, init: FunctionInfo, done: Value
+    ) -> tuple[tuple[str | None, Value], ...]:
+        """What a written ``__init__`` stored on the new object and nothing else changes (jcm's
+        `self._spec = spec or MAM4_SPEC`: module data, static whatever the term's parameters)."""
+        if not isinstance(init.node, cst.FunctionDef) or not done.pairs:
+            return ()
+        methods = [m.node for c in info.mro() for m in c.methods.values()]
+        once = set_once_in_init(init.node, methods)
+        return tuple((k, v) for k, v in done.pairs if k in once)
+
     def instance_fields(
         self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]
     ) -> tuple[tuple[str | None, Value], ...] | None:
@@ -651,12 +676,15 @@ class Calls:
         hit = self.memo.get(key)
         if hit is not None:
             return hit[0]
-        if key in self.active or self.depth > MAX_DEPTH:
-            # a recursive call (or one too deep): its result is not known, so not an array
-            return Value(first_reason(*env.values()), Kind.UNKNOWN)
         count = self.signatures.get(id(fn.node), 0)
-        if count > MAX_SIGNATURES and in_trace is None:
-            return Value(first_reason(*env.values()), Kind.UNKNOWN)
+        if (
+            key in self.active
+            or self.depth > MAX_DEPTH
+            or (count > MAX_SIGNATURES and in_trace is None)
+        ):
+            # a recursive call (or one too deep, or in one context too many): its result is not
+            # known, so not an array; of filtered values, what it builds is filtered too
+            return Value(first_reason(*env.values()), Kind.UNKNOWN, filtered=filtered_only(env))
         self.signatures[id(fn.node)] = count + 1
         self.active.add(key)
         self.depth += 1
@@ -680,6 +708,10 @@ class Calls:
             self.depth -= 1
             self.active.discard(key)
         result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
+        if fn.cls is not None and fn.name == "__init__":
+            # what the constructor stored on `self` (read back by `construct`)
+            stored = tuple((k[5:], v) for k, v in frame.env.items() if k.startswith("self."))
+            result = Value(kind=Kind.NONE, pairs=stored)
         if (
             not result.traced
             and isinstance(fn.node, cst.FunctionDef)
@@ -828,6 +860,15 @@ class Calls:
                 # a static part of unknown structure (`eqx.partition(self.model, ...)`): the
                 # Python values it holds (quantax's `ndets: int`) come back static
                 return Value(reason, Kind.TREE, filtered=True)
+        if qual == "equinox.tree_at" and reason is not None:
+            # the pytree with some of its leaves replaced: as filtered as what goes in
+            # (jaxnasium re-wraps a filter_jit argument: `eqx.tree_at(lambda e: e._env, env, w)`)
+            positional = [v for v, a in args if a.keyword is None and not a.star]
+            named = {a.keyword.value: v for v, a in args if a.keyword is not None}
+            tree = positional[1] if len(positional) > 1 else named.get("pytree")
+            new = positional[2] if len(positional) > 2 else named.get("replace")
+            if tree is not None and new is not None and filtered_only({"t": tree, "n": new}):
+                return dataclasses.replace(tree, reason=reason, pairs=None)
         if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
             # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
             return SCALAR
@@ -883,7 +924,7 @@ class Calls:
             ):
                 # the same tree structure: an object of the same class, its leaves mapped
                 # (dfax's `jax.tree.map(lambda x: x[0], batch)` keeps `.n_tokens` a property)
-                return Value(r, Kind.OBJECT, ref=first.ref)
+                return Value(r, Kind.OBJECT, ref=first.ref, filtered=first.filtered)
             return Value(r, Kind.UNKNOWN)
         is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")
         # a function argument passed to an unknown higher-order function: called with the other args
@@ -1137,6 +1178,13 @@ class Calls:
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
+
+
+def filtered_only(values: dict[str, Value]) -> bool:
+    """Whether some value is traced and every traced one is filtered (under an equinox filter
+    transform, what is computed from such values keeps its Python values static)."""
+    traced = [v for v in values.values() if v.traced]
+    return bool(traced) and all(v.filtered for v in traced)
 
 
 def merged_pairs(

@@ -411,7 +411,7 @@ class Expressions:
         if tree.kind is Kind.UNKNOWN:
             # a tree computed in the trace by code the analysis does not follow (a tree_map of
             # an unknown callback): its leaves may be Python values (equinox's filter masks)
-            return Value(tree.reason, Kind.UNKNOWN)
+            return Value(tree.reason, Kind.UNKNOWN, filtered=tree.filtered)
         return Value(tree.reason, Kind.DEVICE)
 
     def element(self, v: Value, node: cst.CSTNode | None) -> Value:
@@ -602,6 +602,14 @@ class Expressions:
             return False
         return all(name not in c.fields and name not in c.assigned_kinds for c in info.mro())
 
+    @staticmethod
+    def own_method(base: Value, name: str) -> bool:
+        """Whether a project class defines the method (jaxnasium's ``self.__check_env__(env)``
+        is code to follow, not a dunder attribute such as ``__name__``)."""
+        if base.kind not in (Kind.OBJECT, Kind.CLASS) or base.ref is None:
+            return False
+        return base.ref.lookup_method(name) is not None
+
     def attr(self, base: Value, name: str, node: cst.CSTNode) -> Value:
         kind = base.kind
         if kind is Kind.LAZY:
@@ -628,7 +636,7 @@ class Expressions:
             return v
         if (
             name in K.STATIC_ATTRS
-            or (name.startswith("__") and name.endswith("__"))
+            or (name.startswith("__") and name.endswith("__") and not self.own_method(base, name))
             or name == "_fields"
         ):
             if name == "shape":
@@ -718,6 +726,9 @@ class Expressions:
                 kind = declared
                 if kind in (Kind.LIST, Kind.TUPLE):
                     return Value(leaf.reason, kind, elem=Value(leaf.reason, Kind.UNKNOWN))
+                if filtered and leaf.kind is not Kind.DEVICE:
+                    # a part of a filtered tree (`_env: Any`, a wrapped gymnasium env) is one
+                    return dataclasses.replace(leaf, filtered=True)
                 return leaf
             return self.project.static_attr_value(info, name)
         if name == "at":
@@ -736,7 +747,7 @@ class Expressions:
                 # class: what the property computes, on whichever of them it is
                 result: Value | None = None
                 for m in self.project.properties[name]:
-                    obj = Value(base.reason, Kind.OBJECT, ref=m.cls)
+                    obj = Value(base.reason, Kind.OBJECT, ref=m.cls, filtered=base.filtered)
                     r = self.call_function(FuncRef(m, None, (obj,)), [], node)
                     result = r if result is None else join(result, r)
                 return result  # type: ignore[return-value]

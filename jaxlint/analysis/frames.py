@@ -68,6 +68,9 @@ class Frame:
         # A library function's call evaluated as JAX runs it (``jax.jit(jnp.sum)(x, 0)``): what
         # rules find in it is reported at this node of the project, without a fix.
         self.report_at: cst.CSTNode | None = None
+        # Names bound to an isinstance test (`traced = isinstance(v, Tracer)`): testing the name
+        # narrows as the test would (each dropped when its name is bound again).
+        self.tests: dict[str, cst.Call] = {}
 
     def catches(self, jax_error: str | None) -> bool:
         if jax_error is None or not self.caught:

@@ -343,6 +343,9 @@ class Statements:
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=Kind.UNKNOWN)
             return
+        if isinstance(test, cst.Name) and test.value in self.frame.tests:
+            self.narrow(self.frame.tests[test.value], positive, conjunct)
+            return
         if not positive and not conjunct and isinstance(test, cst.Name):
             v = self.frame.lookup(test.value)
             if v is not None and not v.traced and v.kind is Kind.SCALAR and v.const is UNSET:
@@ -391,10 +394,8 @@ class Statements:
             # an instance of a class of the project: that object (or one of them), not an array
             v = self.frame.lookup(name)
             if v is not None and v.kind is not Kind.OBJECT:
-                if len(classes) == 1:
-                    self.frame.env[name] = Value(v.reason, Kind.OBJECT, ref=classes[0])
-                else:
-                    self.frame.env[name] = Value(v.reason, Kind.UNKNOWN)
+                kind, ref = (Kind.OBJECT, classes[0]) if len(classes) == 1 else (Kind.UNKNOWN, None)
+                self.frame.env[name] = Value(v.reason, kind, ref=ref, filtered=v.filtered)
             return
         if conjunct:
             return
@@ -413,7 +414,7 @@ class Statements:
         if len(classes) != 1 or me is None or me.kind is not Kind.OBJECT:
             return
         self.frame.env[NARROWED + subject.attr.value] = Value(
-            me.reason, Kind.OBJECT, ref=classes[0]
+            me.reason, Kind.OBJECT, ref=classes[0], filtered=me.filtered
         )
 
     def narrow_not_tracer(self, test: cst.BaseExpression, positive: bool) -> bool:
@@ -760,6 +761,16 @@ class Statements:
         f = self.frame
         if isinstance(target, cst.Name):
             f.env[target.value] = v
+            # a name bound again: neither a test it held nor a test of it holds any more
+            for name, test in list(f.tests.items()):
+                if name == target.value or code(test.args[0].value) == target.value:
+                    del f.tests[name]
+            if (
+                isinstance(value_node, cst.Call)
+                and dotted(value_node.func) == "isinstance"
+                and len(value_node.args) == 2
+            ):
+                f.tests[target.value] = value_node
         elif isinstance(target, cst.Tuple | cst.List):
             elems = [e.value for e in target.elements]
             starred = [isinstance(e, cst.StarredElement) for e in target.elements]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import libcst as cst
@@ -179,6 +179,33 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpressi
         else:
             stack[:0] = list(n.children)
     return out
+
+
+def set_once_in_init(init: cst.FunctionDef, methods: Iterable[cst.CSTNode]) -> set[str]:
+    """Attributes ``__init__`` sets once, in a statement of its own body (not under an ``if`` or
+    a loop), that no other method assigns: what the constructor left there is what they hold."""
+    assigned = _assignments(init)
+    counts = Counter(t.attr.value for t, _ in assigned if self_attribute(t))  # type: ignore[attr-defined]
+    top: set[str] = set()
+    for stmt in init.body.body if isinstance(init.body, cst.IndentedBlock) else ():
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                    if isinstance(small, cst.AnnAssign)
+                    else []
+                )
+                top |= {t.attr.value for t in targets if self_attribute(t)}  # type: ignore[attr-defined]
+    elsewhere = {
+        t.attr.value  # type: ignore[attr-defined]
+        for m in methods
+        if isinstance(m, cst.FunctionDef) and m is not init
+        for t, _ in _assignments(m)
+        if self_attribute(t)
+    }
+    return {name for name in top if counts[name] == 1} - elsewhere
 
 
 def fields_from_params(init: cst.FunctionDef) -> dict[str, str]:

@@ -198,7 +198,7 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
             for k in {**left, **right}
         )
         reason = first_reason(*(v for _, v in pairs)) or a.reason or b.reason
-        return Value(reason, a.kind, ref=a.ref, pairs=pairs)
+        return Value(reason, a.kind, ref=a.ref, pairs=pairs, filtered=a.filtered and b.filtered)
     if a.traced != b.traced:
         # Only the traced side can raise at trace time; the other is a plain Python value.
         t, other = (a, b) if a.traced else (b, a)
@@ -206,7 +206,8 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
             # objects of two classes (evorl's `Box(...)` or `Discrete(...)`): neither class is
             # known, their nearest common base is
             ref = common_class(a.ref, b.ref) if a.ref is not None and b.ref is not None else None
-            return Value(t.reason, Kind.OBJECT if ref is not None else Kind.UNKNOWN, ref=ref)
+            kind = Kind.OBJECT if ref is not None else Kind.UNKNOWN
+            return Value(t.reason, kind, ref=ref, filtered=t.filtered)
         if paths and isinstance(t.reason, StagedReason):
             # a path that stages constants beside one that keeps a Python value (`typ(x) if
             # isinstance(x, int) else jnp.astype(x, typ)`): which one runs depends on the
