@@ -364,6 +364,44 @@ PROJECTS: tuple[Project, ...] = (
     Project("statjax", "statjax==0.0.8", ("statjax",)),
     Project("stochastix", "stochastix==0.2.0", ("stochastix",)),
     Project("streamax", "streamax==0.4.0", ("StreaMAX",)),
+    # Held-out set 9 (2026-12-07), added after its first look.
+    Project("crn-jax", "crn_jax==0.3.1", ("crn_jax",)),
+    Project("dg-solvax", "dg_solvax==0.1.1", ("dg_solvax",)),
+    Project("diffusionjax", "diffusionjax==0.1.8", ("diffusionjax",)),
+    Project("ecojax", "ecojax==1.1", ("ecojax",)),
+    Project("envrax", "envrax==0.1.10", ("envrax",)),
+    Project("gallifrey", "gallifrey==0.1.1", ("gallifrey",)),
+    Project("gkx", "gkx==2.7.0", ("gkx",)),
+    Project("goal-jax", "goal_jax==0.0.1", ("goal",)),
+    Project("gpax", "gpax==0.1.9", ("gpax",)),
+    Project("hgfx", "hgfx==1.0.0", ("hgfx",)),
+    Project("jax-lab", "jax_lab==0.6.2", ("jax_lab",)),
+    Project("jaxion", "jaxion==0.0.13", ("jaxion",)),
+    Project("jaxkd", "jaxkd==0.1.2", ("jaxkd",)),
+    Project("jaxlatt", "jaxlatt==0.0.7", ("jaxlatt",)),
+    Project("jaxnasium", "jaxnasium==0.1.1", ("jaxnasium",)),
+    Project("jaxtronomy", "jaxtronomy==0.1.5", ("jaxtronomy",)),
+    Project("jcm", "jcm==3.0.0", ("jcm",)),
+    Project("latticebmjax", "latticebmjax==1.0.1", ("latticebmjax", "solvers")),
+    Project("librosax", "librosax==0.1.2", ("librosax",)),
+    Project("linrax", "linrax==0.3.0", ("linrax",)),
+    Project("lrux", "lrux==0.2.0", ("lrux",)),
+    Project("lynnx", "lynnx==0.0.1.post1", ("lynnx",)),
+    Project("marl-battlegrounds", "marl_battlegrounds==1.0.3", ("marl_battlegrounds",)),
+    Project("microlux", "microlux==0.3.0", ("microlux",)),
+    Project("mujorax", "mujorax==0.1.6", ("mujorax",)),
+    Project("myriad-jax", "myriad_jax==0.2.0", ("myriad",)),
+    Project("nashbench", "nashbench==0.2.0", ("nashbench",)),
+    Project("odax", "odax==0.0.2", ("odax",)),
+    Project("orbitalgym", "orbitalgym==0.1.0", ("orbitalgym",)),
+    Project("paramax", "paramax==0.0.5", ("paramax",)),
+    Project("pobax", "pobax==0.0.1", ("pobax",)),
+    Project("ptyrodactyl", "ptyrodactyl==2026.3.24", ("ptyrodactyl",)),
+    Project("rheojax", "rheojax==0.7.1", ("rheojax",)),
+    Project("riemannax", "riemannax==0.0.3", ("manifolds", "optimizers", "problems", "solvers")),
+    Project("sgp4jax", "sgp4jax==0.1.6", ("sgp4jax",)),
+    Project("slsqp-jax", "slsqp_jax==0.21.1", ("slsqp_jax",)),
+    Project("tbats-jax", "tbats_jax==0.1.1", ("tbats_jax",)),
 )
 
 # Small wheels that download in seconds: run in CI. optax has findings (true ones, triaged), so
@@ -428,7 +466,17 @@ def _download(project: Project, dist_dir: Path) -> Path:
     if existing:
         return existing[0]
     dist_dir.mkdir(parents=True, exist_ok=True)
-    base = [sys.executable, "-m", "pip", "download", "--no-deps", "--dest", str(dist_dir)]
+    # The source is read, never installed: a release that asks for a newer Python still counts.
+    base = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--ignore-requires-python",
+        "--dest",
+        str(dist_dir),
+    ]
     # Wheels first (no build step); an sdist only where no wheel exists.
     output = ""
     for extra in (["--only-binary=:all:"], ["--no-binary=:all:", "--no-build-isolation"]):

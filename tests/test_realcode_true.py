@@ -8,7 +8,7 @@ TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cho
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
 fedjax, flaxdiff, kinetix-env, jaxtari, brainstate, evorl-jax, furax, gwkokab, jaxvmas, mahjax,
-phyjax2d, stable-gymnax).
+phyjax2d, stable-gymnax, gkx, pobax, ptyrodactyl, rheojax, riemannax).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from flax import struct
 from optax.losses import _segmentation
@@ -361,3 +362,142 @@ def test_stable_gymnax_seaquest_terminal_calls_item_under_jit() -> None:
 
     with pytest.raises(jax.errors.ConcretizationTypeError):
         is_terminal(jnp.bool_(False), jnp.int32(3))
+
+
+def test_gkx_dynamic_imex_run_probes_the_operator_with_numpy() -> None:
+    """gkx 2.7.0's prepared ``run(cache=...)`` jits ``run_dynamic_raw``, which for
+    ``method="imex-ars3"`` rebuilds the chain-implicit operator with
+    ``np.asarray(prepared.cache.ky)`` (and host probing after it) on the traced cache."""
+    assert {e["line"] for e in _true("gkx")} == {714, 843, 1187, 1410, 1480}
+
+    def chain_modes(ky, shape):
+        return np.broadcast_to((np.asarray(ky) >= 0.0)[:, None], shape)
+
+    @jax.jit
+    def run_dynamic_raw(state, ky):
+        return state * jnp.asarray(chain_modes(ky, state.shape))
+
+    chain_modes(jnp.arange(3.0) - 1, (3, 2))  # the static path: a concrete cache
+    with pytest.raises(jax.errors.TracerArrayConversionError):
+        run_dynamic_raw(jnp.ones((3, 2)), jnp.arange(3.0) - 1)
+
+
+def test_pobax_environments_branch_and_go_static_on_traced_actions() -> None:
+    """pobax 0.0.1: Fishing's ``move`` is jitted with ``static_argnames=[..., 'action', ...]``
+    and ``step_env`` passes the traced action; PocMan's map update masks with a traced
+    ``.at[distance <= 2]`` and branches on ``action == 0``; TMaze's slip test ``and``s a traced
+    draw. Each runs inside gymnax's jitted ``step``."""
+    assert {e["line"] for e in _true("pobax")} == {
+        78,
+        93,
+        128,
+        175,
+        177,
+        179,
+        181,
+        297,
+        376,
+        383,
+        419,
+    }
+
+    @partial(jax.jit, static_argnames=["action"])
+    def move(pos, action):
+        return pos + jnp.array([[0, 1], [1, 0]])[action]
+
+    @jax.jit
+    def fishing_step(pos, action):
+        return move(pos, action)
+
+    with pytest.raises(ValueError, match="hashable"):
+        fishing_step(jnp.zeros(2, jnp.int32), jnp.int32(1))
+
+    @jax.jit
+    def ghost_map(prev, row, col):
+        x, y = jnp.ogrid[: prev.shape[0], : prev.shape[1]]
+        return prev.at[jnp.abs(x - row) + jnp.abs(y - col) <= 2].set(1.0)
+
+    with pytest.raises(jax.errors.NonConcreteBooleanIndexError):
+        ghost_map(jnp.zeros((5, 5)), 2, 2)
+
+    @jax.jit
+    def shift_map(arr, action):
+        if action == 0:
+            return jnp.roll(arr, 1, axis=0)
+        return arr
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        shift_map(jnp.zeros((3, 3)), 0)
+
+    def tmaze_step(key, idx, slip_prob=0.1):
+        if not ((slip_prob > 0.0) and (jax.random.uniform(key) > slip_prob)):
+            idx = idx + 1
+        return idx
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.jit(tmaze_step)(jax.random.PRNGKey(0), 0)
+
+
+def test_ptyrodactyl_jitted_simulations_size_grids_from_traced_values() -> None:
+    """ptyrodactyl 2026.3.24: ``kirkland_potentials_crystal`` (``@jax.jit``) sizes its grid with
+    ``int(width)`` from the traced coordinates; ``clip_cbed`` (``@jax.jit``) takes a
+    ``lax.dynamic_slice`` whose sizes come from its traced ``extent_mrad``."""
+    assert {e["line"] for e in _true("ptyrodactyl")} == {397, 908, 909, 971, 1538}
+
+    @jax.jit
+    def grid_dimensions(x_coords, pixel_size):
+        width = jnp.ceil((x_coords.max() - x_coords.min()) / pixel_size).astype(jnp.int32)
+        return jnp.zeros(int(width))
+
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        grid_dimensions(jnp.arange(4.0), 0.5)
+
+    @jax.jit
+    def clip_cbed(cbed, extent_pixels):
+        center = cbed.shape[0] // 2
+        start = jnp.maximum(0, center - extent_pixels)
+        end = jnp.minimum(cbed.shape[0], center + extent_pixels)
+        return jax.lax.dynamic_slice(cbed, (start, start), (end - start, end - start))
+
+    with pytest.raises(TypeError):
+        clip_cbed(jnp.ones((8, 8)), 2)
+
+
+def test_rheojax_jitted_kernels_slice_with_traced_counts() -> None:
+    """rheojax 0.7.1: ``pde_rhs`` and ``harmonic_truncation_robustness`` are ``@jax.jit`` with
+    no static arguments, so the Python ints they get (``n_points``, ``n_harmonics_truncated``)
+    are traced and slice bounds and ``jnp.full`` sizes built from them raise."""
+    assert {e["line"] for e in _true("rheojax")} == {1159, 1461, 1462, 1463, 1464, 1472}
+
+    @jax.jit
+    def pde_rhs(state, n_points):
+        return state[1 : 1 + n_points] + jnp.full(n_points, 1.0)
+
+    with pytest.raises(IndexError):
+        pde_rhs(jnp.ones(9), 2)
+
+    @jax.jit
+    def retained_energy(amplitudes, n_harmonics_truncated):
+        return jnp.sum(amplitudes[:n_harmonics_truncated] ** 2)
+
+    with pytest.raises(IndexError):
+        retained_energy(jnp.ones(5), 3)
+
+
+def test_riemannax_so3_log_branches_in_a_cond_branch() -> None:
+    """riemannax 0.0.3's ``SpecialOrthogonal.log`` handles 180-degree rotations in
+    ``pi_angle_case``, a ``lax.cond`` branch, with ``if max_idx == 0:`` on ``jnp.argmax``: every
+    call raises, eagerly too, since ``lax.cond`` traces its branches."""
+    assert {e["line"] for e in _true("riemannax")} == {337, 339}
+
+    def log(rot):
+        def pi_angle_case():
+            max_idx = jnp.argmax(jnp.diag(rot))
+            if max_idx == 0:
+                return rot[0]
+            return rot[1]
+
+        return jax.lax.cond(jnp.trace(rot) < -0.99, pi_angle_case, lambda: rot[2])
+
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        log(jnp.diag(jnp.array([1.0, -1.0, -1.0])))

@@ -672,7 +672,20 @@ class Calls:
         )
         # called from the 0-d path of a rank test: what it finds is not reported either
         unsure = self.frame is not None and self.frame.unsure > 0
-        key = (id(fn.node), id(closure), sig, in_trace is not None, staged, filtered, weak, unsure)
+        # a `try` around the call (in this frame or a caller's) catches what the callee raises
+        # (rheojax probes `jax.eval_shape(model_fn, ...)` in `try: ... except Exception:`)
+        caught = self.frame.all_caught() if self.frame is not None else frozenset()
+        key = (
+            id(fn.node),
+            id(closure),
+            sig,
+            in_trace is not None,
+            staged,
+            filtered,
+            weak,
+            unsure,
+            caught,
+        )
         hit = self.memo.get(key)
         if hit is not None:
             return hit[0]
@@ -689,6 +702,7 @@ class Calls:
         self.active.add(key)
         self.depth += 1
         frame = Frame(fn.module, fn, closure, in_trace, staged, filtered, weak=weak)
+        frame.outer_caught = caught
         frame.unsure = int(unsure)
         frame.env.update(env)
         try:

@@ -57,6 +57,8 @@ class Frame:
         # Exception names caught by the `try` statements around the statement being evaluated:
         # a hazard whose JAX error one of them catches does not escape (the code handles it).
         self.caught: list[frozenset[str]] = []
+        # What the `try` statements around the call that runs this frame catch (callers' too).
+        self.outer_caught: frozenset[str] = frozenset()
         # Hazards a `try` caught (counted), and whether the rest of the block is dead under the
         # trace (the handler that caught it returns or raises).
         self.suppressed = 0
@@ -72,15 +74,19 @@ class Frame:
         # narrows as the test would (each dropped when its name is bound again).
         self.tests: dict[str, cst.Call] = {}
 
+    def all_caught(self) -> frozenset[str]:
+        """The exception names caught around the statement being evaluated, here or in a caller."""
+        return self.outer_caught.union(*self.caught)
+
     def catches(self, jax_error: str | None) -> bool:
-        if jax_error is None or not self.caught:
+        if jax_error is None or not (self.caught or self.outer_caught):
             return False
         bases = ERROR_BASES.get(jax_error, frozenset({jax_error}))
         names = bases | {jax_error, "Exception", "BaseException"}
         if any(names & c for c in self.caught):
             self.suppressed += 1
             return True
-        return False
+        return bool(names & self.outer_caught)
 
     @property
     def traced(self) -> bool:
