@@ -42,6 +42,7 @@ from jaxlint.analysis.values import (
     Reason,
     Value,
     annotation_kind,
+    constant,
     deep_trace,
     extend,
     first_reason,
@@ -1170,6 +1171,13 @@ class Calls:
             return Value(reason, Kind.LIST)
         if name in ("any", "all"):
             # a Python bool: where an element is a tracer, any()/all() itself raises (JX302)
+            if vals and vals[0].elts is not None and vals[0].kind is not Kind.DICT:
+                known = [truth(e) for e in vals[0].elts]
+                decided = name == "any"  # the element that decides
+                if decided in known:
+                    return constant(decided)
+                if all(k is not None for k in known):
+                    return constant(not decided)
             if name == "any" and vals and vals[0].nonempty and vals[0].elem is not None:  # noqa: SIM102
                 if truth(vals[0].elem):
                     return TRUE  # a Tracer guard over a traced tree's leaves

@@ -393,9 +393,19 @@ class Expressions:
                 return Value(elt.reason, Kind.DICT)
             elt = self.ev(node.elt)
             kind = Kind.LIST if isinstance(node, cst.ListComp) else Kind.UNKNOWN
+            simple = node.for_in.inner_for_in is None and not node.for_in.ifs
             # a traced iterable holds at least one array, so one unfiltered loop over it yields
-            nonempty = it.traced and node.for_in.inner_for_in is None and not node.for_in.ifs
-            return Value(elt.reason, kind, elem=elt, nonempty=nonempty)
+            nonempty = it.traced and simple
+            elts = None
+            if simple and it.elts is not None and 0 < len(it.elts) <= 16:
+                # over a literal (`for v in (active, controlled, valid)`): element by element, so
+                # `any(isinstance(v, Tracer) for v in ...)` is known where one of them is
+                elts = []
+                for item in it.elts:
+                    self.bind(node.for_in.target, item)
+                    elts.append(self.ev(node.elt))
+                elts, nonempty = tuple(elts), True
+            return Value(elt.reason, kind, elem=elt, elts=elts, nonempty=nonempty)
         finally:
             f.env = saved
 
