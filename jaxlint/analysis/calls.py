@@ -323,9 +323,17 @@ class Calls:
             found = self.reverse_diff.pop() if reverse else []
         if found:
             self.project.dispatch("reverse_diff", node, t, found)
-        if caller.traced:
+        closure = t.target.closure
+        if caller.traced and (
+            caller.staged
+            or any(v.traced for v, _ in args)
+            or any(v.traced for v in t.target.bound)
+            or (closure is not None and closure.holds_traced())
+        ):
             return outputs(result, caller.in_trace)
-        # Called from Python: the result is a concrete array (or a container of them).
+        # Called from Python, or with concrete arguments inside a transform that does not stage
+        # them (chronax fits each model with jitted helpers on the unbatched training window
+        # inside a `vmap`): the result is a concrete array (or a container of them).
         if result.kind in (Kind.TUPLE, Kind.LIST, Kind.DICT):
             return Value(kind=result.kind)
         return Value(

@@ -39,6 +39,8 @@ class ControlFlow:
         if any(a.star for _, a in args):
             return None
         kw = {a.keyword.value: (v, a) for v, a in args if a.keyword is not None}
+        # an operand (or the predicate, the index) that is traced makes the outputs traced
+        fed = any(v.traced for v, _ in args)
 
         def arg(i: int, name: str) -> tuple[Value, cst.Arg] | None:
             return pos[i] if i < len(pos) else kw.get(name)
@@ -48,7 +50,7 @@ class ControlFlow:
             if f is None or init is None:
                 return None
             x = (leading_slice(xs[0]), xs[1]) if xs is not None else (NONE, init[1])
-            out = self.run_body(qual, f, [init, x], node)
+            out = self.run_body(qual, fed, f, [init, x], node)
             if out is None:
                 return None
             if out.kind is Kind.TUPLE and out.elts is not None and len(out.elts) == 2:
@@ -59,13 +61,13 @@ class ControlFlow:
             if lo is None or body is None or init is None:
                 return None
             index = (Value(kind=Kind.DEVICE), lo[1])
-            return self.run_body(qual, body, [index, init], node)
+            return self.run_body(qual, fed, body, [index, init], node)
         if qual == "jax.lax.while_loop":
             cond, body, init = arg(0, "cond_fun"), arg(1, "body_fun"), arg(2, "init_val")
             if cond is None or body is None or init is None:
                 return None
-            self.run_body(qual, cond, [init], node)
-            return self.run_body(qual, body, [init], node)
+            self.run_body(qual, fed, cond, [init], node)
+            return self.run_body(qual, fed, body, [init], node)
         if qual in ("jax.lax.cond", "jax.lax.switch"):
             if qual == "jax.lax.cond":
                 fns = [p for p in (arg(1, "true_fun"), arg(2, "false_fun")) if p is not None]
@@ -79,7 +81,7 @@ class ControlFlow:
             operands = pos[len(fns) + 1 if qual == "jax.lax.cond" else 2 :]
             result: Value | None = None
             for fn in fns:
-                out = self.run_body(qual, fn, operands, node)
+                out = self.run_body(qual, fed, fn, operands, node)
                 if out is None:
                     return None
                 result = out if result is None else join(result, out)
@@ -88,12 +90,17 @@ class ControlFlow:
             f, xs = arg(0, "f"), arg(1, "xs")
             if f is None or xs is None:
                 return None
-            out = self.run_body(qual, f, [(leading_slice(xs[0]), xs[1])], node)
+            out = self.run_body(qual, fed, f, [(leading_slice(xs[0]), xs[1])], node)
             return stacked(out) if out is not None else None
         return None
 
     def run_body(
-        self: Interpreter, qual: str, fn: tuple[Value, cst.Arg], args: Args, node: cst.Call
+        self: Interpreter,
+        qual: str,
+        fed: bool,
+        fn: tuple[Value, cst.Arg],
+        args: Args,
+        node: cst.Call,
     ) -> Value | None:
         fv = fn[0]
         if fv.kind is not Kind.FUNC:
@@ -101,9 +108,13 @@ class ControlFlow:
         t = self.apply_transform(qual, fv, [], node).ref
         self.called.add(id(t.target.fn.node))
         out = self.call_function(t.target, args, node, transformed=t)
-        if self.frame.traced:
+        closure = t.target.closure
+        if self.frame.traced and (
+            self.frame.staged or fed or (closure is not None and closure.holds_traced())
+        ):
             return outputs(out, self.frame.in_trace)
-        # run from Python: the results are concrete arrays of the kinds the body returns
+        # run from Python, or on concrete operands inside a transform that does not stage them
+        # (a `vmap` over something else): concrete arrays of the kinds the body returns
         return retrace(out, None)
 
 

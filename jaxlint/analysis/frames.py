@@ -92,6 +92,16 @@ class Frame:
     def traced(self) -> bool:
         return self.in_trace is not None
 
+    def holds_traced(self) -> bool:
+        """Whether a name visible here (this frame's or an enclosing function's) is traced: what
+        a closure defined here can capture."""
+        f: Frame | None = self
+        while f is not None and f.fn is not None:
+            if any(v.traced for v in f.env.values()):
+                return True
+            f = f.parent
+        return False
+
     def lookup(self, name: str) -> Value | None:
         f: Frame | None = self
         while f is not None:
