@@ -415,26 +415,36 @@ class Calls:
         names = {p.name for p in fn.params}
         for k, v in bound_kw:
             out[k] = (v, None)
+        # `**kwargs` gets the other keyword arguments under their names, so that spreading it
+        # again (`self.forward_native(*args, **kwargs)`) passes each to its parameter
+        extra: list[tuple[str | None, Value]] = []
+        spread: Value | None = None
+        where: cst.CSTNode | None = None
         for v, a in args:
             if a.keyword is not None:
                 k = a.keyword.value
                 if k in names:
                     out[k] = (v, a.value)
                 elif varkw is not None:
-                    prev = out.get(varkw.name)
-                    out[varkw.name] = (
-                        Value(first_reason(v, prev[0]) if prev else v.reason, Kind.DICT),
-                        a.value,
-                    )
+                    extra.append((k, v))
+                    where = a.value
             elif a.star == "**" and v.pairs is not None and all(k for k, _ in v.pairs):
                 # a dict of known keys: those arguments, no others
                 for k, pv in v.pairs:
                     if k in names:
                         out[k] = (pv, a.value)
+                    elif varkw is not None:
+                        extra.append((k, pv))
+                        where = a.value
             elif a.star == "**":
                 for p in fn.params:
                     if p.name not in out and p.kind in ("pos", "kwonly"):
                         out[p.name] = (Value(v.reason), a.value)
+                spread, where = v, a.value
+        if varkw is not None and (extra or spread is not None):
+            parts = [v for _, v in extra] + ([spread] if spread is not None else [])
+            pairs = tuple(extra) if spread is None else None
+            out[varkw.name] = (Value(first_reason(*parts), Kind.DICT, pairs=pairs), where)
         return out
 
     def call_function(
@@ -1201,9 +1211,13 @@ class Calls:
         if name == "super":
             cls = self.frame.fn.cls if self.frame.fn is not None else None
             if cls is not None:
+                me = self.frame.lookup("self")
+                receiver = me if me is not None and me.kind is Kind.OBJECT else None
                 for b in cls.bases:
                     if b.kind is Kind.CLASS:
-                        return Value(kind=Kind.OBJECT, ref=b.ref)
+                        # methods are looked up from the base, but run on the object itself
+                        # (`self.forward_native(...)` in the base's `__call__` is this class's)
+                        return Value(kind=Kind.OBJECT, ref=b.ref, elem=receiver)
             return STATIC
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)

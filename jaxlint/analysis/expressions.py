@@ -678,7 +678,9 @@ class Expressions:
                     return Value(kind=Kind.UNKNOWN)
                 return self.call_function(FuncRef(m, None, (base,)), [], node)
             if m is not None:
-                bound = () if m.is_static else (base,)
+                # `super().method`: bound to the object itself (see `call_builtin`)
+                me = base.elem if base.elem is not None and base.elem.kind is Kind.OBJECT else base
+                bound = () if m.is_static else (me,)
                 attr_v = info.lookup_attr(name)
                 if attr_v is not None and attr_v.kind is Kind.TRANSFORMED:
                     # a decorated method read from an instance: the instance is its first argument

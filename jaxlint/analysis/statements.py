@@ -51,6 +51,11 @@ if TYPE_CHECKING:
 STATIC_ANNOTATION = re.compile(r"^(?:[\w.]*\.)?Static\[")
 
 
+# Attributes every array (NumPy or JAX, traced or not) has and Python numbers, lists and tuples
+# lack: where `hasattr(x, name)` fails, x is no array, so no tracer.
+ARRAY_ONLY_ATTRS = frozenset({"shape", "ndim", "dtype", "astype", "reshape", "__array__"})
+
+
 class Statements:
     """Mixin of :class:`Interpreter`."""
 
@@ -335,7 +340,7 @@ class Statements:
             and dotted(test.func) == "hasattr"
             and len(test.args) == 2
             and isinstance(test.args[0].value, cst.Name)
-            and literal_str(test.args[1].value) in ("shape", "ndim", "dtype")
+            and literal_str(test.args[1].value) in ARRAY_ONLY_ATTRS
         ):
             # no `.shape`: not an array, so no tracer (`if hasattr(s, "shape"): s = s.shape`)
             name = test.args[0].value.value
