@@ -304,9 +304,12 @@ class Calls:
                 if (
                     caller.traced
                     and got[0].traced
+                    and got[0].kind is not Kind.UNKNOWN
                     and not spread
                     and not self.project.hashed_by_identity(got[0])
                 ):
+                    # (a value of unknown kind, an item of a dict rebuilt from a static skeleton
+                    # and traced arrays as jaxfmm does, may well be the Python int it is meant to)
                     self.hook("static_arg", node, p, got[0], t, got[1])
                 elif got[1] is not None and not spread:
                     # hashed at the call, traced caller or not: rules decide what is unhashable

@@ -537,6 +537,8 @@ class Expressions:
             elif isinstance(s, cst.Slice):
                 idx.extend(self.ev(x) for x in (s.lower, s.upper, s.step) if x is not None)
         r = first_reason(base, *idx)
+        if base.kind is Kind.EXT and base.ref in ("jax.numpy.r_", "jax.numpy.c_"):
+            return Value(r, Kind.DEVICE)  # an array concatenated from the items
         if base.kind is Kind.EXT or base.kind is Kind.CLASS:
             return Value(kind=Kind.EXT, ref=base.ref) if base.kind is Kind.EXT else base
         if (

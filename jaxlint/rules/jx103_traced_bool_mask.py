@@ -319,7 +319,8 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
     base = ctx.value(node.value)
-    if base.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE, Kind.DICT):
+    # (a library object's `[...]`, `jnp.r_[True, v[1:] != v[:-1]]`, concatenates; it masks nothing)
+    if base.kind in (Kind.HOST, Kind.LIST, Kind.TUPLE, Kind.DICT, Kind.EXT, Kind.CLASS):
         return
     idx, _ = index_values(node)
     for expr in idx:
