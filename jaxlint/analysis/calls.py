@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -157,7 +158,7 @@ class Calls:
             r = first_reason(*(v for v, _ in args))
             # built of filtered parts (an equinox wrapper around a filter_jit argument): its
             # non-array leaves are their Python values
-            kept = r is not None and all(v.filtered for v, _ in args if v.traced)
+            kept = filtered_only(v for v, _ in args)
             pairs = self.instance_fields(info, args)
             if stored:
                 given = {k for k, _ in stored}
@@ -242,7 +243,7 @@ class Calls:
         if r is not None:
             # a callable not known here, given filtered values (a wrapper class passed as
             # `new_wrapper: Callable[[Env], Env]`): a non-array it returns is a Python value
-            kept = not fv.traced and filtered_only({str(i): v for i, (v, _) in enumerate(args)})
+            kept = not fv.traced and filtered_only(v for v, _ in args)
             return Value(r, Kind.UNKNOWN, filtered=kept)
         return STATIC
 
@@ -719,7 +720,8 @@ class Calls:
         ):
             # a recursive call (or one too deep, or in one context too many): its result is not
             # known, so not an array; of filtered values, what it builds is filtered too
-            return Value(first_reason(*env.values()), Kind.UNKNOWN, filtered=filtered_only(env))
+            reason = first_reason(*env.values())
+            return Value(reason, Kind.UNKNOWN, filtered=filtered_only(env.values()))
         self.signatures[id(fn.node)] = count + 1
         self.active.add(key)
         self.depth += 1
@@ -745,7 +747,7 @@ class Calls:
             self.active.discard(key)
         result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
         if fn.cls is not None and fn.name == "__init__":
-            # what the constructor stored on `self` (read back by `construct`)
+            # what the constructor stored on `self` (read back where the class is called)
             stored = tuple((k[5:], v) for k, v in frame.env.items() if k.startswith("self."))
             result = Value(kind=Kind.NONE, pairs=stored)
         if (
@@ -903,7 +905,7 @@ class Calls:
             named = {a.keyword.value: v for v, a in args if a.keyword is not None}
             tree = positional[1] if len(positional) > 1 else named.get("pytree")
             new = positional[2] if len(positional) > 2 else named.get("replace")
-            if tree is not None and new is not None and filtered_only({"t": tree, "n": new}):
+            if tree is not None and new is not None and filtered_only((tree, new)):
                 return dataclasses.replace(tree, reason=reason, pairs=None)
         if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
             # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
@@ -1199,9 +1201,9 @@ class Calls:
                     return constant(decided)
                 if all(k is not None for k in known):
                     return constant(not decided)
-            if name == "any" and vals and vals[0].nonempty and vals[0].elem is not None:  # noqa: SIM102
-                if truth(vals[0].elem):
-                    return TRUE  # a Tracer guard over a traced tree's leaves
+            if name == "any" and vals and vals[0].nonempty and vals[0].elem is not None:
+                # a Tracer guard over a traced tree's leaves: some element is known to pass
+                return TRUE if truth(vals[0].elem) else Value(kind=Kind.SCALAR, boolean=True)
             return Value(kind=Kind.SCALAR, boolean=True)
         if name in ("dict",):
             if all(a.keyword is not None for _, a in args):
@@ -1227,10 +1229,10 @@ class Calls:
         return STATIC
 
 
-def filtered_only(values: dict[str, Value]) -> bool:
+def filtered_only(values: Iterable[Value]) -> bool:
     """Whether some value is traced and every traced one is filtered (under an equinox filter
     transform, what is computed from such values keeps its Python values static)."""
-    traced = [v for v in values.values() if v.traced]
+    traced = [v for v in values if v.traced]
     return bool(traced) and all(v.filtered for v in traced)
 
 

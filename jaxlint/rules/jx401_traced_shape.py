@@ -796,7 +796,7 @@ def on_reverse_diff(
 
 
 def _array_owner(owner: Value) -> bool:
-    """A method call on an array (not on some object that has a method of that name)."""
-    return owner.kind in (Kind.DEVICE, Kind.UNKNOWN, Kind.HOST) and not (
-        owner.ref is not None and owner.kind is Kind.UNKNOWN and not owner.traced
-    )
+    """A method call on an array (not on some object that has a method of that name): a value
+    of unknown kind counts only where it is traced; untraced, it may be a module picked at run
+    time (e3nn's `jnp = _infer_backend(x)` then `jnp.reshape(x, shape)`)."""
+    return owner.kind in (Kind.DEVICE, Kind.HOST) or (owner.kind is Kind.UNKNOWN and owner.traced)
