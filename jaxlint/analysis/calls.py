@@ -22,6 +22,7 @@ from jaxlint.analysis.syntax import (
     fields_from_params,
     flatten_method_leaves,
     lambda_leaves,
+    literal_int,
     literal_str,
     set_once_in_init,
     str_literals,
@@ -150,7 +151,9 @@ class Calls:
                 self.project.record_masks(info, args)
             init = info.lookup_method("__init__")
             stored: tuple[tuple[str | None, Value], ...] = ()
-            if init is not None and (f.traced or any(v.traced for v, _ in args)):
+            if init is not None:
+                # untraced too: what a written constructor stores (a flag set from a literal
+                # argument) decides the `if`s of the methods traced later
                 done = self.call_function(
                     FuncRef(init, None, (Value(kind=Kind.OBJECT, ref=info),)), args, node
                 )
@@ -471,16 +474,18 @@ class Calls:
             if got is None:
                 v = self.param_default(fn, p)
                 if (
-                    isinstance(p.default, cst.Name)
+                    p.default is not None
                     and not v.traced
                     and (transformed is None or v is STATIC or transformed.qual in K.LOOP_BODIES)
+                    and (literal := literal_default(p.default)) is not None
                 ):
-                    # an unpassed default: the literal itself (``approx=False``; in a plain call
-                    # also when annotated: ``validate: bool = False``; an annotated parameter
-                    # of the transformed function itself is the jitted API's, which its users
-                    # may set, statically or not, but a lax.while_loop/scan/cond body is called
-                    # with its operands only: qpax's `verbose: bool = False`)
-                    v = {"True": TRUE, "False": FALSE, "None": NONE}.get(p.default.value, v)
+                    # an unpassed default: the literal itself (``approx=False``,
+                    # ``backend="jax"``; in a plain call also when annotated: ``validate: bool =
+                    # False``; an annotated parameter of the transformed function itself is the
+                    # jitted API's, which its users may set, statically or not, but a
+                    # lax.while_loop/scan/cond body is called with its operands only: qpax's
+                    # `verbose: bool = False`)
+                    v = literal
                 if transformed is not None and self.traced_flag(transformed, fn, i, p):
                     # a `flag: bool = True` that the transform does not make static: traced as
                     # soon as a caller passes it, as its annotation invites
@@ -687,7 +692,8 @@ class Calls:
                 v.kind,
                 # an object holding library callbacks: each its own context (which callbacks)
                 id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) or isinstance(v.ref, Holder) else 0,
-                v.const if v.const is None or isinstance(v.const, bool) else UNSET,
+                # flags and mode strings (`backend="cpu"`) decide branches: each its own summary
+                v.const if v.const is None or isinstance(v.const, bool | str) else UNSET,
                 v.notnone,
                 v.pytype,
             )
@@ -1135,6 +1141,10 @@ class Calls:
                 return Value(kind=Kind.STR)
             if name == "isinstance" and len(args) == 2:
                 return self.isinstance_value(vals[0], args[1][1].value)
+            if (folded := _folded_cast(name, args)) is not None:
+                # `self.check_residual = bool(check_residual)` of a literal argument: the
+                # constant, so a flag set in a constructor still decides its `if`
+                return folded
             if name == "len" or (name == "int" and reason is None):
                 return INT
             if name == "float" and reason is None:
@@ -1332,3 +1342,30 @@ def too_many_args(
         return False
     given = len(bound) + sum(1 for _, a in args if a.keyword is None)
     return given > len(fn.positional)
+
+
+def _folded_cast(name: str, args: list[tuple[Value, cst.Arg]]) -> Value | None:
+    """``bool``/``int``/``float`` of one known Python number or bool: the converted constant."""
+    if name not in ("bool", "int", "float") or len(args) != 1:
+        return None
+    v, a = args[0]
+    c = v.const
+    if v.traced or a.keyword is not None or a.star or type(c) not in (bool, int, float):
+        return None
+    try:
+        return constant({"bool": bool, "int": int, "float": float}[name](c))
+    except (OverflowError, ValueError):  # int(inf), int(nan): raised at run time
+        return None
+
+
+def literal_default(node: cst.BaseExpression) -> Value | None:
+    """The Python value of a default written as a literal: a bool, None, a number, a string."""
+    if isinstance(node, cst.Name):
+        return {"True": TRUE, "False": FALSE, "None": NONE}.get(node.value)
+    if (n := literal_int(node)) is not None:
+        return constant(n)
+    if (text := literal_str(node)) is not None:
+        return constant(text)
+    if isinstance(node, cst.Float):
+        return constant(float(node.evaluated_value))
+    return None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -194,6 +196,12 @@ class Expressions:
                 if v.traced and v.kind is not Kind.DEVICE and not v.boolean:
                     return Value(v.reason, Kind.UNKNOWN)
                 return Value(v.reason, Kind.DEVICE if v.traced else Kind.SCALAR, boolean=True)
+            if (
+                isinstance(node.operator, cst.Minus)  # type: ignore[attr-defined]
+                and not v.traced
+                and type(v.const) in (int, float)
+            ):
+                return dataclasses.replace(v, const=-v.const)  # `-1`: still the number
             return self.staged(
                 Value(v.reason, v.kind, v.boolean and isinstance(node.operator, cst.BitInvert)),  # type: ignore[attr-defined]
                 node,
@@ -229,6 +237,9 @@ class Expressions:
                 python_only |= isinstance(c.comparator, cst.SimpleString | cst.FormattedString)
                 python_only |= isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
             python_only |= isinstance(node.left, cst.SimpleString)  # type: ignore[attr-defined]
+            if (folded := folded_comparison(node, vals)) is not None:  # type: ignore[arg-type]
+                # `backend == "cpu"` of a default `backend="jax"`: the branch is decided
+                return folded
             # a pytree key object (`keypath[-1] == GetAttrKey("x")`): only Python equality works
             python_only |= any(
                 isinstance(e, cst.Call) and self._lookup_qual(e.func) in K.TREE_KEYS
@@ -290,14 +301,17 @@ class Expressions:
             f.env = saved
             return out  # type: ignore[return-value]
         if t is cst.Integer:
-            return INT
+            # the number itself: `SCHEME_KK = 1` and `mode == SCHEME_KK` decide branches
+            return Value(kind=Kind.SCALAR, pytype=int, const=int(node.evaluated_value))  # type: ignore[attr-defined]
         if t in (cst.Float, cst.Imaginary):
             return SCALAR
         if t in (cst.SimpleString, cst.ConcatenatedString):
             if t is cst.ConcatenatedString:
                 self.ev(node.left)  # type: ignore[attr-defined]
                 self.ev(node.right)  # type: ignore[attr-defined]
-            return Value(kind=Kind.STR)
+                return Value(kind=Kind.STR)
+            text = literal_str(node)
+            return Value(kind=Kind.STR) if text is None else constant(text)
         if t is cst.FormattedString:
             for part in node.parts:  # type: ignore[attr-defined]
                 if isinstance(part, cst.FormattedStringExpression):
@@ -837,3 +851,33 @@ def identical(a: Value, b: Value) -> bool | None:
     if a.const is not UNSET and b.const is not UNSET and type(a.const) is type(b.const):
         return False if a.const != b.const else None
     return None
+
+
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    cst.Equal: operator.eq,
+    cst.NotEqual: operator.ne,
+    cst.LessThan: operator.lt,
+    cst.LessThanEqual: operator.le,
+    cst.GreaterThan: operator.gt,
+    cst.GreaterThanEqual: operator.ge,
+}
+
+
+def folded_comparison(node: cst.Comparison, vals: list[Value]) -> Value | None:
+    """A comparison of known Python strings, numbers, bools or None: its result."""
+    consts = [v.const for v in vals]
+    if any(
+        v.traced or type(c) not in (str, int, float, bool, type(None))
+        for v, c in zip(vals, consts, strict=True)
+    ):
+        return None
+    result = True
+    for c, a, b in zip(node.comparisons, consts, consts[1:], strict=False):
+        op = _COMPARE.get(type(c.operator))
+        if op is None:
+            return None
+        try:
+            result = result and op(a, b)
+        except TypeError:  # `"a" < 1`: Python raises at run time
+            return None
+    return constant(bool(result))

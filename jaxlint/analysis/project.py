@@ -193,7 +193,10 @@ class Project:
         if cls is not None and v.kind in (Kind.FUNC, Kind.TRANSFORMED, Kind.HOST, Kind.OBJECT):
             # self.step = jax.jit(self._step) in __init__: later self.step(...) calls it
             old = cls.attrs.get(name)
-            cls.attrs[name] = v if old is None else join(old, v)
+            if old is None or not same_callable(old, v):
+                # a second evaluation of the same `__init__` (a constructor call, the function
+                # itself) makes the same function again: no join of two unknowns
+                cls.attrs[name] = v if old is None else join(old, v)
         if (
             cls is not None
             and name not in cls.field_kinds
@@ -689,3 +692,22 @@ MAYBE_NONE = re.compile(r"\bNone\b|Optional|\bAny\b|\bobject\b")
 def registered_leaves(info: ClassInfo) -> set[str] | None:
     """The children of the nearest class in the MRO registered with a flatten function."""
     return next((c.flatten_leaves for c in info.mro() if c.flatten_leaves is not None), None)
+
+
+def same_callable(a: Value, b: Value) -> bool:
+    """Two values of one function, or one transform application of one function (its site)."""
+    if a.kind is not b.kind:
+        return False
+    if a.kind is Kind.FUNC:
+        return a.ref.fn is b.ref.fn and not a.ref.bound_kw and not b.ref.bound_kw
+    if a.kind is Kind.TRANSFORMED:
+        ta, tb = a.ref, b.ref
+        return (
+            ta.target.fn is tb.target.fn
+            and ta.site is not None
+            and tb.site is not None
+            and ta.site[1] is tb.site[1]
+            and not ta.partial_args
+            and not tb.partial_args
+        )
+    return False
