@@ -257,7 +257,7 @@ class Project:
 
     def field_kind(self, name: str) -> Kind | None:
         k = self.attr_kinds.get(name)
-        return k if k in (Kind.HOST, Kind.LIST, Kind.TUPLE) else None
+        return k if k is Kind.HOST else None
 
     def declared_not_none(self, name: str) -> bool:
         """Every class of the project with a field of this name declares a type that excludes
