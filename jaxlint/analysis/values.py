@@ -87,7 +87,22 @@ class Value:
         return self.reason is not None
 
     def with_reason(self, reason: Reason | None) -> Value:
-        return replace(self, reason=reason)
+        # every field but the reason, by position (``dataclasses.replace`` costs several times
+        # more, on a hot path); tests/test_analysis.py checks that it keeps every field
+        return Value(
+            reason,
+            self.kind,
+            self.boolean,
+            self.ref,
+            self.elts,
+            self.elem,
+            self.pairs,
+            self.const,
+            self.filtered,
+            self.notnone,
+            self.pytype,
+            self.nonempty,
+        )
 
 
 STATIC = Value()
