@@ -52,7 +52,10 @@ class Kind(Enum):
     LAZY = "lazy import"
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable by convention, not ``frozen=True``: a frozen dataclass sets each field in
+# ``__init__`` through ``object.__setattr__``, which made building values (millions per check) a
+# tenth of the analysis; ``unsafe_hash`` keeps the hash a frozen one has. Nothing assigns a field.
+@dataclass(unsafe_hash=True, slots=True)
 class Value:
     reason: Reason | None = None
     kind: Kind = Kind.UNKNOWN
