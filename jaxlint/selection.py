@@ -26,6 +26,9 @@ _CODE = re.compile(r"[A-Z]+[0-9]*")
 # The directive is matched case-insensitively anywhere in a comment, after other comment text too.
 _NOQA = re.compile(r"#\s*noqa(?![\w-])(?P<colon>\s*:)?(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A line where a `JX` code may follow a noqa directive (a comment is one line): a text without
+# one names no unknown JX code, and is not tokenized.
+_JX_AFTER_NOQA = re.compile(r"(?i:noqa)[^\r\n]*JX")
 
 
 class SelectorError(ValueError):
@@ -103,7 +106,7 @@ def noqa_comments(text: str) -> dict[int, Noqa]:
 def unknown_noqa_codes(text: str) -> list[tuple[int, str]]:
     """``(line, code)`` for each ``JX`` code in a ``# noqa:`` comment that names no rule: a typo
     there silently suppresses nothing. Other tools' codes (``F401``) are theirs to check."""
-    if "noqa" not in text.lower():
+    if not _JX_AFTER_NOQA.search(text):
         return []
     return [
         (line, code)

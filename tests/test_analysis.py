@@ -88,6 +88,21 @@ def test_hazard_in_a_helper_module_is_reported_there_with_the_chain(tmp_path: Pa
     assert jax_failure(tmp_path, "env") == ("TracerArrayConversionError", "tables.py", 7)
 
 
+def test_with_reason_keeps_every_other_field() -> None:
+    """``Value.with_reason`` copies the fields by position (not ``dataclasses.replace``)."""
+    import dataclasses
+
+    from jaxlint.analysis.values import Value
+
+    given = {f.name: object() for f in dataclasses.fields(Value)}
+    reason = (("why", None),)
+    got = Value(**given).with_reason(reason)
+    assert {f.name: getattr(got, f.name) for f in dataclasses.fields(Value)} == {
+        **given,
+        "reason": reason,
+    }
+
+
 def test_columns_count_characters_not_bytes() -> None:
     code = textwrap.dedent(
         """

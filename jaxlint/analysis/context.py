@@ -21,16 +21,17 @@ HOOK_PREFIX = "on_"
 class RuleContext:
     def __init__(self, project: Project) -> None:
         self.project = project
+        self._interp = project.interp
 
     @property
     def frame(self) -> Frame:
-        return self.project.interp.frame
+        return self._interp.frame
 
     def value(self, node: cst.CSTNode | None) -> Value:
         """The value of an expression already evaluated in the current frame."""
         if node is None:
             return STATIC
-        return self.frame.values.get(id(node), STATIC)
+        return self._interp.frame.values.get(id(node), STATIC)
 
     def qual(self, node: cst.CSTNode) -> str | None:
         """Qualified name of an external callee (``jax.numpy.zeros``), or None."""

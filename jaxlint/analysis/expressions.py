@@ -95,7 +95,14 @@ class Expressions:
         f = self.frame
         if f.traced:
             f.values[id(node)] = v
-            self.project.dispatch(type(node).__name__, node)
+            project = self.project
+            # what ``dispatch`` runs for the type's name, looked up inline: this runs for every
+            # expression under a trace, and most types have no hook
+            hooks = project.node_hooks.get(type(node))
+            if hooks is None:
+                hooks = project.hooks_of(type(node))
+            for hook in hooks:
+                hook(project.ctx, node)
         return v
 
     def none_test(self, node: cst.Comparison, vals: list[Value]) -> Value:

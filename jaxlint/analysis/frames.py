@@ -47,6 +47,8 @@ class Frame:
         self.parent = parent
         self.env: dict[str, Value] = {}
         self.in_trace = in_trace
+        # (an attribute, not a property of `in_trace`: read for every node; neither changes)
+        self.traced = in_trace is not None
         self.staged = staged
         self.filtered = filtered
         self.cls = cls
@@ -87,10 +89,6 @@ class Frame:
             self.suppressed += 1
             return True
         return bool(names & self.outer_caught)
-
-    @property
-    def traced(self) -> bool:
-        return self.in_trace is not None
 
     def holds_traced(self) -> bool:
         """Whether a name visible here (this frame's or an enclosing function's) is traced: what

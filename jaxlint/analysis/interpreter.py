@@ -21,6 +21,7 @@ from jaxlint.analysis.frames import DEBUG, Frame
 from jaxlint.analysis.library_calls import LibraryCalls
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, ModuleInfo, TransformedRef
 from jaxlint.analysis.statements import Statements
+from jaxlint.analysis.syntax import code
 from jaxlint.analysis.transforms import Transforms
 from jaxlint.analysis.values import Reason, Value
 
@@ -55,6 +56,9 @@ class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms, Libra
         # rules find in it that JAX cannot transpose (fori_loop bounds that are tracers).
         self.reverse_diff: list[list[tuple[cst.CSTNode, Value]]] = []
         self.frame: Frame = None  # type: ignore[assignment]
+        # Source texts of nodes, by id, with the node (kept alive, so its id is not reused):
+        # code generation is costly, and some texts are compared again at every `if`.
+        self._texts: dict[int, tuple[cst.CSTNode, str]] = {}
 
     # ------------------------------------------------------------------ frames and hooks
     @contextlib.contextmanager
@@ -65,6 +69,13 @@ class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms, Libra
             yield frame
         finally:
             self.frame = saved
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of a node (``syntax.code``), generated once per analysis."""
+        hit = self._texts.get(id(node))
+        if hit is None:
+            hit = self._texts[id(node)] = (node, code(node))
+        return hit[1]
 
     def hook(self, event: str, node: cst.CSTNode, *args: Any) -> None:
         if self.frame.traced:

@@ -563,7 +563,13 @@ def returns_python_value(qual: str) -> bool:
     return qual in PYTHON_RESULTS or qual.startswith("jax.dtypes.")
 
 
+# Every alias is a prefix of the names it renames: most names start with none of them.
+_ALIAS_PREFIXES = tuple(ALIASES)
+
+
 def canonical(qual: str) -> str:
+    if not qual.startswith(_ALIAS_PREFIXES):
+        return qual
     for old, new in ALIASES.items():
         if qual == old or qual.startswith(old + "."):
             return new + qual[len(old) :]

@@ -1,17 +1,23 @@
 """Source positions of LibCST nodes, computed only for the nodes that are reported.
 
 LibCST's ``PositionProvider`` costs about three parses per module; one code-generation pass that
-records only the wanted nodes costs a fraction of one parse, and runs only for modules that report.
+records only the wanted nodes costs a fraction of one parse, runs only for modules that report,
+and stops at the last wanted node.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 Span = tuple[int, int, int, int]  # line, column, end_line, end_column (1-based, end exclusive)
+
+
+class _Done(Exception):
+    """Every wanted node has its span: the rest of the module need not be generated."""
 
 
 class _PositionState(CodegenState):
@@ -50,6 +56,8 @@ class _PositionState(CodegenState):
         if key in self.targets and key in self.starts:
             line, col = self.starts[key]
             self.spans[key] = (line, col + 1, self.line, self.col + 1)
+            if len(self.spans) == len(self.targets):
+                raise _Done
 
 
 def _syntactic_target(node: cst.CSTNode) -> cst.CSTNode:
@@ -63,5 +71,6 @@ def resolve_spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int,
     """Spans of ``nodes`` (by ``id``); parentheses around an expression are part of its span."""
     wanted = {id(_syntactic_target(n)): id(n) for n in nodes}
     state = _PositionState(set(wanted), module)
-    module._codegen(state)
+    with contextlib.suppress(_Done):
+        module._codegen(state)
     return {wanted[k]: v for k, v in state.spans.items()}

@@ -86,6 +86,9 @@ class Project:
         self.interp = Interpreter(self)
         self.ctx = RuleContext(self)
         self.hooks: dict[str, list[Callable[..., None]]] = build_hooks()
+        # The hooks of each node type evaluated under a trace (most have none), by type rather
+        # than by name: looked up for every expression, so without building the event's name.
+        self.node_hooks: dict[type, tuple[Callable[..., None], ...]] = {}
 
     # ------------------------------------------------------------------ modules
     def add_module(self, path: str, tree: cst.Module | None, text: str) -> ModuleInfo:
@@ -351,6 +354,13 @@ class Project:
     def dispatch(self, event: str, node: cst.CSTNode, *args: Any) -> None:
         for hook in self.hooks.get(event, ()):
             hook(self.ctx, node, *args)
+
+    def hooks_of(self, t: type) -> tuple[Callable[..., None], ...]:
+        """The hooks of the node type ``t`` (its event is the type's name)."""
+        hooks = self.node_hooks.get(t)
+        if hooks is None:
+            hooks = self.node_hooks[t] = tuple(self.hooks.get(t.__name__, ()))
+        return hooks
 
     def report(
         self,

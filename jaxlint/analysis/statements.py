@@ -553,12 +553,14 @@ class Statements:
         """True where the body of `if test:` is a 0-d path by an earlier guard: past `if
         is_variable and method == "dense": raise`, `if method == "dense":` runs only with
         `is_variable` False (dinosaur's `get_geopotential_diff_hybrid`)."""
-        text = code(test)
+        if not self.frame.excluded:
+            return None
+        text = self.code(test)
         for parts in self.frame.excluded:
-            if text not in (code(p) for p in parts):
+            if text not in (self.code(p) for p in parts):
                 continue
             for other in parts:
-                if code(other) != text and self.scalar_path(other) is False:
+                if self.code(other) != text and self.scalar_path(other) is False:
                     return True
         return None
 
@@ -768,7 +770,7 @@ class Statements:
             f.env[target.value] = v
             # a name bound again: neither a test it held nor a test of it holds any more
             for name, test in list(f.tests.items()):
-                if name == target.value or code(test.args[0].value) == target.value:
+                if name == target.value or self.code(test.args[0].value) == target.value:
                     del f.tests[name]
             if (
                 isinstance(value_node, cst.Call)
@@ -895,7 +897,7 @@ def is_static_field_factory(interp: Interpreter, func: cst.BaseExpression) -> bo
         fv = interp.resolve(fv)
     if fv.kind is not Kind.FUNC:
         return False
-    text = code(fv.ref.fn.node)
+    text = interp.code(fv.ref.fn.node)
     return bool(STATIC_MARK.search(text))
 
 

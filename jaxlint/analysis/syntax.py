@@ -164,20 +164,41 @@ def _names_in(node: cst.CSTNode) -> set[str]:
     return out
 
 
+# The fields through which the module, compound statements, their clauses and blocks hold
+# statements, in source order: If/For/While `body` then `orelse`; Try `body`, `handlers`,
+# `orelse`, `finalbody`; Match `cases`.
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _nested_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements, clauses and blocks a statement-holding node holds, in source order.
+
+    Defs and assignments are only ever statements: walking these finds them all, without
+    visiting every node (LibCST's ``children`` rebuilds each node it is asked about)."""
+    out: list[cst.CSTNode] = []
+    for name in _BLOCK_FIELDS:
+        part = getattr(node, name, None)
+        if isinstance(part, cst.CSTNode):
+            out.append(part)
+        elif part:
+            out.extend(part)
+    return out
+
+
 def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpression, cst.CSTNode]]:
     """``target = value`` pairs of ``fn``'s own body, in source order (nested functions aside)."""
     out: list[tuple[cst.BaseAssignTargetExpression, cst.CSTNode]] = []
     stack: list[cst.CSTNode] = [fn.body]
     while stack:
-        n = stack.pop(0)
-        if isinstance(n, cst.FunctionDef | cst.Lambda | cst.ClassDef):
-            continue
-        if isinstance(n, cst.Assign):
-            out.extend((t.target, n.value) for t in n.targets)
-        elif isinstance(n, cst.AnnAssign | cst.AugAssign) and n.value is not None:
-            out.append((n.target, n.value))
-        else:
-            stack[:0] = list(n.children)
+        n = stack.pop()
+        if isinstance(n, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            for small in n.body:
+                if isinstance(small, cst.Assign):
+                    out.extend((t.target, small.value) for t in small.targets)
+                elif isinstance(small, cst.AnnAssign | cst.AugAssign) and small.value is not None:
+                    out.append((small.target, small.value))
+        elif not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.BaseExpression):
+            stack.extend(reversed(_nested_statements(n)))
     return out
 
 
@@ -345,8 +366,8 @@ def error_expecting_tests(module: cst.Module) -> list[cst.FunctionDef]:
         n = stack.pop()
         if isinstance(n, cst.FunctionDef) and n.name.value.startswith("test") and expects_error(n):
             out.append(n)
-        elif not isinstance(n, cst.BaseExpression | cst.SimpleStatementLine):
-            stack.extend(n.children)
+        elif not isinstance(n, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            stack.extend(_nested_statements(n))
     return out
 
 

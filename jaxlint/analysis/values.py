@@ -52,7 +52,10 @@ class Kind(Enum):
     LAZY = "lazy import"
 
 
-@dataclass(frozen=True, slots=True)
+# Immutable by convention, not ``frozen=True``: a frozen dataclass sets each field in
+# ``__init__`` through ``object.__setattr__``, which made building values (millions per check) a
+# tenth of the analysis; ``unsafe_hash`` keeps the hash a frozen one has. Nothing assigns a field.
+@dataclass(unsafe_hash=True, slots=True)
 class Value:
     reason: Reason | None = None
     kind: Kind = Kind.UNKNOWN
@@ -87,7 +90,22 @@ class Value:
         return self.reason is not None
 
     def with_reason(self, reason: Reason | None) -> Value:
-        return replace(self, reason=reason)
+        # every field but the reason, by position (``dataclasses.replace`` costs several times
+        # more, on a hot path); tests/test_analysis.py checks that it keeps every field
+        return Value(
+            reason,
+            self.kind,
+            self.boolean,
+            self.ref,
+            self.elts,
+            self.elem,
+            self.pairs,
+            self.const,
+            self.filtered,
+            self.notnone,
+            self.pytype,
+            self.nonempty,
+        )
 
 
 STATIC = Value()

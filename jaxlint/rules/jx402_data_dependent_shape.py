@@ -294,7 +294,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
     qual = ctx.qual(node.func)
-    if qual is None:
+    if qual is None or (qual not in K.DATA_DEPENDENT and qual != "jax.numpy.where"):
         return
     positional = [a for a in node.args if a.keyword is None]
     # `jnp.where(cond, x=..., y=...)` means the three-argument form (older JAX took x and y by
