@@ -13,7 +13,13 @@ from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import NARROWED, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, canonical
 from jaxlint.analysis.model import ClassInfo, FuncRef, ModuleInfo, TransformedRef
-from jaxlint.analysis.syntax import literal_int, literal_str, rank_test, self_attribute
+from jaxlint.analysis.syntax import (
+    integer_value,
+    literal_int,
+    literal_str,
+    rank_test,
+    self_attribute,
+)
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
     INT,
@@ -309,7 +315,7 @@ class Expressions:
             return out  # type: ignore[return-value]
         if t is cst.Integer:
             # the number itself: `SCHEME_KK = 1` and `mode == SCHEME_KK` decide branches
-            return Value(kind=Kind.SCALAR, pytype=int, const=int(node.evaluated_value))  # type: ignore[attr-defined]
+            return Value(kind=Kind.SCALAR, pytype=int, const=integer_value(node))  # type: ignore[attr-defined]
         if t in (cst.Float, cst.Imaginary):
             return SCALAR
         if t in (cst.SimpleString, cst.ConcatenatedString):

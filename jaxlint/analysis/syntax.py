@@ -66,15 +66,27 @@ def bool_literals(node: cst.CSTNode) -> bool:
 
 def literal_int(node: cst.CSTNode) -> int | None:
     if isinstance(node, cst.Integer):
-        return int(node.evaluated_value)
+        return integer_value(node)
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         v = literal_int(node.expression)
         return -v if v is not None else None
     return None
 
 
+def integer_value(node: cst.Integer) -> int:
+    """The value of an integer literal, without `evaluated_value`'s compile of it."""
+    try:
+        return int(node.value, 0)  # 10, 0x1f, 1_000; "0" and "00" too
+    except ValueError:
+        return int(node.evaluated_value)
+
+
 def literal_str(node: cst.CSTNode) -> str | None:
     if isinstance(node, cst.SimpleString):
+        if not node.prefix and "\\" not in node.value:
+            # no escapes: the text between the quotes (`evaluated_value` compiles the literal,
+            # and every string literal of a project is evaluated)
+            return node.raw_value
         v = node.evaluated_value
         return v if isinstance(v, str) else None
     return None
