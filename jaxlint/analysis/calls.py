@@ -717,7 +717,7 @@ class Calls:
         )
         hit = self.memo.get(key)
         if hit is not None:
-            return hit[0]
+            return reanchored(hit[0], hit[2], first_reason(*env.values()) or in_trace)
         count = self.signatures.get(id(fn.node), 0)
         if (
             key in self.active
@@ -766,7 +766,11 @@ class Calls:
         # the entry keeps the objects whose ids are in its key alive: a freed closure or FuncRef
         # whose id a new one reuses would otherwise get this result (a wrong one, and one that
         # depends on what else the process allocated)
-        self.memo[key] = (result, (closure, *(v.ref for v in env.values())))
+        self.memo[key] = (
+            result,
+            (closure, *(v.ref for v in env.values())),
+            first_reason(*env.values()) or in_trace,
+        )
         return result
 
     # ------------------------------------------------------------------ external calls
@@ -930,7 +934,10 @@ class Calls:
             return Value(reason, Kind.TUPLE, elts=(STATIC, consts))
         if qual in K.TREE_LEAVES:
             leaf = Value(reason, Kind.DEVICE) if reason else STATIC
-            if qual.endswith("flatten"):
+            if qual.endswith("with_path"):
+                # (key path, leaf) pairs: the paths are Python keys
+                leaf = Value(reason, Kind.TUPLE, elts=(STATIC, leaf))
+            if qual.endswith(("flatten", "flatten_with_path")):
                 return Value(reason, Kind.TUPLE, elts=(Value(reason, Kind.LIST, elem=leaf), STATIC))
             return Value(reason, Kind.LIST, elem=leaf)
         if qual.startswith(
@@ -1068,8 +1075,9 @@ class Calls:
             leaves = flatten_method_leaves(node, None)
         elif isinstance(arg.value, cst.Lambda):
             leaves = lambda_leaves(arg.value)
-            if leaves is not None:
-                info.static_fields.update(set(info.fields) - leaves)
+        if leaves is not None:
+            # (jaxcld's NamedTuple returns `children, aux_data` built in locals)
+            info.static_fields.update(set(info.fields) - leaves)
         # every attribute the function does not return as a child is static
         info.flatten_leaves = leaves
 
@@ -1369,3 +1377,19 @@ def literal_default(node: cst.BaseExpression) -> Value | None:
     if isinstance(node, cst.Float):
         return constant(float(node.evaluated_value))
     return None
+
+
+def reanchored(result: Value, first: Reason | None, mine: Reason | None) -> Value:
+    """A summary reused at another call: its traced result explained by this call's arguments
+    (or trace), not by the call that computed it (which may be another transform's site)."""
+    if (
+        not result.traced
+        or mine is None
+        or first is None
+        or mine is first
+        or type(result.reason) is not tuple
+        or type(mine) is not tuple
+        or result.reason[: len(first)] != first
+    ):
+        return result
+    return result.with_reason((*mine, *result.reason[len(first) :]))

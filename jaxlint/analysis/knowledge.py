@@ -454,6 +454,8 @@ TREE_LEAVES = frozenset(
         "tree_flatten",
         "flatten",
         "tree_flatten_with_path",
+        "flatten_with_path",
+        "tree_leaves_with_path",
         "leaves_with_path",
     ]
 )
