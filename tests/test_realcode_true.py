@@ -8,7 +8,8 @@ TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cho
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
 fedjax, flaxdiff, kinetix-env, jaxtari, brainstate, evorl-jax, furax, gwkokab, jaxvmas, mahjax,
-phyjax2d, stable-gymnax, gkx, pobax, ptyrodactyl, rheojax, riemannax).
+phyjax2d, stable-gymnax, gkx, pobax, ptyrodactyl, rheojax, riemannax, polytopax, neo-jax,
+nexusim).
 """
 
 from __future__ import annotations
@@ -501,3 +502,62 @@ def test_riemannax_so3_log_branches_in_a_cond_branch() -> None:
 
     with pytest.raises(jax.errors.TracerBoolConversionError):
         log(jnp.diag(jnp.array([1.0, -1.0, -1.0])))
+
+
+def test_polytopax_module_level_jitted_hulls_branch_on_traced_geometry() -> None:
+    """polytopax 0.0.1 exports `quickhull_jit = jax.jit(quickhull, ...)`, `graham_scan_jit`,
+    `point_in_convex_hull_jit` and friends; their bodies branch in Python on traced tests
+    (`if jnp.allclose(leftmost, rightmost):`, `if cross > 0:`), take `int()` of traced indices and
+    call `jnp.where(mask)` without `size=`. Each exported wrapper raised when called on random
+    points; the patterns, written out:"""
+    lines = {(e["path"].rsplit("/", 1)[-1], e["line"]) for e in _true("polytopax")}
+    assert ("exact.py", 93) in lines and ("graham_scan.py", 69) in lines and len(lines) == 45
+
+    def quickhull_2d(points):
+        leftmost, rightmost = points[jnp.argmin(points[:, 0])], points[jnp.argmax(points[:, 0])]
+        if jnp.allclose(leftmost, rightmost, atol=1e-9):
+            return points[:1]
+        return jnp.stack([leftmost, rightmost])
+
+    def find_starting_point(points):
+        lowest = jnp.where(points[:, 1] == jnp.min(points[:, 1]))[0]
+        return int(lowest[0])
+
+    pts = jnp.asarray(np.random.RandomState(0).rand(12, 2))
+    quickhull_2d(pts)  # eagerly it runs
+    find_starting_point(pts)
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.jit(quickhull_2d)(pts)
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.jit(find_starting_point)(pts)
+
+
+def test_neo_jax_autodiff_demo_converts_the_jitted_radius() -> None:
+    """neo-jax 1.1.1's `examples.py` jits `epstot_from_Rmajor(Rmajor)`, which calls
+    `flint_bo_jax(..., Rmajor=Rmajor)` without `rt0`; there `rt0 = float(Rmajor)`."""
+    assert {e["line"] for e in _true("neo-jax")} == {672}
+
+    def flint_bo(rt0=None, *, Rmajor=None):
+        if rt0 is None:
+            rt0 = float(Rmajor)
+        return jnp.pi * rt0 * rt0
+
+    flint_bo(Rmajor=jnp.asarray(1.5))
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.jit(lambda r: flint_bo(Rmajor=r))(jnp.asarray(1.5))
+
+
+def test_nexusim_vectorised_delta_m_calls_item_on_the_batched_field_id() -> None:
+    """nexusim 0.2.0 stores `self.vec_compute_delta_m = jax.vmap(compute_delta_m, in_axes=(None,
+    0))`; `compute_delta_m` reaches `field_id.item()` (and a Python `if jnp.any(...)`), so calling
+    the stored function raises (the package's own call is commented out)."""
+    assert {e["line"] for e in _true("nexusim")} == {334, 351, 398, 400, 418}
+    chem = jnp.arange(6.0).reshape(3, 2)
+
+    def compute_delta_m(delta, field_id):
+        curr = field_id.item()
+        return chem[curr] * delta
+
+    compute_delta_m(0.1, jnp.asarray(1))
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.vmap(compute_delta_m, in_axes=(None, 0))(0.1, jnp.arange(3))
