@@ -7,7 +7,7 @@ out in the shape it has in dynamax 1.0.3 (``hmm_smoother`` jitted with
 TensorFlow Probability 0.25 does not import under this JAX, so its ``pivoted_cholesky`` loop is
 written out the same way (a reported bug: tensorflow/probability issue #1491), and so are the
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
-fedjax, flaxdiff, kinetix-env, jaxtari, brainstate, evorl-jax, furax, gwkokab, jaxvmas, mahjax,
+fedjax, flaxdiff, kinetix-env, jaxtari, evorl-jax, furax, gwkokab, jaxvmas, mahjax,
 phyjax2d, stable-gymnax, gkx, pobax, ptyrodactyl, rheojax, riemannax, polytopax, neo-jax,
 nexusim).
 """
@@ -233,21 +233,6 @@ def test_jaxtari_direction_to_player_branches_on_positions() -> None:
 
     with pytest.raises(jax.errors.TracerBoolConversionError):
         get_direction_to_player(jnp.int32(1), jnp.int32(2), jnp.int32(3), jnp.int32(4))
-
-
-def test_brainstate_embedding_max_norm_with_padding_masks_the_indices() -> None:
-    """brainstate 0.5.4's ``Embedding(padding_idx=..., max_norm=...)`` renormalises the looked-up
-    rows after dropping the padding index with a boolean mask: under jit its size is unknown."""
-    assert {e["line"] for e in _true("brainstate")} == {390}
-
-    @jax.jit
-    def apply_max_norm(weight, indices, padding_idx=0):
-        flat_idx = jnp.asarray(jnp.ravel(indices), dtype=jnp.int32)
-        flat_idx = flat_idx[flat_idx != jnp.asarray(padding_idx, dtype=flat_idx.dtype)]
-        return weight[flat_idx]
-
-    with pytest.raises(jax.errors.NonConcreteBooleanIndexError):
-        apply_max_norm(jnp.ones((3, 2)), jnp.array([0, 1, 2]))
 
 
 def test_evorl_gymnax_action_space_check_is_staged_under_jit() -> None:
@@ -561,3 +546,14 @@ def test_nexusim_vectorised_delta_m_calls_item_on_the_batched_field_id() -> None
     compute_delta_m(0.1, jnp.asarray(1))
     with pytest.raises(jax.errors.ConcretizationTypeError):
         jax.vmap(compute_delta_m, in_axes=(None, 0))(0.1, jnp.arange(3))
+
+
+def test_feax_cell_var_from_fn_indexes_numpy_points_under_vmap() -> None:
+    """feax's `TracedParams.create_cell_var_from_fn` computes centroids with
+    `jax.vmap(lambda cell: np.mean(points[cell], axis=0))(cells)`; its meshes hold NumPy points."""
+    assert {e["line"] for e in _true("feax")} == {301}
+    points = np.random.RandomState(0).rand(10, 3)
+    cells = jnp.array([[0, 1, 2, 3], [4, 5, 6, 7]])
+    np.mean(points[np.asarray(cells[0])], axis=0)  # eagerly, a NumPy index works
+    with pytest.raises(jax.errors.TracerArrayConversionError):
+        jax.vmap(lambda cell: np.mean(points[cell], axis=0))(cells)

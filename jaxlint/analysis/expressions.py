@@ -181,7 +181,13 @@ class Expressions:
         if t is cst.Call:
             return self.call(node)  # type: ignore[arg-type]
         if t is cst.Subscript:
-            return self.staged(self.subscript(node), node)  # type: ignore[arg-type]
+            item = self.subscript(node)  # type: ignore[arg-type]
+            container = f.values.get(id(node.value))  # type: ignore[attr-defined]
+            if container is not None and container.kind in (Kind.LIST, Kind.TUPLE, Kind.DICT):
+                # an item of a Python list (jimgw's `self.frequency_masks[i]`): Python looks it
+                # up, JAX stages nothing
+                return item
+            return self.staged(item, node)
         if t is cst.BinaryOperation:
             a, b = self.ev(node.left), self.ev(node.right)  # type: ignore[attr-defined]
             if (
