@@ -402,8 +402,8 @@ PROJECTS: tuple[Project, ...] = (
     Project("sgp4jax", "sgp4jax==0.1.6", ("sgp4jax",)),
     Project("slsqp-jax", "slsqp_jax==0.21.1", ("slsqp_jax",)),
     Project("tbats-jax", "tbats_jax==0.1.1", ("tbats_jax",)),
-    # held-out batch 11 (first linted 2026-12-07, session 7; single-module wheels and
-    # packages without JAX code left out)
+    # held-out batch 11 (first linted 2026-12-07, session 7; single-module wheels, an sdist and
+    # plugins or packages without JAX code left out, none of them with findings)
     Project("bolojax", "bolojax==0.7.2", ("bolojax",)),
     Project("brepax", "brepax==0.6.1", ("brepax",)),
     Project("convnet", "convnet==2.5.3", ("convnet",)),
