@@ -94,10 +94,10 @@ MULTI: dict[str, tuple[str, str]] = {
 
 # Found hazards that no fix makes equal (yet), and why; the CI test fails when one becomes
 # fixed (update the list) or another appears. Keys: "pattern/transform" or "pattern/*".
-# (vmap's: fixed at the call, which maps an array of one repeated Python value: the fix passes the
-# value itself with in_axes None.)
-_OPERAND = ("pmap", "scan", "fori", "cond")
-# A count that is data of the transform (mapped by pmap, carried, an operand): no rewrite of f
+# (vmap's and pmap's: fixed at the call, which maps an array of one repeated Python value: the
+# fix passes the value itself with in_axes None, under pmap also as a static broadcast argument.)
+_OPERAND = ("scan", "fori", "cond")
+# A count that is data of the transform (carried, a loop index, an operand): no rewrite of f
 # makes it static; the caller must pass a Python value (jit's static_argnames, a closure).
 _COUNT = "the count is an operand of the transform: only the caller can make it static"
 COUNT_PATTERNS = (
@@ -127,6 +127,7 @@ COUNT_PATTERNS = (
 KNOWN_UNFIXABLE: dict[str, str] = {
     **{f"{p}/{t}": _COUNT for p in COUNT_PATTERNS for t in _OPERAND},
     "dict[i]/*": "a traced key cannot be hashed; a lookup table needs the keys as array indices",
+    "comprehension if/*": "how many elements are kept depends on the data: only a mask keeps all",
     "jax_array[i:]/*": "the slice's length depends on i: no static-length form",
     "x[:i]/*": "the slice's length depends on i: no static-length form",
     "jax_array[mask]/*": "the result's length depends on the data (a reduction could mask it)",

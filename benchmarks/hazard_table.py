@@ -56,6 +56,7 @@ HAZARDS: dict[str, tuple[str, str]] = {
     '"{:>5}".format(t)': ("", 'y = "{:>5}".format(t)'),
     "if t > 0": ("", "y = 1.0\n    if t > 0:\n        y = 2.0"),
     "while": ("", "y = t\n    while y > 10.0:\n        y = y - 1.0"),
+    "comprehension if": ("", "y = [v for v in (1.0, 2.0) if t > v]"),
     "and": ("", "y = (t > 0) and (t < 5)"),
     "or": ("", "y = (t > 0) or (t < 5)"),
     "not": ("", "y = not (t > 0)"),

@@ -4,7 +4,7 @@ code run under the transform, the same numbers (tests/test_fix_equivalence.py's 
 Each program holds one class: `.tolist()` kept an array, `np.float32` -> `jnp.float32`, builtin
 `any`/`max` of an array -> `jnp.any`/`jnp.max`, `t in (1, 2)` -> `jnp.isin`, `while` ->
 `lax.while_loop`, `assert` removed, a count that `vmap` maps as `jnp.full((b,), n)` passed as
-`n` unmapped; and where the analysis cannot prove the operand is the array
+`n` unmapped (under `pmap`, `jnp.asarray(n)[None]` passed as a static broadcast `n`); and where the analysis cannot prove the operand is the array
 the rewrite needs, no fix at all.
 """
 
@@ -184,6 +184,23 @@ def run(x, t):
 """,
         "JX401",
     ),
+    "count mapped by pmap": (
+        """import jax
+import jax.numpy as jnp
+
+
+def rollout(key, x, n):
+    keys = jax.random.split(key, n)
+    return jnp.zeros((n,)) + x.sum() + jax.random.uniform(keys[-1])
+
+
+def run(x, t):
+    keys = jax.random.split(jax.random.key(0), jax.local_device_count())
+    n = 4
+    return jax.pmap(rollout, in_axes=(0, None, 0))(keys, x * t, jnp.asarray(n)[None])
+""",
+        "JX401",
+    ),
 }
 
 
@@ -195,9 +212,9 @@ def _reference(module: object, name: str, x: np.ndarray, t: np.ndarray) -> objec
             rows = [m.decay(x, t, n) for n in range(3)]  # type: ignore[attr-defined]
             first = m.decay(x, t, 4)  # type: ignore[attr-defined]
         return first, jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *rows)
-    if name == "count mapped by vmap":
+    if name in ("count mapped by vmap", "count mapped by pmap"):
         m = module
-        keys = jax.random.split(jax.random.key(0), 3)
+        keys = jax.random.split(jax.random.key(0), 3 if "vmap" in name else 1)
         rows = [m.rollout(k, x * t, 4) for k in keys]  # type: ignore[attr-defined]
         return np.stack([np.asarray(r) for r in rows])
     if name == "builtin reductions":

@@ -16,6 +16,7 @@ from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
 from jaxlint.analysis.library_calls import Holder, LibraryTransformed
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param, TransformedRef
 from jaxlint.analysis.syntax import (
+    assigned_self_attrs,
     aux_fields,
     bool_literals,
     dotted,
@@ -163,6 +164,9 @@ class Calls:
             # non-array leaves are their Python values
             kept = filtered_only(v for v, _ in args)
             pairs = self.instance_fields(info, args)
+            post = info.lookup_method("__post_init__")
+            if post is not None and pairs is not None:
+                pairs = self.post_init_fields(info, post, pairs, node)
             if stored:
                 given = {k for k, _ in stored}
                 pairs = (*stored, *(p for p in pairs or () if p[0] not in given))
@@ -445,7 +449,10 @@ class Calls:
                         where = a.value
             elif a.star == "**":
                 for p in fn.params:
-                    if p.name not in out and p.kind in ("pos", "kwonly"):
+                    # a mapping of unknown keys may fill any parameter; one with a default is
+                    # taken to keep it (jaxfne forwards its plasticity options with `**kw`, never
+                    # the optional `feed_current=None` input)
+                    if p.name not in out and p.kind in ("pos", "kwonly") and p.default is None:
                         out[p.name] = (Value(v.reason), a.value)
                 spread, where = v, a.value
         if varkw is not None and (extra or spread is not None):
@@ -471,7 +478,11 @@ class Calls:
         at = anchor(caller, node)
         for i, p in enumerate(fn.params):
             got = bound.get(p.name)
-            if got is None:
+            if got is None and p.kind == "varkw":
+                # no keyword left over at this call: `**static` is an empty dict (jcm's
+                # `cls(rate=..., **static)` then builds from the named fields only)
+                v = Value(kind=Kind.DICT, pairs=())
+            elif got is None:
                 v = self.param_default(fn, p)
                 if (
                     p.default is not None
@@ -518,6 +529,16 @@ class Calls:
             read = isinstance(v.ref, tuple) and v.ref[:1] == ("attr",)  # an attribute's value
             if (v.ref is None or read) and p.annotation is not None and v.kind in ANNOTATABLE:
                 v = self.annotated(p, v)
+            if (
+                i == 0
+                and fn.cls is not None
+                and not fn.is_static
+                and v.kind is not Kind.NONE
+                and not v.notnone
+            ):
+                # the receiver of a method is never None, also where its class is not known (a
+                # traced pytree whose `update` was found by name); nor is it once passed on
+                v = dataclasses.replace(v, notnone=True)
             env[p.name] = v
         if transformed is not None:
             reason: Reason | None = self.site_reason(transformed)
@@ -577,6 +598,28 @@ class Calls:
         once = set_once_in_init(init.node, methods)
         return tuple((k, v) for k, v in done.pairs if k in once)
 
+    def post_init_fields(
+        self,
+        info: ClassInfo,
+        post: FunctionInfo,
+        pairs: tuple[tuple[str | None, Value], ...],
+        node: cst.Call,
+    ) -> tuple[tuple[str | None, Value], ...] | None:
+        """The fields after a ``__post_init__`` ran on them (jcm maps a scheme alias to its int
+        with ``object.__setattr__``): a field it sets once at its top level holds what it set;
+        one it may set otherwise (or any, for a computed name) is not known."""
+        if not isinstance(post.node, cst.FunctionDef):
+            return None
+        assigned = assigned_self_attrs(post.node)
+        if assigned is None:
+            return None
+        me = Value(kind=Kind.OBJECT, ref=info, pairs=pairs)
+        done = self.call_function(FuncRef(post, None, (me,)), [], node)
+        methods = [m.node for c in info.mro() for m in c.methods.values()]
+        once = set_once_in_init(post.node, methods)
+        kept = [(k, v) for k, v in pairs if k not in assigned]
+        return (*kept, *((k, v) for k, v in done.pairs or () if k in once))
+
     def instance_fields(
         self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]
     ) -> tuple[tuple[str | None, Value], ...] | None:
@@ -584,11 +627,9 @@ class Calls:
         (dataclass, flax struct, equinox Module, NamedTuple): a Python value passed there stays
         one, since only a transform's arguments have their leaves traced."""
         init = info.lookup_method("__init__")
-        if (
-            not info.fields
-            or info.lookup_method("__post_init__") is not None
-            or any(a.star for _, a in args)
-        ):
+        if not info.fields or any(a.star == "*" for _, a in args):
+            return None
+        if init is not None and any(a.star for _, a in args):
             return None
         if init is not None:
             # a written constructor: the fields it sets to an argument as given (quantax's
@@ -599,10 +640,16 @@ class Calls:
             bound = self.bind_args(init, (Value(kind=Kind.OBJECT, ref=info),), (), args)
             pairs = [(f, bound[p][0]) for f, p in given.items() if f in info.fields and p in bound]
             return tuple(pairs) or None
-        positional = [v for v, a in args if a.keyword is None]
+        positional = [v for v, a in args if a.keyword is None and not a.star]
         if len(positional) > len(info.fields):
             return None
         named = {a.keyword.value: v for v, a in args if a.keyword is not None}
+        for v, a in args:
+            if a.star != "**":
+                continue
+            if v.pairs is None or not all(isinstance(k, str) for k, _ in v.pairs):
+                return None  # a mapping of unknown keys may give any field
+            named.update(v.pairs)  # type: ignore[arg-type]
         pairs = [*zip(info.fields, positional, strict=False)]
         pairs += [(name, named[name]) for name in info.fields[len(positional) :] if name in named]
         # a field left to its literal default holds that Python value (microlux builds
@@ -752,7 +799,7 @@ class Calls:
             self.depth -= 1
             self.active.discard(key)
         result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
-        if fn.cls is not None and fn.name == "__init__":
+        if fn.cls is not None and fn.name in ("__init__", "__post_init__"):
             # what the constructor stored on `self` (read back where the class is called)
             stored = tuple((k[5:], v) for k, v in frame.env.items() if k.startswith("self."))
             result = Value(kind=Kind.NONE, pairs=stored)
@@ -1080,6 +1127,7 @@ class Calls:
             info.static_fields.update(set(info.fields) - leaves)
         # every attribute the function does not return as a child is static
         info.flatten_leaves = leaves
+        info.opaque_flatten = leaves is None
 
     def isinstance_value(self, v: Value, types: cst.BaseExpression) -> Value:
         """``isinstance`` of a value whose kind decides it: under a trace, a traced array is a
@@ -1112,7 +1160,7 @@ class Calls:
         if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
             if quals & K.TRACER_TYPES:
                 return TRUE
-            if quals <= K.HOST_TYPES | K.CONTAINER_TYPES:
+            if quals <= K.HOST_TYPES | K.CONTAINER_TYPES | K.INDEX_TYPES:
                 return FALSE
         if v.traced and v.kind is Kind.TREE and not self.frame.weak and quals <= K.HOST_TYPES:
             # a transform's argument: a tracer or a container of them, never a Python or NumPy

@@ -233,8 +233,11 @@ class Expressions:
             saved = f.env
             f.env = dict(saved)
             # the right operand runs only where the left one let it through
-            self.narrow(node.left, positive=isinstance(node.operator, cst.And))  # type: ignore[attr-defined]
-            b = self.ev(node.right)  # type: ignore[attr-defined]
+            conj = isinstance(node.operator, cst.And)  # type: ignore[attr-defined]
+            eager = self.denies_tracer(node.left, positive=conj)  # type: ignore[attr-defined]
+            self.narrow(node.left, positive=conj)  # type: ignore[attr-defined]
+            with self.unsure(eager):
+                b = self.ev(node.right)  # type: ignore[attr-defined]
             f.env = saved
             if known is not None:
                 return b
@@ -419,6 +422,7 @@ class Expressions:
                 self.bind(fors.target, self.element(it, fors.iter))
                 for cond in fors.ifs:
                     self.ev(cond.test)
+                    self.hook("CompIf", cond)  # type: ignore[attr-defined]
                 fors = fors.inner_for_in
             if isinstance(node, cst.DictComp):
                 self.ev(node.key)
@@ -747,6 +751,14 @@ class Expressions:
                     # aux data of a `tree_flatten` method, or set from it: static under jit
                     return self.project.static_attr_value(info, name)
                 ann = info.field_annotations.get(name, "")
+                if (
+                    leaves is None
+                    and info.flattened_opaquely()
+                    and annotation_kind(ann) is not Kind.DEVICE
+                ):
+                    # flattened by code the analysis cannot read (a policy's flatteners that
+                    # keep named attributes as aux data): a leaf only where declared an array
+                    return self.leaf(base, name, node, Kind.UNKNOWN)
                 # equinox filter_* (any pytree) and nnx split non-array attributes off as static
                 filtered = self.frame.filtered or base.filtered
                 if filtered and (

@@ -75,6 +75,10 @@ class Frame:
         # Names bound to an isinstance test (`traced = isinstance(v, Tracer)`): testing the name
         # narrows as the test would (each dropped when its name is bound again).
         self.tests: dict[str, cst.Call] = {}
+        # Names an `if flag:` bound on both paths: flag -> {name: (joined, if true, if false)}.
+        # Testing the flag again picks the path's value while the name still holds the join
+        # (`if traced: arr = v` / `else: arr = np.asarray(v)`, then `if not traced: arr...`).
+        self.flagged: dict[str, tuple[Value | None, dict[str, tuple[Value, Value, Value]]]] = {}
 
     def all_caught(self) -> frozenset[str]:
         """The exception names caught around the statement being evaluated, here or in a caller."""

@@ -604,6 +604,8 @@ NUMPY_ARRAY_TYPES = frozenset({"numpy.ndarray"})
 CONTAINER_TYPES = frozenset(
     {"builtins.tuple", "builtins.list", "builtins.dict", "builtins.set", "builtins.frozenset"}
 )
+# Other Python classes no array is an instance of (an index tuple's `slice(None)`, `...`).
+INDEX_TYPES = frozenset({"builtins.slice", "builtins.range", "types.EllipsisType"})
 HOST_TYPES = (
     NUMPY_ARRAY_TYPES
     | frozenset(

@@ -97,6 +97,9 @@ class ClassInfo:
     is_pytree: bool = False
     # The attributes a registered flatten function returns as children (None: not known).
     flatten_leaves: set[str] | None = None
+    # Registered with a flatten function the analysis cannot read (one a factory built): which
+    # attributes are children is not known.
+    opaque_flatten: bool = False
     is_nnx: bool = False
     is_eqx: bool = False
 
@@ -111,6 +114,15 @@ class ClassInfo:
             seen.add(id(c))
             yield c
             todo.extend(b.ref for b in c.bases if b.kind is Kind.CLASS)
+
+    def flattened_opaquely(self) -> bool:
+        """Flattened by a function (or a ``tree_flatten`` method) whose children are not known."""
+        for c in self.mro():
+            if c.flatten_leaves is not None:
+                return False
+            if c.opaque_flatten or "tree_flatten" in c.methods:
+                return True
+        return False
 
     def lookup_method(self, name: str) -> FunctionInfo | None:
         return next((c.methods[name] for c in self.mro() if name in c.methods), None)

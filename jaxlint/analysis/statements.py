@@ -26,6 +26,7 @@ from jaxlint.analysis.syntax import (
     pattern_names,
     rank_test,
     self_attribute,
+    self_setattr,
     suite_body,
 )
 from jaxlint.analysis.values import (
@@ -348,6 +349,8 @@ class Statements:
             if v is not None and v.traced:
                 self.frame.env[name] = Value(kind=Kind.UNKNOWN)
             return
+        if isinstance(test, cst.Name):
+            self.pick_flagged(test.value, positive)
         if isinstance(test, cst.Name) and test.value in self.frame.tests:
             self.narrow(self.frame.tests[test.value], positive, conjunct)
             return
@@ -442,6 +445,56 @@ class Statements:
                 return True
         self.make_concrete(name)
         return True
+
+    def denies_tracer(self, test: cst.BaseExpression, positive: bool = True) -> bool:
+        """Whether ``test`` holding (failing, ``positive=False``) says that a traced value is no
+        Tracer (``not isinstance(x, Tracer)``, ``not any(isinstance(v, Tracer) for v in (a, b))``,
+        a project's ``not is_tracer(x)``): JAX takes that path only with concrete values, so it
+        is the eager path of code that checks, and nothing found there is reported."""
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, positive = test.expression, not positive
+        if isinstance(test, cst.BooleanOperation):
+            if positive != isinstance(test.operator, cst.And):
+                return False
+            return self.denies_tracer(test.left, positive) or self.denies_tracer(
+                test.right, positive
+            )
+        if isinstance(test, cst.Name) and test.value in self.frame.tests:
+            return self.denies_tracer(self.frame.tests[test.value], positive)
+        if not isinstance(test, cst.Call) or not isinstance(test.func, cst.Name):
+            return False
+        names: list[cst.BaseExpression] = []
+        if test.func.value == "any" and len(test.args) == 1 and not positive:
+            gen = test.args[0].value
+            if (
+                isinstance(gen, cst.GeneratorExp | cst.ListComp)
+                and isinstance(gen.elt, cst.Call)
+                and gen.for_in.inner_for_in is None
+                and isinstance(gen.for_in.target, cst.Name)
+                and isinstance(gen.for_in.iter, cst.Tuple | cst.List)
+                and self.tracer_test_of(gen.elt) == gen.for_in.target.value
+            ):
+                names = [e.value for e in gen.for_in.iter.elements]
+        elif (test.func.value == "isinstance" and not positive and self.tracer_test_of(test)) or (
+            test.func.value != "isinstance"
+            and (inner := self.tracer_predicate(test))
+            and positive == inner[2]
+        ):
+            names = [test.args[0].value]
+        values = [self.frame.lookup(n.value) for n in names if isinstance(n, cst.Name)]
+        return self.frame.traced and any(v is not None and v.traced for v in values)
+
+    def tracer_test_of(self, test: cst.Call) -> str | None:
+        """The name that ``isinstance(name, jax.core.Tracer)`` tests."""
+        if (
+            isinstance(test.func, cst.Name)
+            and test.func.value == "isinstance"
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+            and self.type_quals(test.args[1].value) & K.TRACER_TYPES
+        ):
+            return test.args[0].value.value
+        return None
 
     def make_concrete(self, name: str) -> None:
         """Past a test that a tracer cannot pass, the name holds a concrete value of the same
@@ -589,15 +642,17 @@ class Statements:
         scalar = self.scalar_path(test)
         if scalar is None and test is not None:
             scalar = self.implied_scalar_path(test)
+        eager = test is not None and self.denies_tracer(test)
+        eager_else = test is not None and self.denies_tracer(test, positive=False)
         if test is not None:
             self.narrow(test)
-        with self.unsure(scalar is True):
+        with self.unsure(scalar is True or eager):
             self.exec_block(suite_body(body))
         after_body = f.env
         f.env = dict(before)
         if test is not None:
             self.narrow(test, positive=False)
-        with self.unsure(scalar is False):
+        with self.unsure(scalar is False or eager_else):
             if isinstance(orelse, cst.If):
                 self.exec_stmt(orelse)
             elif isinstance(orelse, cst.Else):
@@ -621,7 +676,41 @@ class Statements:
             if k.startswith(NARROWED):
                 del merged[k]  # what a test told holds in its branch only
         f.env = merged
+        self.record_flagged(test, after_body, after_else)
         return body_exits and else_exits
+
+    def record_flagged(
+        self,
+        test: cst.BaseExpression | None,
+        after_body: dict[str, Value],
+        after_else: dict[str, Value],
+    ) -> None:
+        """Past ``if flag:`` (``if not flag:``) with a name bound on both paths, keep each path's
+        value for a later test of the same flag."""
+        positive = True
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, positive = test.expression, not positive
+        if not isinstance(test, cst.Name):
+            return
+        env = self.frame.env
+        paths = {
+            k: (env[k], *((v, after_else[k]) if positive else (after_else[k], v)))
+            for k, v in after_body.items()
+            if k in after_else and v is not after_else[k] and not k.startswith(NARROWED)
+        }
+        if paths:
+            self.frame.flagged[test.value] = (env.get(test.value), paths)  # type: ignore[assignment]
+
+    def pick_flagged(self, flag: str, holds: bool) -> None:
+        """Where ``flag`` is known to hold (or not), names bound under an earlier test of it
+        that still hold the join take that path's value."""
+        entry = self.frame.flagged.get(flag)
+        if entry is None or self.frame.env.get(flag) is not entry[0]:
+            return
+        env = self.frame.env
+        for k, (joined, if_true, if_false) in entry[1].items():
+            if env.get(k) is joined:
+                env[k] = if_true if holds else if_false
 
     def merge_into(self, before: dict[str, Value]) -> None:
         env = self.frame.env
@@ -634,6 +723,10 @@ class Statements:
     def exec_small(self, s: cst.BaseSmallStatement) -> None:
         f = self.frame
         if isinstance(s, cst.Expr):
+            set_ = self_setattr(s)
+            if set_ is not None and set_[0] is not None:
+                self.store_self(set_[0], self.ev(set_[1]), set_[1])
+                return
             self.ev(s.value)
             call = s.value
             if (
@@ -797,16 +890,21 @@ class Statements:
             self.ev(target.value)
             owner = target.value
             if isinstance(owner, cst.Name) and owner.value == "self":
-                me = f.lookup("self")
-                cls = me.ref if me is not None and me.kind is Kind.OBJECT else None
-                self.project.record_attr(cls, target.attr.value, v)
-                if cls is not None and isinstance(value_node, cst.Call):
-                    cls.call_assigned.add(target.attr.value)
-                f.env[f"self.{target.attr.value}"] = v
+                self.store_self(target.attr.value, v, value_node)
         elif isinstance(target, cst.Subscript):
             self.ev(target)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, Value(v.reason, Kind.LIST))
+
+    def store_self(self, name: str, v: Value, value_node: cst.CSTNode | None) -> None:
+        """``self.name = v`` (or ``object.__setattr__(self, "name", v)``)."""
+        f = self.frame
+        me = f.lookup("self")
+        cls = me.ref if me is not None and me.kind is Kind.OBJECT else None
+        self.project.record_attr(cls, name, v)
+        if cls is not None and isinstance(value_node, cst.Call):
+            cls.call_assigned.add(name)
+        f.env[f"self.{name}"] = v
 
     def bind_pattern(self, pattern: cst.CSTNode, subject: Value) -> None:
         if isinstance(pattern, cst.MatchAs) and pattern.name is not None:

@@ -197,8 +197,31 @@ def _nested_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+SETATTR = ("object.__setattr__", "setattr")
+
+
+def self_setattr(small: cst.CSTNode) -> tuple[str | None, cst.BaseExpression] | None:
+    """``object.__setattr__(self, "x", v)`` (``setattr``) as a statement, how a frozen
+    dataclass's ``__post_init__`` sets a field: ("x", v); (None, v) for a computed name."""
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+        return None
+    call = small.value
+    if (
+        dotted(call.func) not in SETATTR
+        or len(call.args) != 3
+        or any(a.keyword is not None or a.star for a in call.args)
+    ):
+        return None
+    owner, name, value = (a.value for a in call.args)
+    if not (isinstance(owner, cst.Name) and owner.value == "self"):
+        return None
+    text = literal_str(name)
+    return (text if text is not None and text.isidentifier() else None), value
+
+
 def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpression, cst.CSTNode]]:
-    """``target = value`` pairs of ``fn``'s own body, in source order (nested functions aside)."""
+    """``target = value`` pairs of ``fn``'s own body, in source order (nested functions aside);
+    ``object.__setattr__(self, "x", v)`` is ``self.x = v``."""
     out: list[tuple[cst.BaseAssignTargetExpression, cst.CSTNode]] = []
     stack: list[cst.CSTNode] = [fn.body]
     while stack:
@@ -209,9 +232,25 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpressi
                     out.extend((t.target, small.value) for t in small.targets)
                 elif isinstance(small, cst.AnnAssign | cst.AugAssign) and small.value is not None:
                     out.append((small.target, small.value))
+                elif (set_ := self_setattr(small)) is not None and set_[0] is not None:
+                    out.append((cst.Attribute(cst.Name("self"), cst.Name(set_[0])), set_[1]))
         elif not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.BaseExpression):
             stack.extend(reversed(_nested_statements(n)))
     return out
+
+
+def assigned_self_attrs(fn: cst.FunctionDef) -> set[str] | None:
+    """The attributes of ``self`` that ``fn``'s own body may set; None where it sets one by a
+    computed name (``setattr(self, name, v)``)."""
+    stack: list[cst.CSTNode] = [fn.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            if any((set_ := self_setattr(small)) and set_[0] is None for small in n.body):
+                return None
+        elif not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.BaseExpression):
+            stack.extend(_nested_statements(n))
+    return {t.attr.value for t, _ in _assignments(fn) if self_attribute(t)}  # type: ignore[attr-defined]
 
 
 def set_once_in_init(init: cst.FunctionDef, methods: Iterable[cst.CSTNode]) -> set[str]:
@@ -231,6 +270,8 @@ def set_once_in_init(init: cst.FunctionDef, methods: Iterable[cst.CSTNode]) -> s
                     else []
                 )
                 top |= {t.attr.value for t in targets if self_attribute(t)}  # type: ignore[attr-defined]
+                if (set_ := self_setattr(small)) is not None and set_[0] is not None:
+                    top.add(set_[0])
     elsewhere = {
         t.attr.value  # type: ignore[attr-defined]
         for m in methods

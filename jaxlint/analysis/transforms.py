@@ -269,8 +269,28 @@ class Transforms:
         while self.sites or self.later_sites:
             queue = self.sites or self.later_sites
             t, outer, outer_staged, outer_weak = queue.pop(0)
-            if id(t.target.fn.node) not in self.called:
+            if id(t.target.fn.node) not in self.called and not self.uncallable(t):
                 self.trace_site(t, outer, outer_staged, outer_weak)
+
+    def uncallable(self, t: TransformedRef) -> bool:
+        """A vmap whose literal ``in_axes`` has fewer entries than the function's required
+        parameters (jaxhps's `jax.vmap(f, in_axes=(0, 0, 0))` of a 14-parameter f, never called):
+        JAX refuses every positional call before tracing, so nothing is traced through it."""
+        node = t.site[1] if t.site else None
+        if not (t.qual in ("jax.vmap", "jax.pmap") and isinstance(node, cst.Call)):
+            return False
+        axes = [
+            a.value for a in node.args if a.keyword is not None and a.keyword.value == "in_axes"
+        ]
+        axes += [a.value for a in node.args[1:2] if a.keyword is None and t.qual == "jax.vmap"]
+        entries = axes_elements(axes[0]) if len(axes) == 1 else None
+        if not entries or OPEN_NONE in entries:
+            return False
+        fn = t.target.fn
+        if any(p.kind == "vararg" for p in fn.params):
+            return False
+        required = [p for p in fn.positional[len(t.target.bound) :] if p.default is None]
+        return len(entries) < len(required)
 
     def trace_site(
         self, t: TransformedRef, outer: Reason | None, outer_staged: bool, outer_weak: bool

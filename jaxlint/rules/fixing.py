@@ -629,7 +629,11 @@ def static_argnames_fix(
             names.append(name)
     if site is None:
         return None
-    if isinstance(site, cst.Call) and qual_of(ctx, site.func) == "jax.vmap" and not objects:
+    if (
+        isinstance(site, cst.Call)
+        and qual_of(ctx, site.func) in ("jax.vmap", "jax.pmap")
+        and not objects
+    ):
         return _unbatch(ctx, site, names, [_arg_position(ctx, p) for p in parts])
     if (plain or objects) and isinstance(site, cst.Call):
         q = qual_of(ctx, site.func)
@@ -653,11 +657,17 @@ def _unbatch(
     positions: list[tuple[str, int] | None],
 ) -> NodeFix | None:
     """A count that `jax.vmap(f, in_axes=(..., 0))(..., jnp.full((b,), n))` maps as an array of
-    one repeated value (`jnp.full`, or `jnp.stack`/`jnp.array` of the same name or literal): pass
-    the value itself, unmapped (`in_axes` None). Each batch element saw that value, so every
-    output is the same, and a Python int stays one inside vmap."""
+    one repeated value (`jnp.full`, or `jnp.stack`/`jnp.array` of the same name or literal, or
+    `jnp.asarray(n)[None]`): pass the value itself, unmapped (`in_axes` None). Each batch element
+    saw that value, so every output is the same, and a Python int stays one inside vmap. pmap
+    traces an unmapped argument too: it is also named in `static_broadcasted_argnums`."""
     call = tree_of(ctx).up(site)
     if not (isinstance(call, cst.Call) and call.func is site) or not site.args:
+        return None
+    pmap = qual_of(ctx, site.func) == "jax.pmap"
+    if pmap and any(
+        a.keyword is not None and a.keyword.value.startswith("static_") for a in site.args
+    ):
         return None
     axes = [a for a in site.args[1:] if a.keyword is None or a.keyword.value == "in_axes"]
     if len(axes) != 1 or not isinstance(axes[0].value, cst.Tuple | cst.List):
@@ -683,17 +693,37 @@ def _unbatch(
         if value is None or not (isinstance(axis, cst.Integer) and axis.value == "0"):
             return None
         edits += [(axis, "None"), (arg, code(value))]
-    return NodeFix(
-        "safe",
+    message = (
         f"map {', '.join(f'`{n}`' for n in names)} with `in_axes` None and pass the repeated "
-        "value itself: every batch element saw that value",
-        tuple(edits),
+        "value itself: every batch element saw that value"
     )
+    if pmap:
+        # after the mapped function (pmap's other arguments are keywords; in_axes is edited)
+        if any(a.keyword is None for a in site.args[1:]):
+            return None
+        static = ", ".join(str(k) for k in sorted(done)) + ("," if len(done) == 1 else "")
+        fun = site.args[0].value
+        edits.append((fun, f"{code(fun)}, static_broadcasted_argnums=({static})"))
+        message += " (`static_broadcasted_argnums`: each new value recompiles)"
+    return NodeFix("safe", message, tuple(edits))
 
 
 def _repeated_value(ctx: RuleContext, arg: cst.BaseExpression) -> cst.BaseExpression | None:
     """``c`` where ``arg`` builds a 1-d array of copies of one Python value ``c``:
     ``jnp.full((b,), c)``, ``jnp.stack([c, c])``, ``jnp.array([c, c])``; c a name or a literal."""
+    if (
+        isinstance(arg, cst.Subscript)
+        and len(arg.slice) == 1
+        and isinstance(arg.slice[0].slice, cst.Index)
+        and code(arg.slice[0].slice.value) == "None"
+        and isinstance(arg.value, cst.Call)
+        and qual_of(ctx, arg.value.func) in ("jax.numpy.asarray", "jax.numpy.array")
+        and len(arg.value.args) == 1
+        and arg.value.args[0].keyword is None
+        and not arg.value.args[0].star
+        and _plain_value(arg.value.args[0].value)
+    ):
+        return arg.value.args[0].value  # `jnp.asarray(c)[None]`: a batch of one c
     if not isinstance(arg, cst.Call) or any(a.keyword is not None or a.star for a in arg.args):
         return None
     q = qual_of(ctx, arg.func)

@@ -35,11 +35,13 @@ RULE = Rule(
     code="JX301",
     name="traced-branch",
     jax_error="TracerBoolConversionError",
-    summary="`if`/`elif`/`while`/`assert`/conditional expression on a traced condition.",
+    summary="`if`/`elif`/`while`/`assert`/conditional expression/comprehension `if` on a traced "
+    "condition.",
     fix="safe/unsafe/advice",
     doc="""## What it does
 Finds Python control flow whose condition is traced, inside traced code: `if t > 0:`, `elif`,
-`while x.sum() < 10:`, `assert x.min() >= 0`, and conditional expressions `a if t > 0 else b`.
+`while x.sum() < 10:`, `assert x.min() >= 0`, conditional expressions `a if t > 0 else b`, and
+the `if` clauses of comprehensions (`[h for h, m in zip(hs, mask) if m]`).
 
 ## Why is this bad?
 Python must pick a branch while tracing, but a traced condition has no value yet. JAX raises
@@ -67,8 +69,9 @@ def reward(pnl):
     return jnp.where(pnl > 0, pnl, 2.0 * pnl)
 ```
 Use `jnp.where` / `lax.select` per assigned value, `lax.cond` / `lax.switch` for expensive branches,
-`lax.while_loop` for loops whose trip count depends on data, and `checkify` (or
-`eqx.error_if`) instead of `assert`.
+`lax.while_loop` for loops whose trip count depends on data, `checkify` (or
+`eqx.error_if`) instead of `assert`, and for a comprehension that filters on traced values, all
+elements with the condition as a mask (`jnp.where(m, h, 0.0)`).
 
 ## Fix safety
 `a if c else b` becomes `jnp.where(c, a, b)`; an `if`/`elif`/`else` chain whose branches only
@@ -99,7 +102,8 @@ names it assigns (`def _if_true(loss, scale): ...; return loss, scale`), and
 `loss, scale = lax.cond(c, _if_true, _if_false, loss, scale)`. That is **unsafe**: both branches
 are traced, so Python side effects (`print`, appending to a list) run for both; under `vmap` a
 batched predicate runs both branches; and both must return one type (`x = 0.5` in one branch
-and an int `x` in the other raises `TypeError`). There is no fix for loops, nested `if`s,
+and an int `x` in the other raises `TypeError`). A comprehension `if` has no fix (how many elements are kept depends on the data). There is
+no fix for loops, nested `if`s,
 `return`s inside such branches, an assignment's branches in different orders, a condition
 (written out again for each name) that reads a name the chain assigns before it, or an `elif`
 without `else` whose `if` returns.
@@ -718,6 +722,18 @@ def _assert_fix(ctx: RuleContext, node: cst.Assert) -> NodeFix | None:
         "`checkify.checkify` (its caller then gets an error value to `.throw()`), or "
         "`jax.debug.callback` to check on the host",
         ((block, text),),
+    )
+
+
+def on_CompIf(ctx: RuleContext, node: cst.CompIf) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
+    _check(
+        ctx,
+        node.test,
+        "comprehension `if`",
+        "keep every element and mask with jnp.where, or make the condition static",
+        None,
     )
 
 

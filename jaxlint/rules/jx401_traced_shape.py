@@ -95,7 +95,9 @@ is an argument that `jax.vmap(f, in_axes=(..., 0))` maps, and the call passes an
 repeated value (`jnp.full((b,), n)`, `jnp.stack([n, n])`, `jnp.array([n, n])`, n a name or a
 number), the fix passes `n` itself with that `in_axes` entry `None`: **safe**, since every batch
 element saw `n`, and a Python int stays one inside `vmap` (outputs are broadcast along the batch
-axis as before). Otherwise the fix is advice only.
+axis as before). Under `jax.pmap`, which traces an unmapped argument too, the same rewrite (also
+of `jnp.asarray(n)[None]`) adds the position to `static_broadcasted_argnums` (**safe**; each new
+`n` compiles again). Otherwise the fix is advice only.
 `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total length
 `N`, and pads or truncates when `sum(n) != N`.
 """,

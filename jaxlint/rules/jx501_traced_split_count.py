@@ -62,8 +62,8 @@ as JX401 does for shapes, and a field of a flax struct dataclass defined in the 
 declared static (`flax.struct.field(pytree_node=False)`): **unsafe**, because every caller must
 then pass a hashable Python int, and each distinct count compiles the function again. A field
 of a jit parameter (`cfg.n_envs`) makes the whole parameter static, as in JX401 (it must then be
-hashable and hold no arrays). A count that `jax.vmap` maps as an array of one repeated value
-is passed unmapped, as in JX401 (**safe**). Otherwise no automatic fix: splitting
+hashable and hold no arrays). A count that `jax.vmap` or `jax.pmap` maps as an array of one
+repeated value is passed unmapped, as in JX401 (**safe**). Otherwise no automatic fix: splitting
 outside the trace changes the function's signature for every caller. The finding explains the
 options.
 """,
