@@ -643,8 +643,9 @@ def test_jax_pcmci_tests_convert_and_slice_traced_values() -> None:
 
 def test_rnn_jax_modular_step_branches_on_a_traced_mask_entry() -> None:
     """rnn-jax 0.0.2: the modular RNN's ``lax.scan`` step tests ``if self.in_connections[j]:``
-    on its ``jnp`` boolean mask (a closed-over array indexed under the trace: a tracer)."""
-    assert {e["line"] for e in _true("rnn-jax")} == {60}
+    on its ``jnp`` boolean mask (a closed-over array indexed under the trace: a tracer), and
+    filters comprehensions on its connection masks the same way."""
+    assert {e["line"] for e in _true("rnn-jax")} == {52, 60, 82}
     in_connections = jnp.array([True, False])
 
     def step(carry, x_t):
@@ -654,8 +655,13 @@ def test_rnn_jax_modular_step_branches_on_a_traced_mask_entry() -> None:
                 out = out + x_t
         return out, out
 
-    with pytest.raises(jax.errors.TracerBoolConversionError):
-        jax.lax.scan(step, jnp.zeros(2), jnp.ones((3, 2)))
+    def gather(carry, x_t):
+        incoming = [carry * i for i in range(2) if in_connections[i]]
+        return carry + sum(incoming), x_t
+
+    for body in (step, gather):
+        with pytest.raises(jax.errors.TracerBoolConversionError):
+            jax.lax.scan(body, jnp.zeros(2), jnp.ones((3, 2)))
 
 
 def test_sglang_jax_logprob_results_are_listed_in_a_traced_branch() -> None:
