@@ -596,6 +596,8 @@ def _check(
     advice: str,
     fix: Callable[[], NodeFix | None] | None = None,
 ) -> None:
+    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
+        return
     v = ctx.value(test)
     if is_arraylike_traced(v):
         ctx.report(
@@ -609,8 +611,6 @@ def _check(
 
 
 def on_If(ctx: RuleContext, node: cst.If) -> None:
-    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
-        return
     _check(
         ctx,
         node.test,
@@ -621,14 +621,10 @@ def on_If(ctx: RuleContext, node: cst.If) -> None:
 
 
 def on_While(ctx: RuleContext, node: cst.While) -> None:
-    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
-        return
     _check(ctx, node.test, "`while`", "use lax.while_loop", lambda: _while_fix(ctx, node))
 
 
 def on_Assert(ctx: RuleContext, node: cst.Assert) -> None:
-    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
-        return
     _check(
         ctx,
         node.test,
@@ -726,8 +722,6 @@ def _assert_fix(ctx: RuleContext, node: cst.Assert) -> NodeFix | None:
 
 
 def on_CompIf(ctx: RuleContext, node: cst.CompIf) -> None:
-    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
-        return
     _check(
         ctx,
         node.test,
@@ -738,8 +732,6 @@ def on_CompIf(ctx: RuleContext, node: cst.CompIf) -> None:
 
 
 def on_IfExp(ctx: RuleContext, node: cst.IfExp) -> None:
-    if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
-        return
     _check(
         ctx,
         node.test,
