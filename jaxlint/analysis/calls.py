@@ -16,6 +16,7 @@ from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
 from jaxlint.analysis.library_calls import Holder, LibraryTransformed
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param, TransformedRef
 from jaxlint.analysis.syntax import (
+    assigned_keys,
     assigned_self_attrs,
     aux_fields,
     bool_literals,
@@ -448,11 +449,24 @@ class Calls:
                         extra.append((k, pv))
                         where = a.value
             elif a.star == "**":
+                # a mapping of unknown keys may fill any parameter; one with a default is taken
+                # to keep it (jaxfne forwards its plasticity options with `**kw`, never the
+                # optional `feed_current=None` input), unless the caller stores that key in the
+                # mapping (`call_kwargs["quad_nt"] = quad_nt`)
+                caller = self.frame.fn
+                stored = (
+                    assigned_keys(caller.node, a.value.value)
+                    if caller is not None
+                    and isinstance(caller.node, cst.FunctionDef)
+                    and isinstance(a.value, cst.Name)
+                    else set()
+                )
                 for p in fn.params:
-                    # a mapping of unknown keys may fill any parameter; one with a default is
-                    # taken to keep it (jaxfne forwards its plasticity options with `**kw`, never
-                    # the optional `feed_current=None` input)
-                    if p.name not in out and p.kind in ("pos", "kwonly") and p.default is None:
+                    if (
+                        p.name not in out
+                        and p.kind in ("pos", "kwonly")
+                        and (p.default is None or p.name in stored)
+                    ):
                         out[p.name] = (Value(v.reason), a.value)
                 spread, where = v, a.value
         if varkw is not None and (extra or spread is not None):
@@ -825,6 +839,9 @@ class Calls:
     def call_external(self, qual: str, args: list[tuple[Value, cst.Arg]], node: cst.Call) -> Value:
         f = self.frame
         project = self.project
+        if qual in K.TRACE_STATE_CLEAN:
+            # no trace is active: false under one (jno marches on the host only then)
+            return FALSE if f.traced else Value(kind=Kind.SCALAR, boolean=True)
         if qual in ("functools.partial", "builtins.partial") and args:
             target, _ = args[0]
             rest = args[1:]

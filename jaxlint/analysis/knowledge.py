@@ -667,6 +667,8 @@ def number_class(qual: str) -> type | None:
 
 # Context managers under which JAX evaluates operations on concrete values eagerly.
 COMPILE_TIME_EVAL = frozenset({"jax.ensure_compile_time_eval", "jax.core.eval_context"})
+# True when no trace is active (JAX's own test; private, but projects use it to pick a host path).
+TRACE_STATE_CLEAN = frozenset({"jax._src.core.trace_state_clean", "jax.core.trace_state_clean"})
 
 # Control flow that calls its functions with the operands it is given, never with more.
 LOOP_BODIES = frozenset(

@@ -193,14 +193,29 @@ class Statements:
 
     def exec_block(self, body: Sequence[cst.CSTNode]) -> None:
         f = self.frame
+        eager = 0
         for i, stmt in enumerate(body):
             if f.dead:
                 break
+            # past `if any(isinstance(v, Tracer) for v in (a, b)): return`, with a or b traced:
+            # the rest is the eager path of code that checks (jno's convergence report)
+            guard = (
+                not eager
+                and f.traced
+                and isinstance(stmt, cst.If)
+                and stmt.orelse is None
+                and exits(suite_body(stmt.body))
+                and self.denies_tracer(stmt.test, positive=False)
+            )
             self.exec_stmt(stmt)
+            if guard:
+                eager = 1
+                f.unsure += 1
             if f.traced and fills_cache(stmt, body[i + 1 :]):
                 # `if key in self.ids: return` then `self.ids[key] = ...`: jaxtari's palette
                 # fills the cache in __init__, so under a trace only the hit path is sure to run
                 break
+        f.unsure -= eager
         f.dead = False
 
     def exec_stmt(self, stmt: cst.CSTNode) -> None:
@@ -283,7 +298,7 @@ class Statements:
             finally:
                 f.staged = staged
         elif isinstance(stmt, cst.Try | cst.TryStar):
-            f.caught.append(caught_names(stmt))
+            f.caught.append(caught_names(stmt, f.module.tree))
             before = f.suppressed
             try:
                 self.exec_block(suite_body(stmt.body))
@@ -966,8 +981,9 @@ def exits(body: Sequence[cst.CSTNode]) -> bool:
     return False
 
 
-def caught_names(stmt: cst.Try | cst.TryStar) -> frozenset[str]:
-    """The last name of each exception class the handlers catch (a bare `except`: all)."""
+def caught_names(stmt: cst.Try | cst.TryStar, module: cst.Module | None = None) -> frozenset[str]:
+    """The last name of each exception class the handlers catch (a bare `except`: all), also
+    through a module-level tuple of them (xpcsjax's `except _ARRAY_HASH_EXCEPTIONS:`)."""
     names: set[str] = set()
     for h in stmt.handlers:
         if h.type is None:
@@ -975,12 +991,55 @@ def caught_names(stmt: cst.Try | cst.TryStar) -> frozenset[str]:
             continue
         types = h.type.elements if isinstance(h.type, cst.Tuple) else [h.type]
         for t in types:
-            expr = t.value if isinstance(t, cst.Element) else t
-            if isinstance(expr, cst.Name):
-                names.add(expr.value)
-            elif isinstance(expr, cst.Attribute):
-                names.add(expr.attr.value)
+            names |= _exception_names(t.value if isinstance(t, cst.Element) else t, module, 3)
     return frozenset(names)
+
+
+def _exception_names(expr: cst.CSTNode, module: cst.Module | None, depth: int) -> set[str]:
+    if isinstance(expr, cst.Attribute):
+        return {expr.attr.value}
+    if not isinstance(expr, cst.Name):
+        return set()
+    out = {expr.value}
+    for item in _module_sequence(module, expr.value) if module is not None and depth else ():
+        out |= _exception_names(item, module, depth - 1)
+    return out
+
+
+def _module_sequence(module: cst.Module, name: str) -> list[cst.BaseExpression]:
+    """The items of a module-level ``NAME = (A, B)`` (a list, ``tuple(OTHER)``), with the
+    ``NAME.append(C)`` statements of the module's top level."""
+    out: list[cst.BaseExpression] = []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            value = None
+            if (
+                isinstance(small, cst.Assign)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+                )
+            ) or (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.target.value == name
+            ):
+                value = small.value
+            elif (
+                isinstance(small, cst.Expr)
+                and isinstance(small.value, cst.Call)
+                and dotted(small.value.func) == f"{name}.append"
+                and len(small.value.args) == 1
+            ):
+                out.append(small.value.args[0].value)
+            if isinstance(value, cst.Call) and dotted(value.func) in ("tuple", "list"):
+                value = value.args[0].value if len(value.args) == 1 else None
+            if isinstance(value, cst.Tuple | cst.List):
+                out += [e.value for e in value.elements]
+            elif isinstance(value, cst.Name):
+                out.append(value)
+    return out
 
 
 # A project's own field factory (jax_md's `static_field()`): its body marks the field static.

@@ -239,6 +239,22 @@ def _assignments(fn: cst.FunctionDef) -> list[tuple[cst.BaseAssignTargetExpressi
     return out
 
 
+def assigned_keys(fn: cst.FunctionDef, name: str) -> set[str]:
+    """The literal keys ``fn``'s own body stores in the mapping ``name`` (``name["key"] = v``)."""
+    out: set[str] = set()
+    for target, _ in _assignments(fn):
+        if (
+            isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == name
+            and len(target.slice) == 1
+            and isinstance(target.slice[0].slice, cst.Index)
+            and (key := literal_str(target.slice[0].slice.value)) is not None
+        ):
+            out.add(key)
+    return out
+
+
 def assigned_self_attrs(fn: cst.FunctionDef) -> set[str] | None:
     """The attributes of ``self`` that ``fn``'s own body may set; None where it sets one by a
     computed name (``setattr(self, name, v)``)."""
