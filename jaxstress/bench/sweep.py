@@ -278,10 +278,12 @@ def run_sweep(
                 points.append(point)
                 if on_point is not None:
                     on_point(point)
+                # shown (and flushed) before its partial file appears: whoever watches the file
+                # finds the point in the log too
+                live.update(points)
                 if writer:
                     profile["recommended"] = recommend(points, settings.headroom, complete=False)
                     write_profile(profile, out)  # incomplete: into the partial file
-                live.update(points)
         except KeyboardInterrupt:
             interrupted = True
     profile["recommended"] = recommend(points, settings.headroom, complete=not interrupted)
