@@ -446,11 +446,10 @@ class Statements:
         if not isinstance(test, cst.Call) or not isinstance(test.func, cst.Name):
             return False
         if test.func.value == "isinstance":
-            if len(test.args) != 2 or not isinstance(test.args[0].value, cst.Name):
+            tested = self.tracer_test_of(test)
+            if tested is None or positive:
                 return False
-            name, quals = test.args[0].value.value, self.type_quals(test.args[1].value)
-            if positive or not quals & K.TRACER_TYPES:
-                return False
+            name = tested
         else:
             inner = self.tracer_predicate(test)
             if inner is None:
