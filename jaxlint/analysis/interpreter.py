@@ -37,7 +37,7 @@ class Interpreter(Statements, Expressions, Calls, ControlFlow, Transforms, Libra
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        # (result, the objects whose ids its key holds)
+        # (result, the objects whose ids its key holds, the first reason of its arguments)
         self.memo: dict[tuple[Any, ...], tuple[Value, tuple[Any, ...], Reason | None]] = {}
         self.signatures: dict[int, int] = {}
         self.active: set[tuple[Any, ...]] = set()

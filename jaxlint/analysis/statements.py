@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -1005,9 +1006,11 @@ def _exception_names(expr: cst.CSTNode, module: cst.Module | None, depth: int) -
     return out
 
 
-def _module_sequence(module: cst.Module, name: str) -> list[cst.BaseExpression]:
+@functools.lru_cache(maxsize=4096)
+def _module_sequence(module: cst.Module, name: str) -> tuple[cst.BaseExpression, ...]:
     """The items of a module-level ``NAME = (A, B)`` (a list, ``tuple(OTHER)``), with the
-    ``NAME.append(C)`` statements of the module's top level."""
+    ``NAME.append(C)`` statements of the module's top level. Cached: every `except NAME:` a
+    trace runs through asks again (trees are compared by identity; an edit makes a new one)."""
     out: list[cst.BaseExpression] = []
     for stmt in module.body:
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -1038,7 +1041,7 @@ def _module_sequence(module: cst.Module, name: str) -> list[cst.BaseExpression]:
                 out += [e.value for e in value.elements]
             elif isinstance(value, cst.Name):
                 out.append(value)
-    return out
+    return tuple(out)
 
 
 # A project's own field factory (jax_md's `static_field()`): its body marks the field static.
