@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -192,6 +192,8 @@ class Calls:
             if name == "update" and (done := self.dict_updated(owner, args, node)) is not None:
                 return done
             r = owner.reason or r
+            if (folded := _folded_str_method(owner, name, args)) is not None:
+                return folded
             if name in K.HOST_METHODS and not owner.traced:
                 return Value(kind=Kind.HOST)
             if name in ("bit_length", "bit_count", "__index__") and is_int(owner):
@@ -1214,6 +1216,10 @@ class Calls:
                 return Value(kind=Kind.STR)
             if name == "isinstance" and len(args) == 2:
                 return self.isinstance_value(vals[0], args[1][1].value)
+            if name == "type" and len(vals) == 1 and vals[0].traced and vals[0].kind is Kind.DEVICE:
+                # an array under a trace is a Tracer: `type(x).__module__.startswith("jax")`
+                # dispatches to the JAX path (xpcsjax's backend test)
+                return Value(kind=Kind.EXT, ref=K.TRACER_CLASS)
             if (folded := _folded_cast(name, args)) is not None:
                 # `self.check_residual = bool(check_residual)` of a literal argument: the
                 # constant, so a flag set in a constructor still decides its `if`
@@ -1429,6 +1435,34 @@ def _folded_cast(name: str, args: list[tuple[Value, cst.Arg]]) -> Value | None:
         return constant({"bool": bool, "int": int, "float": float}[name](c))
     except (OverflowError, ValueError):  # int(inf), int(nan): raised at run time
         return None
+
+
+def _folded_str_method(owner: Value, name: str, args: list[tuple[Value, cst.Arg]]) -> Value | None:
+    """A pure ``str`` method of a known string with known arguments: its result, so that
+    ``if mode.startswith("eval"):`` or a backend test on a module name decides its branch."""
+    if owner.kind is not Kind.STR or not isinstance(owner.const, str) or name not in K.STR_METHODS:
+        return None
+    pos = []
+    for v, a in args:
+        c = _python_constant(v)
+        if a.keyword is not None or a.star or c is UNSET:
+            return None
+        pos.append(c)
+    try:
+        out = getattr(owner.const, name)(*pos)
+    except (TypeError, ValueError):
+        return None
+    return constant(out) if type(out) in (bool, int, str) else None
+
+
+def _python_constant(v: Value) -> Any:
+    """The Python value of a known constant or a tuple of them; UNSET when not known."""
+    if v.traced:
+        return UNSET
+    if v.kind is Kind.TUPLE and v.elts is not None:
+        parts = tuple(_python_constant(e) for e in v.elts)
+        return UNSET if any(p is UNSET for p in parts) else parts
+    return v.const
 
 
 def literal_default(node: cst.BaseExpression) -> Value | None:

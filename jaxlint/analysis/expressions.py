@@ -670,6 +670,8 @@ class Expressions:
         if kind is Kind.EXT:
             if name == "__name__" and ("." not in base.ref or base.ref == "jax.numpy"):
                 return constant(base.ref)  # an imported module's name (`np.__name__`)
+            if name == "__module__" and base.ref == K.TRACER_CLASS:
+                return constant(K.TRACER_MODULE)  # `type(x).__module__` of an array under a trace
             qual = canonical(f"{base.ref}.{name}")
             return Value(kind=Kind.EXT, ref=qual)
         if kind is Kind.PMODULE:

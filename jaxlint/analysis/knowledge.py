@@ -587,6 +587,32 @@ LINEN_OPTIONS = frozenset({"mutable", "rngs", "capture_intermediates", "method"}
 
 # Classes an isinstance test can name. Under a trace a traced array is an instance of the tracer
 # types and of none of the host types; a value that passes a host-type test is a Python value.
+# what ``type()`` of an array under a trace gives, and that class's ``__module__``
+TRACER_CLASS = "jax.core.Tracer"
+TRACER_MODULE = "jax._src.core"
+
+# ``str`` methods whose result depends on their arguments only (folded for known strings)
+STR_METHODS = frozenset(
+    {
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "casefold",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "removeprefix",
+        "removesuffix",
+        "replace",
+        "isdigit",
+        "isidentifier",
+        "find",
+        "count",
+        "__contains__",
+    }
+)
+
 TRACER_TYPES = frozenset(
     {
         "jax.core.Tracer",
