@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from jaxlint.analysis import knowledge as K
-from jaxlint.analysis.control_flow import CONTROL_FLOW, outputs
+from jaxlint.analysis.control_flow import CONTROL_FLOW, outputs, unwrapped_body
 from jaxlint.analysis.frames import DEBUG, Frame, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
 from jaxlint.analysis.library_calls import Holder, LibraryTransformed
@@ -52,6 +52,7 @@ from jaxlint.analysis.values import (
     first_reason,
     is_int,
     join,
+    python_constant,
     python_type,
     truth,
 )
@@ -876,6 +877,9 @@ class Calls:
             return mapped
         if project.is_transform(qual):
             spec = project.transform_spec(qual)
+            if qual in CONTROL_FLOW:
+                # `jax.checkpoint(body) if remat else body`: that one body
+                args = [(unwrapped_body(v) if v.kind is Kind.UNKNOWN else v, a) for v, a in args]
             fn_vals = self.function_args(spec, args)
             library_fn = self.library_function_arg(qual, spec, args, node)
             if library_fn is not None:
@@ -1444,7 +1448,7 @@ def _folded_str_method(owner: Value, name: str, args: list[tuple[Value, cst.Arg]
         return None
     pos = []
     for v, a in args:
-        c = _python_constant(v)
+        c = python_constant(v)
         if a.keyword is not None or a.star or c is UNSET:
             return None
         pos.append(c)
@@ -1453,16 +1457,6 @@ def _folded_str_method(owner: Value, name: str, args: list[tuple[Value, cst.Arg]
     except (TypeError, ValueError):
         return None
     return constant(out) if type(out) in (bool, int, str) else None
-
-
-def _python_constant(v: Value) -> Any:
-    """The Python value of a known constant or a tuple of them; UNSET when not known."""
-    if v.traced:
-        return UNSET
-    if v.kind is Kind.TUPLE and v.elts is not None:
-        parts = tuple(_python_constant(e) for e in v.elts)
-        return UNSET if any(p is UNSET for p in parts) else parts
-    return v.const
 
 
 def literal_default(node: cst.BaseExpression) -> Value | None:

@@ -29,6 +29,10 @@ CONTROL_FLOW = frozenset(
 )
 
 
+# rematerialisation wrappers: the same function, traced where it is called
+REMAT = frozenset({"jax.checkpoint", "jax.remat", "flax.linen.remat", "flax.linen.checkpoint"})
+
+
 class ControlFlow:
     """Mixin of :class:`Interpreter`."""
 
@@ -38,6 +42,8 @@ class ControlFlow:
         pos = [(v, a) for v, a in args if a.keyword is None and a.star == ""]
         if any(a.star for _, a in args):
             return None
+        if qual != "jax.lax.while_loop":
+            self.project.record_site_names(node, self.frame.lookup)
         kw = {a.keyword.value: (v, a) for v, a in args if a.keyword is not None}
         # an operand (or the predicate, the index) that is traced makes the outputs traced
         fed = any(v.traced for v, _ in args)
@@ -102,7 +108,7 @@ class ControlFlow:
         args: Args,
         node: cst.Call,
     ) -> Value | None:
-        fv = fn[0]
+        fv = unwrapped_body(fn[0])
         if fv.kind is not Kind.FUNC:
             return None
         t = self.apply_transform(qual, fv, [], node).ref
@@ -116,6 +122,24 @@ class ControlFlow:
         # run from Python, or on concrete operands inside a transform that does not stage them
         # (a `vmap` over something else): concrete arrays of the kinds the body returns
         return retrace(out, None)
+
+
+def unwrapped_body(fv: Value) -> Value:
+    """The function a body given as ``jax.checkpoint(body)`` (or ``jax.checkpoint(body) if
+    remat else body``) runs: the body runs at the call, with the closure's values there (not
+    those the enclosing function ends with)."""
+    if isinstance(fv.ref, tuple) and len(fv.ref) == 4 and fv.ref[0] == "alts":
+        a, b = unwrapped_body(fv.ref[2]), unwrapped_body(fv.ref[3])
+        same = a.kind is b.kind is Kind.FUNC and a.ref.fn is b.ref.fn
+        return a if same and a.ref.bound == b.ref.bound else fv
+    if (
+        fv.kind is Kind.TRANSFORMED
+        and fv.ref.qual in REMAT
+        and not fv.ref.static
+        and not fv.ref.partial_args
+    ):
+        return Value(kind=Kind.FUNC, ref=fv.ref.target)
+    return fv
 
 
 def leading_slice(v: Value) -> Value:

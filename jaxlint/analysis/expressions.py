@@ -39,6 +39,7 @@ from jaxlint.analysis.values import (
     first_reason,
     is_int,
     join,
+    python_constant,
     truth,
 )
 
@@ -122,6 +123,10 @@ class Expressions:
             b = literal_str(c.comparator) or vals[1].const
             if isinstance(a, str) and isinstance(b, str):
                 # `"jax" in np.__name__`: which backend a module was written for
+                return constant((a in b) == isinstance(c.operator, cst.In))
+            a, b = python_constant(vals[0]), python_constant(vals[1])
+            if type(a) in (bool, int, str) and isinstance(b, tuple):
+                # `MODE in (0, -1)` of a known constant: the branch it picks
                 return constant((a in b) == isinstance(c.operator, cst.In))
             return SCALAR
         if not isinstance(c.operator, cst.Is | cst.IsNot):

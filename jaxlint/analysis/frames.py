@@ -74,7 +74,7 @@ class Frame:
         self.report_at: cst.CSTNode | None = None
         # Names bound to an isinstance test (`traced = isinstance(v, Tracer)`): testing the name
         # narrows as the test would (each dropped when its name is bound again).
-        self.tests: dict[str, cst.Call] = {}
+        self.tests: dict[str, cst.BaseExpression] = {}
         # Names an `if flag:` bound on both paths: flag -> {name: (joined, if true, if false)}.
         # Testing the flag again picks the path's value while the name still holds the join
         # (`if traced: arr = v` / `else: arr = np.asarray(v)`, then `if not traced: arr...`).

@@ -19,7 +19,12 @@ from jaxlint.analysis.interpreter import Interpreter
 from jaxlint.analysis.libraries import LibraryIndex, running_interpreter_paths
 from jaxlint.analysis.model import ClassInfo, FunctionInfo, ModuleInfo
 from jaxlint.analysis.positions import resolve_spans
-from jaxlint.analysis.syntax import error_expecting_tests, fields_of, flatten_method_leaves
+from jaxlint.analysis.syntax import (
+    error_expecting_tests,
+    fields_of,
+    flatten_method_leaves,
+    names_in,
+)
 from jaxlint.analysis.values import Kind, Reason, Value, annotation_kind, join
 from jaxlint.discovery import package_parts
 from jaxlint.findings import Edit, Finding, Fix
@@ -81,6 +86,10 @@ class Project:
         self.boolean_names: dict[str, bool] = {}
         self._method_leaves: dict[int, set[str] | None] = {}
         self.pending: dict[tuple[int, str], _Pending] = {}
+        # What the names a control-flow call reads (its operands, its loop bounds, the closure
+        # of its lambdas) held where it ran, joined over every run, by id of the call: fixes
+        # that move an operand into a closure read whether it is a Python number there.
+        self.site_names: dict[int, tuple[cst.Call, dict[str, Value]]] = {}
         paths = settings.library_paths
         self.libraries = LibraryIndex(running_interpreter_paths() if paths is None else paths)
         self.interp = Interpreter(self)
@@ -214,6 +223,16 @@ class Project:
         for v, a in args:
             if a.keyword is not None:
                 self.record_attr(info, a.keyword.value, v)
+
+    def record_site_names(self, node: cst.Call, lookup: Callable[[str], Value | None]) -> None:
+        seen = self.site_names.get(id(node))
+        if seen is None or seen[0] is not node:
+            seen = self.site_names[id(node)] = (node, {})
+        names = seen[1]
+        for name in names_in(node):
+            v = lookup(name)
+            if v is not None:
+                names[name] = join(names[name], v) if name in names else v
 
     def record_masks(self, info: ClassInfo, args: list[tuple[Value, cst.Arg]]) -> None:
         """Which fields a constructor call in traced code gives boolean arrays (and which other

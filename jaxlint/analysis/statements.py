@@ -23,12 +23,14 @@ from jaxlint.analysis.syntax import (
     fills_cache,
     is_main_guard,
     literal_str,
+    none_test_of_name,
     param_annotation,
     pattern_names,
     rank_test,
     self_attribute,
     self_setattr,
     suite_body,
+    tested_subject,
 )
 from jaxlint.analysis.values import (
     FALSE,
@@ -194,15 +196,14 @@ class Statements:
 
     def exec_block(self, body: Sequence[cst.CSTNode]) -> None:
         f = self.frame
-        eager = 0
         for i, stmt in enumerate(body):
             if f.dead:
                 break
             # past `if any(isinstance(v, Tracer) for v in (a, b)): return`, with a or b traced:
-            # the rest is the eager path of code that checks (jno's convergence report)
+            # the rest is the eager path of code that checks (jno's convergence report), which
+            # never runs under the trace, nor do its returns (sfincs' `_converged_flag`)
             guard = (
-                not eager
-                and f.traced
+                f.traced
                 and isinstance(stmt, cst.If)
                 and stmt.orelse is None
                 and exits(suite_body(stmt.body))
@@ -210,13 +211,11 @@ class Statements:
             )
             self.exec_stmt(stmt)
             if guard:
-                eager = 1
-                f.unsure += 1
+                break
             if f.traced and fills_cache(stmt, body[i + 1 :]):
                 # `if key in self.ids: return` then `self.ids[key] = ...`: jaxtari's palette
                 # fills the cache in __init__, so under a trace only the hit path is sure to run
                 break
-        f.unsure -= eager
         f.dead = False
 
     def exec_stmt(self, stmt: cst.CSTNode) -> None:
@@ -380,14 +379,8 @@ class Statements:
         if self.narrow_not_tracer(test, positive) or (conjunct and not positive):
             # "not a Tracer" holds in a conjunct too (`disable_jit and not isinstance(p, Tracer)`)
             return
-        if (
-            isinstance(test, cst.Comparison)
-            and len(test.comparisons) == 1
-            and isinstance(test.left, cst.Name)
-            and isinstance(test.comparisons[0].operator, cst.Is | cst.IsNot)
-            and isinstance(test.comparisons[0].comparator, cst.Name)
-            and test.comparisons[0].comparator.value == "None"
-        ):
+        if none_test_of_name(test):
+            assert isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name)
             # `x is None` holds: x is None; it does not: x is not None (its other facts stay)
             name = test.left.value
             v = self.frame.lookup(name)
@@ -450,15 +443,16 @@ class Statements:
             tested = self.tracer_test_of(test)
             if tested is None or positive:
                 return False
-            name = tested
+            names = [tested]
         else:
             inner = self.tracer_predicate(test)
             if inner is None:
                 return False
-            name, _, negated = inner
+            names, _, negated = inner
             if positive != negated:
                 return True
-        self.make_concrete(name)
+        for name in names:
+            self.make_concrete(name)
         return True
 
     def denies_tracer(self, test: cst.BaseExpression, positive: bool = True) -> bool:
@@ -495,7 +489,7 @@ class Statements:
             and (inner := self.tracer_predicate(test))
             and positive == inner[2]
         ):
-            names = [test.args[0].value]
+            names = [cst.Name(n) for n in inner[0]]
         values = [self.frame.lookup(n.value) for n in names if isinstance(n, cst.Name)]
         return self.frame.traced and any(v is not None and v.traced for v in values)
 
@@ -518,9 +512,11 @@ class Statements:
         if v is not None and v.traced:
             self.frame.env[name] = Value(kind=v.kind, ref=v.ref, elts=v.elts, pairs=v.pairs)
 
-    def tracer_predicate(self, test: cst.Call) -> tuple[str, frozenset[str], bool] | None:
+    def tracer_predicate(self, test: cst.Call) -> tuple[list[str], frozenset[str], bool] | None:
         """``not_jax_tracer(x)``: a project function whose body returns ``[not] isinstance(p,
-        Tracer)`` of a parameter, called on a name: (the name, the types, negated)."""
+        Tracer)`` of a parameter, called on a name, or ``any(isinstance(v, Tracer) for v in
+        args)`` of its ``*args``, called on names: (the names, the types, negated). Where the
+        test (not negated) fails, none of the names holds a tracer."""
         fv = self.frame.lookup(test.func.value)  # type: ignore[attr-defined]
         if fv is None or fv.kind is not Kind.FUNC or fv.ref.bound:
             return None
@@ -536,7 +532,9 @@ class Statements:
                 and isinstance(st.body[0].value, cst.SimpleString | cst.ConcatenatedString)
             )
         ]
-        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+        if len(body) != 1 or not isinstance(
+            body[0], cst.SimpleStatementLine | cst.SimpleStatementSuite
+        ):
             return None
         ret = body[0].body[0]
         if not isinstance(ret, cst.Return) or ret.value is None:
@@ -544,6 +542,18 @@ class Statements:
         expr, negated = ret.value, False
         while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
             expr, negated = expr.expression, not negated
+        star = any_of_star_args(expr, fn)
+        if star is not None:
+            if not test.args or any(
+                a.keyword is not None or a.star or not isinstance(a.value, cst.Name)
+                for a in test.args
+            ):
+                return None
+            with self.in_frame(fn.module.frame):
+                quals = self.type_quals(star.args[1].value)
+            if not quals or not quals <= K.TRACER_TYPES:
+                return None
+            return [a.value.value for a in test.args], quals, negated  # type: ignore[attr-defined]
         if not (
             isinstance(expr, cst.Call)
             and dotted(expr.func) == "isinstance"
@@ -562,7 +572,7 @@ class Statements:
             quals = self.type_quals(expr.args[1].value)
         if not quals or not quals <= K.TRACER_TYPES:
             return None
-        return arg.value.value, quals, negated
+        return [arg.value.value], quals, negated
 
     def project_classes(self, node: cst.BaseExpression) -> list[ClassInfo]:
         """The project classes an ``isinstance`` second argument names (empty unless all are)."""
@@ -878,13 +888,14 @@ class Statements:
             f.env[target.value] = v
             # a name bound again: neither a test it held nor a test of it holds any more
             for name, test in list(f.tests.items()):
-                if name == target.value or self.code(test.args[0].value) == target.value:
+                if name == target.value or self.code(tested_subject(test)) == target.value:
                     del f.tests[name]
             if (
                 isinstance(value_node, cst.Call)
                 and dotted(value_node.func) == "isinstance"
                 and len(value_node.args) == 2
-            ):
+            ) or none_test_of_name(value_node):
+                # `diff = grid is not None`: `if diff:` narrows `grid` as the test itself would
                 f.tests[target.value] = value_node
         elif isinstance(target, cst.Tuple | cst.List):
             elems = [e.value for e in target.elements]
@@ -1076,3 +1087,28 @@ def conjuncts(test: cst.BaseExpression) -> tuple[cst.BaseExpression, ...]:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return conjuncts(test.left) + conjuncts(test.right)
     return (test,)
+
+
+def any_of_star_args(expr: cst.BaseExpression, fn: FunctionInfo) -> cst.Call | None:
+    """The ``isinstance(v, T)`` of ``any(isinstance(v, T) for v in args)`` where ``args`` is the
+    function's ``*args``."""
+    star = [p.name for p in fn.params if p.kind == "vararg"]
+    if not (
+        star
+        and isinstance(expr, cst.Call)
+        and dotted(expr.func) == "any"
+        and len(expr.args) == 1
+        and isinstance(gen := expr.args[0].value, cst.GeneratorExp | cst.ListComp)
+        and gen.for_in.inner_for_in is None
+        and not gen.for_in.ifs
+        and isinstance(gen.for_in.target, cst.Name)
+        and isinstance(gen.for_in.iter, cst.Name)
+        and gen.for_in.iter.value == star[0]
+        and isinstance(elt := gen.elt, cst.Call)
+        and dotted(elt.func) == "isinstance"
+        and len(elt.args) == 2
+        and isinstance(elt.args[0].value, cst.Name)
+        and elt.args[0].value.value == gen.for_in.target.value
+    ):
+        return None
+    return elt

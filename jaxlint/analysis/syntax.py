@@ -165,7 +165,27 @@ def short_name(qual: str) -> str:
     return qual
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
+def none_test_of_name(node: cst.CSTNode | None) -> bool:
+    """``x is None`` or ``x is not None`` of a plain name."""
+    return (
+        isinstance(node, cst.Comparison)
+        and len(node.comparisons) == 1
+        and isinstance(node.left, cst.Name)
+        and isinstance(node.comparisons[0].operator, cst.Is | cst.IsNot)
+        and isinstance(node.comparisons[0].comparator, cst.Name)
+        and node.comparisons[0].comparator.value == "None"
+    )
+
+
+def tested_subject(test: cst.BaseExpression) -> cst.BaseExpression:
+    """What a test a name holds is about: the first argument of ``isinstance(x, T)``, the
+    left side of ``x is None``."""
+    if isinstance(test, cst.Call):
+        return test.args[0].value
+    return test.left if isinstance(test, cst.Comparison) else test
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
     out: set[str] = set()
     stack = [node]
     while stack:
@@ -327,7 +347,7 @@ def _self_fields(obj: str, node: cst.CSTNode) -> set[str] | None:
         if (
             isinstance(n, cst.Call)
             and isinstance(n.func, cst.Attribute)
-            and obj in _names_in(n.func)
+            and obj in names_in(n.func)
         ):
             return None
         if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == obj:
@@ -368,7 +388,7 @@ def flatten_method_leaves(
         if isinstance(target, cst.Name):
             local.setdefault(target.value, []).append(value)
         else:
-            for n in _names_in(target):
+            for n in names_in(target):
                 local.setdefault(n, []).append(value)
     leaves: set[str] = set()
     returns = own_returns(flatten)
@@ -385,7 +405,7 @@ def flatten_method_leaves(
             if fields is None:
                 return None
             leaves |= fields
-            for name in _names_in(expr) - seen:
+            for name in names_in(expr) - seen:
                 seen.add(name)
                 todo.extend(local.get(name, ()))
     if unflatten is not None:
@@ -393,12 +413,12 @@ def flatten_method_leaves(
         if len(uparams) >= 3:
             tainted = {uparams[2].name.value}
             for target, value in _assignments(unflatten):
-                if not (_names_in(value) & tainted):
+                if not (names_in(value) & tainted):
                     continue
                 if isinstance(target, cst.Attribute):
                     leaves.add(target.attr.value)
                 else:
-                    tainted |= _names_in(target)
+                    tainted |= names_in(target)
     return leaves
 
 

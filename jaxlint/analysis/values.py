@@ -153,6 +153,16 @@ def python_type(v: Value) -> type | None:
     return v.pytype
 
 
+def python_constant(v: Value) -> Any:
+    """The Python value of a known constant or a tuple or list of them; UNSET when not known."""
+    if v.traced:
+        return UNSET
+    if v.kind in (Kind.TUPLE, Kind.LIST) and v.elts is not None:
+        parts = tuple(python_constant(e) for e in v.elts)
+        return UNSET if any(p is UNSET for p in parts) else parts
+    return v.const
+
+
 def is_int(v: Value) -> bool:
     return python_type(v) is int
 
