@@ -484,11 +484,10 @@ class Statements:
                 and self.tracer_test_of(gen.elt) == gen.for_in.target.value
             ):
                 names = [e.value for e in gen.for_in.iter.elements]
-        elif (test.func.value == "isinstance" and not positive and self.tracer_test_of(test)) or (
-            test.func.value != "isinstance"
-            and (inner := self.tracer_predicate(test))
-            and positive == inner[2]
-        ):
+        elif test.func.value == "isinstance":
+            if not positive and self.tracer_test_of(test):
+                names = [test.args[0].value]
+        elif (inner := self.tracer_predicate(test)) and positive == inner[2]:
             names = [cst.Name(n) for n in inner[0]]
         values = [self.frame.lookup(n.value) for n in names if isinstance(n, cst.Name)]
         return self.frame.traced and any(v is not None and v.traced for v in values)
