@@ -94,42 +94,12 @@ MULTI: dict[str, tuple[str, str]] = {
 
 # Found hazards that no fix makes equal (yet), and why; the CI test fails when one becomes
 # fixed (update the list) or another appears. Keys: "pattern/transform" or "pattern/*".
-# (vmap's and pmap's: fixed at the call, which maps an array of one repeated Python value: the
-# fix passes the value itself with in_axes None, under pmap also as a static broadcast argument.)
-_OPERAND = ("scan", "fori", "cond")
-# A count that is data of the transform (carried, a loop index, an operand): no rewrite of f
-# makes it static; the caller must pass a Python value (jit's static_argnames, a closure).
-_COUNT = "the count is an operand of the transform: only the caller can make it static"
-COUNT_PATTERNS = (
-    "jnp.zeros(i)",
-    "jnp.zeros((i,))",
-    "jnp.arange(i)",
-    "jnp.linspace(0, 1, i)",
-    "x.reshape(i, -1)",
-    "jnp.repeat(x, i)",
-    "jnp.sum(x, axis=i - 1)",
-    "jnp.pad(x, i)",
-    "random.split(key, i)",
-    "random.normal(key, (i,))",
-    "jnp.take(x, 0, axis=i - 1)",
-    "jnp.concatenate(axis=i - 1)",
-    "jnp.split(x, [i])",
-    "jnp.full((i,), 1.0)",
-    "jax.nn.one_hot(i, i + 2)",
-    "lax.dynamic_slice(x, (i,), (i,))",
-    "lax.scan(length=i)",
-    "lax.map(batch_size=i)",
-    "slice and shape",
-    "range(i)",
-    "operator.index(i)",
-    "host table and conversion",
-)
+# (Counts that reach f as a transform's operand are fixed at the call: vmap's and pmap's map an
+# array of one repeated Python value, passed itself with in_axes None (pmap: also a static
+# broadcast argument); scan's body reads the repeated value instead of its row; cond's branches
+# close over the operands; a fori_loop with known bounds is unrolled.)
 KNOWN_UNFIXABLE: dict[str, str] = {
-    **{f"{p}/{t}": _COUNT for p in COUNT_PATTERNS for t in _OPERAND},
-    "dict[i]/*": "a traced key cannot be hashed; a lookup table needs the keys as array indices",
     "comprehension if/*": "how many elements are kept depends on the data: only a mask keeps all",
-    "jax_array[i:]/*": "the slice's length depends on i: no static-length form",
-    "x[:i]/*": "the slice's length depends on i: no static-length form",
     "jax_array[mask]/*": "the result's length depends on the data (a reduction could mask it)",
     'f"{t:.2f}"/*': "a string of a traced value: jax.debug.print formats it at run time",
     '"%d" % i/*': "a string of a traced value: jax.debug.print formats it at run time",
@@ -141,12 +111,6 @@ KNOWN_UNFIXABLE: dict[str, str] = {
     "np.random.randint(0, i)/*": "NumPy's global RNG has no JAX twin (jax.random needs a key)",
     "max(x) (iterable)/scan": "the iterated value is not known to be one array there",
     "max(x) (iterable)/fori": "the iterated value is not known to be one array there",
-    # (under jit and vmap the bound's source is made static, or passed unmapped)
-    **{
-        f"{p}/{t}": "reverse-mode needs a static trip count: i must be static upstream"
-        for p in ("grad(fori_loop(0, i))", "g = grad(fori_loop(0, i)); g(t)")
-        for t in _OPERAND
-    },
 }
 
 VERDICTS = ("equal", "broken", "raises", "not offered", "not found")
@@ -346,20 +310,11 @@ def summary(rows: list[Row]) -> dict[str, Any]:
     counts = Counter(r.verdict for r in hazards)
     found = len(hazards) - counts["not found"]
     fixed = [r for r in hazards if r.verdict in ("equal", "broken", "raises")]
-    # Found hazards whose count is an operand of the transform: no rewrite of f can fix them.
-    operand = sum(
-        KNOWN_UNFIXABLE.get(f"{r.pattern}/{r.transform}") == _COUNT
-        for r in hazards
-        if r.verdict != "not found"
-    )
-    in_reach = found - operand
     return {
         **{v: counts[v] for v in VERDICTS},
         "hazards": len(hazards),
         "found": found,
         "equal_share": counts["equal"] / found if found else 1.0,
-        "operand_counts": operand,
-        "equal_share_in_reach": counts["equal"] / in_reach if in_reach else 1.0,
         "not_idempotent": sum(not r.idempotent for r in fixed),
         "not_parsing": sum(not r.parses for r in fixed),
         "findings_left_after_equal": sum(bool(r.left) for r in hazards if r.verdict == "equal"),
@@ -387,9 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"jax {jax.__version__}: {s['hazards']} hazards, {s['found']} found; of those "
         f"{s['equal']} fixed and equal ({s['equal_share']:.1%}), {s['broken']} broken, "
-        f"{s['raises']} still raise, {s['not offered']} not offered "
-        f"({s['operand_counts']} of them counts that are operands of the transform; "
-        f"{s['equal_share_in_reach']:.1%} fixed and equal without those); "
+        f"{s['raises']} still raise, {s['not offered']} not offered; "
         f"{s['not_idempotent']} not idempotent, {s['not_parsing']} not parsing"
     )
     if args.json:

@@ -4,8 +4,10 @@ code run under the transform, the same numbers (tests/test_fix_equivalence.py's 
 Each program holds one class: `.tolist()` kept an array, `np.float32` -> `jnp.float32`, builtin
 `any`/`max` of an array -> `jnp.any`/`jnp.max`, `t in (1, 2)` -> `jnp.isin`, `while` ->
 `lax.while_loop`, `assert` removed, a count that `vmap` maps as `jnp.full((b,), n)` passed as
-`n` unmapped (under `pmap`, `jnp.asarray(n)[None]` passed as a static broadcast `n`); and where the analysis cannot prove the operand is the array
-the rewrite needs, no fix at all.
+`n` unmapped (under `pmap`, `jnp.asarray(n)[None]` passed as a static broadcast `n`), a count
+passed to `lax.cond` as an operand closed over, a scanned row of one repeated count read as the
+count, a `fori_loop` index used as a count unrolled; and where the analysis cannot prove the
+operand is the array (or the Python number) the rewrite needs, no fix at all.
 """
 
 from __future__ import annotations
@@ -201,6 +203,57 @@ def run(x, t):
 """,
         "JX401",
     ),
+    "count as a cond operand": (
+        """import jax
+import jax.numpy as jnp
+from jax import lax
+
+
+def pad(x, n):
+    return jnp.concatenate([x, jnp.zeros(n)])
+
+
+def grow(x, n):
+    return jnp.concatenate([x * 2.0, jnp.ones(n)])
+
+
+def run(x, t):
+    n = 3
+    a = lax.cond(t > 1.0, pad, grow, x, n)
+    b = lax.cond(t > 1.0, lambda ops: pad(*ops), lambda ops: grow(*ops), (x, n))
+    return a, b
+""",
+        "JX401",
+    ),
+    "count in a scanned row": (
+        """import jax.numpy as jnp
+from jax import lax
+
+
+def step(c, x, n):
+    return c + jnp.zeros(n).sum() + x, jnp.arange(n) * c
+
+
+def run(x, t):
+    n = 4
+    return lax.scan(lambda c, row: step(c, row[0], row[1]), t, (x[:3], jnp.full((3,), n)))
+""",
+        "JX401",
+    ),
+    "fori_loop index as a count": (
+        """import jax.numpy as jnp
+from jax import lax
+
+
+def body(k, c):
+    return c + jnp.sum(jnp.arange(k + 1) * c)
+
+
+def run(x, t):
+    return lax.fori_loop(0, 4, body, t) + lax.fori_loop(1, 3, lambda i, c: c * jnp.ones(i).sum(), t)
+""",
+        "JX401",
+    ),
 }
 
 
@@ -296,3 +349,35 @@ def test_no_unmapping_of_counts_that_may_differ() -> None:
     """`jnp.stack([a, b])` maps two counts that may differ: no single value to pass instead."""
     findings = [f for f in lint_source(MAPPED_COUNTS, "program.py") if f.code == "JX401"]
     assert findings and all(f.fix is None for f in findings)
+
+
+OPERAND_COUNTS = """import jax.numpy as jnp
+from jax import lax
+
+
+def fill(c, n):
+    return c + jnp.zeros(n).sum()
+
+
+def grow(c, n):
+    return c + jnp.ones(n).sum()
+
+
+def pad(c, n):
+    return c + jnp.arange(n).sum()
+
+
+def run(x, t, n):
+    a = lax.cond(t > 1.0, fill, fill, t, n)  # n: whatever the caller passes
+    b = lax.fori_loop(0, 3, lambda k, c: grow(c, c.astype(int)), t)  # the carry, not the index
+    c = lax.fori_loop(0, 1000, lambda k, c: pad(c, k), t)  # too long to unroll
+    return a, b, c
+"""
+
+
+def test_no_operand_fix_without_a_known_python_count() -> None:
+    """A cond operand not known to be a Python number, a count from the carry, a long loop."""
+    findings = [f for f in lint_source(OPERAND_COUNTS, "program.py") if f.code == "JX401"]
+    assert len(findings) == 3 and all(f.fix is None for f in findings), [
+        (f.line, f.fix) for f in findings
+    ]

@@ -25,6 +25,7 @@ from jaxlint.rules.fixing import (
     verdict,
 )
 from jaxlint.rules.helpers import holds_tracers, is_arraylike_traced
+from jaxlint.rules.operand_fix import operand_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -98,7 +99,9 @@ code, the rewrite would only move the error, and the fix is advice.
 - `int(n)`, `range(n)`, `operator.index(n)` where `n` is a parameter of a function jitted in this
   file (a count from a config, passed unchanged) and the value cannot stay an array: `n` is added
   to the jit's `static_argnames`. **Unsafe**: callers must pass hashable Python values (a JAX
-  array is refused), and each new value compiles again.
+  array is refused), and each new value compiles again. Where `n` is instead a `lax.cond`
+  operand, a repeated row of `lax.scan`'s `xs` or a `fori_loop` index (a Python number where
+  the call is), the call is rewritten as JX401 describes (closure, the value itself, unrolling).
 
 - `for k in range(n): <body>` with a traced `n` (one or two arguments, no step), whose body only
   assigns names bound before the loop (no `break`/`continue`/`else`, no nested control flow or
@@ -578,7 +581,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                     fix = _fori_fix(ctx, node)
                 if fix is None and name in _COUNTS:
                     # a count that Python needs as an int: the jit parameter it comes from static
-                    fix = static_argnames_fix(ctx, a.value, plain=True)
+                    fix = static_argnames_fix(ctx, a.value, plain=True) or operand_fix(ctx, a.value)
                 ctx.report(
                     RULE,
                     node,

@@ -11,6 +11,7 @@ from jaxlint.analysis.values import Kind, Value
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import holds_tracers
+from jaxlint.rules.operand_fix import operand_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -97,7 +98,15 @@ number), the fix passes `n` itself with that `in_axes` entry `None`: **safe**, s
 element saw `n`, and a Python int stays one inside `vmap` (outputs are broadcast along the batch
 axis as before). Under `jax.pmap`, which traces an unmapped argument too, the same rewrite (also
 of `jnp.asarray(n)[None]`) adds the position to `static_broadcasted_argnums` (**safe**; each new
-`n` compiles again). Otherwise the fix is advice only.
+`n` compiles again). When the size comes to the function as an operand of a control-flow call
+in this file, passed on unchanged or combined with Python numbers, and the analysis saw a Python
+number there: `lax.cond(p, f, g, *operands)` closes its branches over the operands
+(`lambda ops=(x, n): f(*ops)`, `lambda: g(x, n)`; **safe**: the same values, read where the call
+was), a row of `lax.scan`'s `xs` built as one repeated value (`jnp.full((k,), n)`) is read as `n`
+in the body (**safe**), and a `lax.fori_loop` with known bounds (at most 64 iterations) whose
+index is the size is unrolled into `functools.reduce` over `range(lo, hi)` (**unsafe**: one copy
+of the body per iteration, and the carry is no longer checked to keep its type). Otherwise the
+fix is advice only.
 `jnp.repeat(x, n, total_repeat_length=N)` accepts a traced `n` only with a static total length
 `N`, and pads or truncates when `sum(n) != N`.
 """,
@@ -754,7 +763,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "make it a static argument (static_argnames)",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr) or static_field_fix(ctx, expr),
+                fix=static_argnames_fix(ctx, expr)
+                or static_field_fix(ctx, expr)
+                or operand_fix(ctx, expr),
             )
             return
 
@@ -793,7 +804,9 @@ def on_reverse_diff(
         "(static_argnames, a shape) or use lax.scan with a static length",
         v,
         jax_error="ValueError",
-        fix=static_argnames_fix(ctx, expr) if isinstance(expr, cst.BaseExpression) else None,
+        fix=static_argnames_fix(ctx, expr) or operand_fix(ctx, expr)
+        if isinstance(expr, cst.BaseExpression)
+        else None,
     )
 
 

@@ -9,6 +9,7 @@ import libcst as cst
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import holds_tracers
+from jaxlint.rules.operand_fix import operand_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -63,7 +64,8 @@ declared static (`flax.struct.field(pytree_node=False)`): **unsafe**, because ev
 then pass a hashable Python int, and each distinct count compiles the function again. A field
 of a jit parameter (`cfg.n_envs`) makes the whole parameter static, as in JX401 (it must then be
 hashable and hold no arrays). A count that `jax.vmap` or `jax.pmap` maps as an array of one
-repeated value is passed unmapped, as in JX401 (**safe**). Otherwise no automatic fix: splitting
+repeated value is passed unmapped, and a count that is a `lax.cond` operand, a repeated row of
+`lax.scan`'s `xs` or a `fori_loop` index is handled at that call, as in JX401. Otherwise no automatic fix: splitting
 outside the trace changes the function's signature for every caller. The finding explains the
 options.
 """,
@@ -306,6 +308,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "static count",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr) or static_field_fix(ctx, expr),
+                fix=static_argnames_fix(ctx, expr)
+                or static_field_fix(ctx, expr)
+                or operand_fix(ctx, expr),
             )
             return
