@@ -69,7 +69,10 @@ element, and `jnp.take(T, 10)` (default mode) returns NaN for floats. The fix ke
 rather than `jnp.take` so that multi-axis indices and slices (`T[i, :]`) keep their meaning. Do not
 switch to `jnp.take(..., mode="clip")` by hand: it maps `-1` to the first element instead of the
 last. For a list or tuple the fix is **unsafe**: `jnp.asarray` needs items of one shape and turns
-mixed ints and floats into floats (and nested containers into arrays).
+mixed ints and floats into floats (and nested containers into arrays). A dict looked up with a
+traced key gets no rewrite of the lookup; where the key is a jit parameter of this file or a
+Python number passed in as a transform's argument or operand, it is made static at its source as
+JX401 describes (with the same safety).
 
 Every fix that is called safe here is safe in a function that a transform traces (or a body
 that it hands to `lax.scan`, `lax.cond`, ...): there every run sees JAX values. In a helper that is

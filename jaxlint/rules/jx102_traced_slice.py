@@ -61,7 +61,10 @@ whole window fits. It agrees with Python slicing only when the window lies insid
 `x = np.arange(10)` and `w = 3`, `x[8:11]` is `[8, 9]` (length 2) but the dynamic slice is
 `[7, 8, 9]`; `x[-2:1]` is empty but the dynamic slice is `[7, 8, 9]`. Apply it when the start is
 known to be in `[0, len(x) - w]`. Open slices (`x[i:]`, `x[:n]`), traced steps and lengths that are
-not static get no fix: their result shape depends on the data (use a fixed window and a mask).
+not static get no window fix: their result shape depends on the data (use a fixed window and a
+mask). Where such a bound is a parameter of a function jitted in this file, or a Python number
+that reaches the function as a `vmap`/`pmap` argument or a `lax.cond`/`lax.scan`/`fori_loop`
+operand, it is made static at its source as JX401 describes (with the same safety).
 """,
     examples=(
         Example(
