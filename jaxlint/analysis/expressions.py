@@ -303,16 +303,20 @@ class Expressions:
             return Value(r, Kind.UNKNOWN)
         if t is cst.IfExp:
             known = truth(self.ev(node.test))  # type: ignore[attr-defined]
+            if known is None:
+                known = self.assumed_truth(node.test)  # type: ignore[attr-defined]
             saved = f.env
             out: Value | None = None
             if known is not False:
                 f.env = dict(saved)
                 self.narrow(node.test)  # type: ignore[attr-defined]
-                out = self.ev(node.body)  # type: ignore[attr-defined]
+                with self.holding(node.test, True):  # type: ignore[attr-defined]
+                    out = self.ev(node.body)  # type: ignore[attr-defined]
             if known is not True:
                 f.env = dict(saved)
                 self.narrow(node.test, positive=False)  # type: ignore[attr-defined]
-                other = self.ev(node.orelse)  # type: ignore[attr-defined]
+                with self.holding(node.test, False):  # type: ignore[attr-defined]
+                    other = self.ev(node.orelse)  # type: ignore[attr-defined]
                 if (
                     out is not None
                     and out.ref is not other.ref

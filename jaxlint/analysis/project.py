@@ -90,6 +90,9 @@ class Project:
         # of its lambdas) held where it ran, joined over every run, by id of the call: fixes
         # that move an operand into a closure read whether it is a Python number there.
         self.site_names: dict[int, tuple[cst.Call, dict[str, Value]]] = {}
+        # The tests of module-level names that held at every evaluation of a transform site,
+        # by id of the site: the trace it starts runs under them (see Statements.holding).
+        self.site_conditions: dict[int, tuple[cst.CSTNode, dict[str, bool]]] = {}
         paths = settings.library_paths
         self.libraries = LibraryIndex(running_interpreter_paths() if paths is None else paths)
         self.interp = Interpreter(self)
@@ -223,6 +226,18 @@ class Project:
         for v, a in args:
             if a.keyword is not None:
                 self.record_attr(info, a.keyword.value, v)
+
+    def record_site_conditions(self, site: cst.CSTNode, held: list[tuple[str, bool]]) -> None:
+        seen = self.site_conditions.get(id(site))
+        now = dict(held)
+        if seen is None or seen[0] is not site:
+            self.site_conditions[id(site)] = (site, now)
+        else:
+            # several evaluations: only what held at each
+            self.site_conditions[id(site)] = (
+                site,
+                {k: v for k, v in seen[1].items() if now.get(k) is v},
+            )
 
     def record_site_names(self, node: cst.Call, lookup: Callable[[str], Value | None]) -> None:
         seen = self.site_names.get(id(node))

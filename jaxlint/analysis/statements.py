@@ -18,6 +18,7 @@ from jaxlint.analysis.knowledge import canonical
 from jaxlint.analysis.libraries import library_definition
 from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param
 from jaxlint.analysis.syntax import (
+    atomic_tests,
     code,
     dotted,
     fills_cache,
@@ -27,6 +28,7 @@ from jaxlint.analysis.syntax import (
     param_annotation,
     pattern_names,
     rank_test,
+    root_names,
     self_attribute,
     self_setattr,
     suite_body,
@@ -230,18 +232,22 @@ class Statements:
             self.main_blocks.append((f, stmt))
         elif isinstance(stmt, cst.If):
             known = truth(self.ev(stmt.test))
+            if known is None:
+                known = self.assumed_truth(stmt.test)
             before = dict(f.env)
             if known is True:
                 self.narrow(stmt.test)
-                self.exec_block(suite_body(stmt.body))
+                with self.holding(stmt.test, True):
+                    self.exec_block(suite_body(stmt.body))
                 leaves = exits(suite_body(stmt.body))
             elif known is False:
                 # Python never runs the body (a flag passed as False, `if not isinstance(t, Tracer)`)
                 self.narrow(stmt.test, positive=False)
-                if isinstance(stmt.orelse, cst.If):
-                    self.exec_stmt(stmt.orelse)
-                elif isinstance(stmt.orelse, cst.Else):
-                    self.exec_block(suite_body(stmt.orelse.body))
+                with self.holding(stmt.test, False):
+                    if isinstance(stmt.orelse, cst.If):
+                        self.exec_stmt(stmt.orelse)
+                    elif isinstance(stmt.orelse, cst.Else):
+                        self.exec_block(suite_body(stmt.orelse.body))
                 leaves = stmt.orelse is not None and exits([stmt.orelse])
             else:
                 leaves = self.branches(stmt.body, stmt.orelse, stmt.test)
@@ -433,6 +439,47 @@ class Statements:
         self.frame.env[NARROWED + subject.attr.value] = Value(
             me.reason, Kind.OBJECT, ref=classes[0], filtered=me.filtered
         )
+
+    @contextlib.contextmanager
+    def holding(self, test: cst.BaseExpression | None, positive: bool) -> Iterator[None]:
+        """Where a test of module-level names holds (``if "DEBUG" in os.environ:``, a false
+        ``NO_JIT or DEBUG``): a transform applied there traces under it."""
+        f = self.frame
+        added = [
+            (self.code(t), p)
+            for t, p in (atomic_tests(test, positive) if test is not None else [])
+            if self.global_test(t)
+        ]
+        f.conditions.extend(added)
+        try:
+            yield
+        finally:
+            del f.conditions[len(f.conditions) - len(added) :]
+
+    def global_test(self, test: cst.BaseExpression) -> bool:
+        """A test of module-level names only: the same wherever the module's code reads it."""
+        roots = root_names(test)
+        f: Frame | None = self.frame
+        while f is not None:
+            if f.fn is not None and roots & f.env.keys():
+                return False
+            f = f.parent
+        return bool(roots)
+
+    def assumed_truth(self, test: cst.BaseExpression) -> bool | None:
+        """Under a trace started by a transform applied where a test of module-level names held
+        (bqskit's `if "NO_JIT" in os.environ or "PRINT_LOSS" in os.environ: f else jit(f)`),
+        the same test in the same module has that truth (`if "PRINT_LOSS" in os.environ:`)."""
+        f = self.frame
+        if not f.traced or not f.in_trace:
+            return None
+        at = f.in_trace[0][1]
+        if at is None or at[0] is not f.module:
+            return None
+        held = self.project.site_conditions.get(id(at[1]))
+        if held is None or held[0] is not at[1]:
+            return None
+        return held[1].get(self.code(test))
 
     def narrow_not_tracer(self, test: cst.BaseExpression, positive: bool) -> bool:
         """Where a test a tracer cannot pass holds (``not isinstance(x, jax.Array |
@@ -670,13 +717,13 @@ class Statements:
         eager_else = test is not None and self.denies_tracer(test, positive=False)
         if test is not None:
             self.narrow(test)
-        with self.unsure(scalar is True or eager):
+        with self.unsure(scalar is True or eager), self.holding(test, True):
             self.exec_block(suite_body(body))
         after_body = f.env
         f.env = dict(before)
         if test is not None:
             self.narrow(test, positive=False)
-        with self.unsure(scalar is False or eager_else):
+        with self.unsure(scalar is False or eager_else), self.holding(test, False):
             if isinstance(orelse, cst.If):
                 self.exec_stmt(orelse)
             elif isinstance(orelse, cst.Else):

@@ -185,6 +185,33 @@ def tested_subject(test: cst.BaseExpression) -> cst.BaseExpression:
     return test.left if isinstance(test, cst.Comparison) else test
 
 
+def root_names(node: cst.CSTNode) -> set[str]:
+    """The names an expression reads (not attribute names or keywords)."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.add(n.value)
+        elif isinstance(n, cst.Attribute | cst.Arg):
+            stack.append(n.value)
+        else:
+            stack.extend(n.children)
+    return out
+
+
+def atomic_tests(test: cst.BaseExpression, positive: bool) -> list[tuple[cst.BaseExpression, bool]]:
+    """The tests that hold (with their truth) where ``test`` is ``positive``: both sides of a
+    true ``and`` or a false ``or``, through ``not``."""
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, positive = test.expression, not positive
+    if isinstance(test, cst.BooleanOperation):
+        if positive != isinstance(test.operator, cst.And):
+            return []
+        return atomic_tests(test.left, positive) + atomic_tests(test.right, positive)
+    return [(test, positive)]
+
+
 def names_in(node: cst.CSTNode) -> set[str]:
     out: set[str] = set()
     stack = [node]
