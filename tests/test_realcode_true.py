@@ -9,7 +9,7 @@ written out the same way (a reported bug: tensorflow/probability issue #1491), a
 true findings of the held-out projects (fjformer, cd-dynamax, easydel, ejkernel, meent, herculens,
 fedjax, flaxdiff, kinetix-env, jaxtari, evorl-jax, furax, gwkokab, jaxvmas, mahjax,
 phyjax2d, stable-gymnax, gkx, pobax, ptyrodactyl, rheojax, riemannax, polytopax, neo-jax,
-nexusim, jax-pcmci, rnn-jax, sglang-jax).
+nexusim, jax-pcmci, rnn-jax, sglang-jax, clm-ml-jax, bqskit-qfactor-jax, probjax, genjaxmix).
 """
 
 from __future__ import annotations
@@ -681,3 +681,68 @@ def test_sglang_jax_logprob_results_are_listed_in_a_traced_branch() -> None:
     get_top_logprobs(jnp.ones((1, 4)), [2])  # eagerly: Python lists
     with pytest.raises(jax.errors.ConcretizationTypeError):
         jax.lax.cond(False, process, lambda operands: None, jnp.ones((1, 4)))
+
+
+def test_clm_ml_jax_free_unit_converts_the_traced_error_code() -> None:
+    """clm-ml-jax 0.1.0's ``shr_file_free_unit_jit`` is ``jax.jit(shr_file_free_unit,
+    static_argnames=["unit"])``; the function computes its error code with ``jnp.where`` from
+    the state's ``unit_tag`` leaf, then picks the message with ``int(error_code)``."""
+    assert {e["line"] for e in _true("clm-ml-jax")} == {223}
+
+    def free_unit(unit_tag, unit):
+        in_use = unit_tag[unit]
+        error_code = jnp.where(unit < 0, 1, jnp.where(~in_use, 3, 0))
+        return int(error_code)
+
+    tags = jnp.array([False, True, False])
+    assert free_unit(tags, 1) == 0  # eagerly: a concrete array
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.jit(free_unit, static_argnames=["unit"])(tags, unit=1)
+
+
+def test_bqskit_qfactor_prints_the_loss_in_a_python_while_under_jit() -> None:
+    """bqskit-qfactor-jax 1.0.1's ``_sweep2`` is jitted unless ``NO_JIT_QFACTOR`` is set; with
+    ``PRINT_LOSS_QFACTOR`` set it loops ``while should_continue(loop_var):`` in Python, whose
+    test is a ``jnp`` boolean of the traced loop state."""
+    assert {e["line"] for e in _true("bqskit-qfactor-jax")} == {679}
+
+    def sweep(x, print_loss=True):
+        def should_continue(v):
+            return jnp.logical_not(jnp.all(v > 10.0))
+
+        if print_loss:
+            while should_continue(x):
+                x = x * 2.0
+            return x
+        return jax.lax.while_loop(should_continue, lambda v: v * 2.0, x)
+
+    assert sweep(jnp.ones(2)).tolist() == [16.0, 16.0]
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.jit(sweep, static_argnames=["print_loss"])(jnp.ones(2))
+
+
+def test_probjax_rejection_sampler_indexes_with_the_accept_mask() -> None:
+    """probjax 0.1.0's rejection sampler stores accepted proposals with
+    ``samples[accept].set(proposed_samples[accept])`` inside its ``lax.while_loop`` body."""
+    assert {e["line"] for e in _true("probjax")} == {79}
+
+    def body(state):
+        i, key, samples = state
+        key, k1, k2 = jax.random.split(key, 3)
+        proposed = jax.random.normal(k1, (4,))
+        accept = proposed > jax.random.uniform(k2, (4,))
+        samples = samples.at[accept].set(proposed[accept])
+        return i + 1, key, samples
+
+    state = (0, jax.random.key(0), jnp.zeros(4))
+    with pytest.raises(jax.errors.NonConcreteBooleanIndexError):
+        jax.lax.while_loop(lambda s: s[0] < 2, body, state)
+
+
+def test_genjaxmix_maps_the_class_count_of_one_hot() -> None:
+    """genjaxmix 0.1.0's Dirichlet-Categorical marginal likelihood maps ``jax.nn.one_hot`` over
+    its ``cardinalities`` with ``in_axes=(None, 0)``: the class count becomes a tracer."""
+    assert {e["line"] for e in _true("genjaxmix")} == {79}
+    assignments, cardinalities = jnp.array([0, 1, 2]), jnp.array([3, 4])
+    with pytest.raises(jax.errors.ConcretizationTypeError):
+        jax.vmap(jax.nn.one_hot, in_axes=(None, 0))(assignments, cardinalities)
