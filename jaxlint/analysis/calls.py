@@ -505,7 +505,10 @@ class Calls:
                     p.default is not None
                     and not v.traced
                     and (transformed is None or v is STATIC or transformed.qual in K.LOOP_BODIES)
-                    and (literal := literal_default(p.default)) is not None
+                    and (
+                        (literal := literal_default(p.default)) is not None
+                        or (literal := self.namespace_default(fn, p.default)) is not None
+                    )
                 ):
                     # an unpassed default: the literal itself (``approx=False``,
                     # ``backend="jax"``; in a plain call also when annotated: ``validate: bool =
@@ -590,6 +593,15 @@ class Calls:
             and str(i) not in t.static
             and p.name not in t.unbatched
         )
+
+    def namespace_default(self, fn: FunctionInfo, default: cst.BaseExpression) -> Value | None:
+        """A default naming an array module (``xp=jnp``): that module, so ``xp is np`` and
+        ``xp.asarray`` are known where the caller leaves it."""
+        if not isinstance(default, cst.Name | cst.Attribute) or fn.module.frame is None:
+            return None
+        with self.in_frame(fn.module.frame):
+            v = self._lookup_quiet(default)
+        return v if v is not None and v.kind is Kind.EXT and v.ref in K.ARRAY_NAMESPACES else None
 
     def param_default(self, fn: FunctionInfo, p: Param) -> Value:
         if p.kind == "vararg":

@@ -587,6 +587,11 @@ LINEN_OPTIONS = frozenset({"mutable", "rngs", "capture_intermediates", "method"}
 
 # Classes an isinstance test can name. Under a trace a traced array is an instance of the tracer
 # types and of none of the host types; a value that passes a host-type test is a Python value.
+# Modules that code passes around as an array namespace (``xp``): ``xp is np`` compares them.
+ARRAY_NAMESPACES = frozenset(
+    {"numpy", "jax.numpy", "math", "scipy", "jax.scipy", "cupy", "torch", "jax", "jax.lax"}
+)
+
 # what ``type()`` of an array under a trace gives, and that class's ``__module__``
 TRACER_CLASS = "jax.core.Tracer"
 TRACER_MODULE = "jax._src.core"

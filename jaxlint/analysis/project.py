@@ -23,7 +23,7 @@ from jaxlint.analysis.syntax import (
     error_expecting_tests,
     fields_of,
     flatten_method_leaves,
-    names_in,
+    root_names,
 )
 from jaxlint.analysis.values import Kind, Reason, Value, annotation_kind, join
 from jaxlint.discovery import package_parts
@@ -244,7 +244,7 @@ class Project:
         if seen is None or seen[0] is not node:
             seen = self.site_names[id(node)] = (node, {})
         names = seen[1]
-        for name in names_in(node):
+        for name in root_names(node):
             v = lookup(name)
             if v is not None:
                 names[name] = join(names[name], v) if name in names else v

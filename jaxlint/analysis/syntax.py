@@ -212,7 +212,7 @@ def atomic_tests(test: cst.BaseExpression, positive: bool) -> list[tuple[cst.Bas
     return [(test, positive)]
 
 
-def names_in(node: cst.CSTNode) -> set[str]:
+def _names_in(node: cst.CSTNode) -> set[str]:
     out: set[str] = set()
     stack = [node]
     while stack:
@@ -374,7 +374,7 @@ def _self_fields(obj: str, node: cst.CSTNode) -> set[str] | None:
         if (
             isinstance(n, cst.Call)
             and isinstance(n.func, cst.Attribute)
-            and obj in names_in(n.func)
+            and obj in _names_in(n.func)
         ):
             return None
         if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == obj:
@@ -415,7 +415,7 @@ def flatten_method_leaves(
         if isinstance(target, cst.Name):
             local.setdefault(target.value, []).append(value)
         else:
-            for n in names_in(target):
+            for n in _names_in(target):
                 local.setdefault(n, []).append(value)
     leaves: set[str] = set()
     returns = own_returns(flatten)
@@ -432,7 +432,7 @@ def flatten_method_leaves(
             if fields is None:
                 return None
             leaves |= fields
-            for name in names_in(expr) - seen:
+            for name in _names_in(expr) - seen:
                 seen.add(name)
                 todo.extend(local.get(name, ()))
     if unflatten is not None:
@@ -440,12 +440,12 @@ def flatten_method_leaves(
         if len(uparams) >= 3:
             tainted = {uparams[2].name.value}
             for target, value in _assignments(unflatten):
-                if not (names_in(value) & tainted):
+                if not (_names_in(value) & tainted):
                     continue
                 if isinstance(target, cst.Attribute):
                     leaves.add(target.attr.value)
                 else:
-                    tainted |= names_in(target)
+                    tainted |= _names_in(target)
     return leaves
 
 

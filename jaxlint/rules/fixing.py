@@ -257,21 +257,6 @@ def operand(text: str, node: cst.BaseExpression | None = None) -> str:
     return f"({text})"
 
 
-def names_in(node: cst.CSTNode) -> set[str]:
-    """Names read by an expression (attribute names and keyword names are not names)."""
-    out: set[str] = set()
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Name):
-            out.add(n.value)
-        elif isinstance(n, cst.Attribute | cst.Arg):
-            stack.append(n.value)
-        else:
-            stack.extend(n.children)
-    return out
-
-
 def comments_in(node: cst.CSTNode, skip: Iterable[cst.CSTNode] = ()) -> list[str]:
     """Comments inside ``node`` in source order, except inside the nodes of ``skip``."""
     skipped = {id(s) for s in skip}

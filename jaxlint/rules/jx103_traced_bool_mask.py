@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from jaxlint.analysis.syntax import root_names
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
@@ -14,7 +15,6 @@ from jaxlint.rules.fixing import (
     bare,
     code,
     guarded,
-    names_in,
     operand,
     pure,
     qual_of,
@@ -478,7 +478,7 @@ def _same_shape(
         values = assigned.get(mask.value, [])
         if len(values) != 1 or values[0] is None:
             return False
-        if any(n in assigned for n in names_in(x)):
+        if any(n in assigned for n in root_names(x)):
             return False
         return _same_shape(ctx, tree, x, values[0], depth + 1)
     return False
@@ -497,12 +497,12 @@ def _assignments(fn: cst.CSTNode) -> dict[str, list[cst.BaseExpression | None]]:
                         n.value if len(n.targets) == 1 else None
                     )
                 else:
-                    for name in names_in(t.target):
+                    for name in root_names(t.target):
                         out.setdefault(name, []).append(None)
         elif isinstance(n, cst.AugAssign | cst.AnnAssign) and isinstance(n.target, cst.Name):
             out.setdefault(n.target.value, []).append(None)
         elif isinstance(n, cst.For | cst.CompFor):
-            for name in names_in(n.target):
+            for name in root_names(n.target):
                 out.setdefault(name, []).append(None)
         elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
             out.setdefault(n.target.value, []).append(None)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from jaxlint.analysis.syntax import root_names
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
@@ -18,7 +19,6 @@ from jaxlint.rules.fixing import (
     directly_traced,
     guarded,
     leading_lines,
-    names_in,
     static_argnames_fix,
     tree_of,
     uses_in_array_context,
@@ -661,7 +661,7 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
     if indent is None:
         return None
     lax, imports = ctx.alias("jax.lax")
-    body_fn = _free_name(names_in(fn.node), "_for_body")
+    body_fn = _free_name(root_names(fn.node), "_for_body")
     step = tree.block_inner_indent(loop.body, indent)[len(indent) :]
     lines, carry, _, start = carry_body(indent, step, body_fn, f"{k}, ", names, smalls)
     lines.append(f"{indent}{carry} = {lax}.fori_loop({bounds[0]}, {bounds[1]}, {body_fn}, {start})")

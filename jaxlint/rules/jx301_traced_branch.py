@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from jaxlint.analysis.syntax import root_names
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import (
@@ -19,7 +20,6 @@ from jaxlint.rules.fixing import (
     guarded,
     leading_lines,
     maybe_pytree,
-    names_in,
     numeric,
     operand,
     pure,
@@ -656,7 +656,7 @@ def _while_fix(ctx: RuleContext, node: cst.While) -> NodeFix | None:
     if not pure(ctx, node.test):
         return None
     lax, imports = ctx.alias("jax.lax")
-    taken = names_in(fn.node)
+    taken = root_names(fn.node)
     cond_fn = _free_name(taken, "_while_cond")
     body_fn = _free_name(taken | {cond_fn}, "_while_body")
     step = tree.block_inner_indent(node.body, indent)[len(indent) :]
@@ -791,7 +791,7 @@ class _Select:
             if tree:
                 self.safe = False
                 tree_map = self._tree_map()
-                a, b = _lambda_params(names_in(cond))
+                a, b = _lambda_params(root_names(cond))
                 out = f"{tree_map}(lambda {a}, {b}: {self.jnp}.where({c}, {a}, {b}), {text}, {out})"
             else:
                 out = f"{self.jnp}.where({c}, {text}, {out})"
@@ -911,7 +911,7 @@ def _assigned(s: cst.BaseSmallStatement) -> list[tuple[str, _Val]] | None:
         for t, v in zip(target.elements, value.elements, strict=True):
             if not isinstance(t.value, cst.Name) or isinstance(v, cst.StarredElement):
                 return None
-            if isinstance(v.value, cst.NamedExpr) or names_in(v.value) & {n for n, _ in out}:
+            if isinstance(v.value, cst.NamedExpr) or root_names(v.value) & {n for n, _ in out}:
                 return None
             out.append((t.value.value, (bare(v.value), v.value)))
         return out
@@ -1010,7 +1010,7 @@ def _if_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
             positions = [order.index(n) for n in m]
             if positions != sorted(positions):
                 return None
-        cond_names = set().union(*(names_in(c) for c in conds))
+        cond_names = set().union(*(root_names(c) for c in conds))
         stmts = []
         for k, name in enumerate(order):
             if cond_names & set(order[:k]):
@@ -1124,7 +1124,7 @@ def _cond_fix(ctx: RuleContext, node: cst.If) -> NodeFix | None:
         if n not in params and not (n in then_names and n in else_names):
             return None  # unbound before the `if` and left alone by a branch
     lax, imports = ctx.alias("jax.lax")
-    taken = names_in(fn.node)
+    taken = root_names(fn.node)
     true_fn = _free_name(taken, "_if_true")
     false_fn = _free_name(taken | {true_fn}, "_if_false")
     inner = tree.block_inner_indent(node.body, indent)
