@@ -102,7 +102,6 @@ KNOWN_UNFIXABLE: dict[str, str] = {
     "comprehension if/*": "how many elements are kept depends on the data: only a mask keeps all",
     "jax_array[mask]/*": "the result's length depends on the data (a reduction could mask it)",
     'f"{t:.2f}"/*': "a string of a traced value: jax.debug.print formats it at run time",
-    '"%d" % i/*': "a string of a traced value: jax.debug.print formats it at run time",
     '"{:>5}".format(t)/*': "a string of a traced value: jax.debug.print formats it at run time",
     "jnp.unique(x)/*": "the padding of unique is a valid value: only the author can pick size=",
     "jnp.nonzero(x)/*": "the indices themselves are the result: padding would change them",

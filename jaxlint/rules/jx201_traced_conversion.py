@@ -112,6 +112,11 @@ code, the rewrite would only move the error, and the fix is advice.
   body, and `jax.grad` cannot differentiate through a `fori_loop` whose bound is traced. Preferred
   to `static_argnames` (below), which would recompile for each `n` and unroll the loop.
 
+- `"%d" % n` (an integer conversion: `%d`, `%i`, `%x`, `%c`...) of a count that is a jit
+  parameter of this file, or a Python number passed in as a transform's argument or operand: the
+  count is made static at its source as for `int(n)` above (same safety), so it formats as a
+  Python int.
+
 Otherwise `range(t)`, `complex(t)`, `operator.index(t)` and format specs have no
 array equivalent: advice (make the value static, use `lax.fori_loop`, `jnp.where` or
 `jax.debug.print`).
@@ -784,6 +789,10 @@ def on_BinaryOperation(ctx: RuleContext, node: cst.BinaryOperation) -> None:
                 f"concrete number: JAX raises {error}; use jax.debug.print",
                 v,
                 jax_error=error,
+                # an integer conversion formats a count: static at its source, it is a Python int
+                fix=static_argnames_fix(ctx, expr, plain=True) or operand_fix(ctx, expr)
+                if error == "TypeError"
+                else None,
             )
             return
 
