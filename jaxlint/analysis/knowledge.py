@@ -585,8 +585,6 @@ LINEN_ENTRIES = frozenset({"apply", "init", "init_with_output"})
 LINEN_OPTIONS = frozenset({"mutable", "rngs", "capture_intermediates", "method"})
 
 
-# Classes an isinstance test can name. Under a trace a traced array is an instance of the tracer
-# types and of none of the host types; a value that passes a host-type test is a Python value.
 # Modules that code passes around as an array namespace (``xp``): ``xp is np`` compares them.
 ARRAY_NAMESPACES = frozenset(
     {"numpy", "jax.numpy", "math", "scipy", "jax.scipy", "cupy", "torch", "jax", "jax.lax"}
@@ -618,6 +616,8 @@ STR_METHODS = frozenset(
     }
 )
 
+# Classes an isinstance test can name. Under a trace a traced array is an instance of the tracer
+# types and of none of the host types; a value that passes a host-type test is a Python value.
 TRACER_TYPES = frozenset(
     {
         "jax.core.Tracer",
