@@ -108,6 +108,8 @@ KNOWN_UNFIXABLE: dict[str, str] = {
     "jnp.where(x > 0)/*": "the indices themselves are the result: padding would change them",
     "jnp.argwhere(x)/*": "the indices themselves are the result: padding would change them",
     "np.random.randint(0, i)/*": "NumPy's global RNG has no JAX twin (jax.random needs a key)",
+    "jnp.bincount(ids)/*": "only the author knows a bound on the ids for length=",
+    "jax.ops.segment_sum(x, ids)/*": "only the author knows a bound on the ids for num_segments=",
     "max(x) (iterable)/scan": "the iterated value is not known to be one array there",
     "max(x) (iterable)/fori": "the iterated value is not known to be one array there",
 }

@@ -78,6 +78,12 @@ HAZARDS: dict[str, tuple[str, str]] = {
     "jnp.where(x > 0)": ("", "y = jnp.where(x > 0)"),
     "jnp.unique(x)": ("", "y = jnp.unique(x)"),
     "jnp.argwhere(x)": ("", "y = jnp.argwhere(x)"),
+    "jnp.bincount(ids)": ("", "y = jnp.bincount(jnp.zeros(3, jnp.int32) + i)"),
+    "jax.ops.segment_sum(x, ids)": (
+        "",
+        "y = jax.ops.segment_sum(x[:3], jnp.zeros(3, jnp.int32) + i)",
+    ),
+    "multigammaln(t, i)": ("", "y = jax.scipy.special.multigammaln(t + 3.0, i)"),
     "random.split(key, i)": ("", "y = jax.random.split(jax.random.key(0), i)"),
     "random.normal(key, (i,))": ("", "y = jax.random.normal(jax.random.key(0), (i,))"),
     "C[0] > 0 (JAX constant)": (

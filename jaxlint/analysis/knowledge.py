@@ -274,6 +274,11 @@ SHAPE_ARGS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "jax.numpy.split": ((1,), ("indices_or_sections",)),
     "jax.numpy.array_split": ((1,), ("indices_or_sections",)),
     "jax.numpy.bincount": ((), ("length",)),
+    "jax.ops.segment_sum": ((2,), ("num_segments",)),
+    "jax.ops.segment_max": ((2,), ("num_segments",)),
+    "jax.ops.segment_min": ((2,), ("num_segments",)),
+    "jax.ops.segment_prod": ((2,), ("num_segments",)),
+    "jax.scipy.special.multigammaln": ((1,), ("d",)),
     "jax.numpy.diag": ((1,), ("k",)),
     "jax.numpy.diagonal": ((1,), ("offset",)),
     "jax.numpy.tril": ((1,), ("k",)),
@@ -325,6 +330,11 @@ SHAPE_ERROR: dict[str, str] = {
     "jax.numpy.split": "ConcretizationTypeError",
     "jax.numpy.array_split": "ConcretizationTypeError",
     "jax.numpy.bincount": "ConcretizationTypeError",
+    "jax.ops.segment_sum": "ConcretizationTypeError",
+    "jax.ops.segment_max": "ConcretizationTypeError",
+    "jax.ops.segment_min": "ConcretizationTypeError",
+    "jax.ops.segment_prod": "ConcretizationTypeError",
+    "jax.scipy.special.multigammaln": "ConcretizationTypeError",
     "jax.numpy.diag": "TracerIntegerConversionError",
     "jax.numpy.diagonal": "ValueError",
     "jax.numpy.tril": "ValueError",
@@ -411,6 +421,13 @@ DATA_DEPENDENT = frozenset(
         "unique_all",
     ]
 )
+
+# Functions whose result size is the data's unless a size is given: function -> (the argument
+# whose values decide it, the size keyword, its position where it may be passed positionally).
+SIZE_FROM_DATA: dict[str, tuple[int, str, int | None]] = {
+    "jax.numpy.bincount": (0, "length", None),
+    **{f"jax.ops.segment_{n}": (1, "num_segments", 2) for n in ("sum", "max", "min", "prod")},
+}
 
 # Array attributes that are static under any transform.
 STATIC_ATTRS = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "weak_type"})

@@ -233,7 +233,7 @@ class LibraryCalls:
         if not positional or positional[0][0].kind is not Kind.EXT:
             return None
         fv, fa = positional[0]
-        if not isinstance(fv.ref, str) or not fv.ref.startswith(K.JAX_ARRAY_MODULES[:6]):
+        if not isinstance(fv.ref, str) or not fv.ref.startswith(K.JAX_ARRAY_MODULES[:7]):
             return None
         kws = [(v, a) for v, a in args if a.keyword is not None]
         return self.library_transformed(qual, spec, fv, fa.value, kws, node)

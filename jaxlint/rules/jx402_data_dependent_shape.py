@@ -29,12 +29,17 @@ RULE = Rule(
     code="JX402",
     name="data-dependent-shape",
     jax_error="ConcretizationTypeError",
-    summary="`jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`.",
+    summary=(
+        "`jnp.nonzero`/`argwhere`/`flatnonzero`/`unique`/one-argument `jnp.where` without `size=`; "
+        "`jnp.bincount` without `length=`; `jax.ops.segment_*` without `num_segments=`."
+    ),
     fix="safe/advice",
     doc="""## What it does
 Finds calls whose result size depends on the data, inside traced code, without a static `size=`:
 `jnp.nonzero(x)`, `jnp.argwhere(x)`, `jnp.flatnonzero(x)`, `jnp.unique(x)` and one-argument
-`jnp.where(cond)`.
+`jnp.where(cond)`; and calls that size their result from the data unless told a size:
+`jnp.bincount(x)` without `length=`, `jax.ops.segment_sum(data, ids)` (and `segment_max`,
+`segment_min`, `segment_prod`) without `num_segments=` (no fix: only the author knows the bound).
 
 ## Why is this bad?
 The number of non-zero (or distinct) elements is only known once the data is, but the output shape
@@ -180,6 +185,39 @@ def run():
 """,
         ),
         Example(
+            title="segment_sum without num_segments under jit",
+            valid=False,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def pool(data, segment_ids):
+    return jax.ops.segment_sum(data, segment_ids)  # expect: JX402
+
+
+def run():
+    return pool(jnp.ones((3, 4)), jnp.array([0, 0, 1]))
+""",
+        ),
+        Example(
+            title="segment_sum and bincount with static sizes",
+            valid=True,
+            code="""import jax
+import jax.numpy as jnp
+
+
+@jax.jit
+def pool(data, segment_ids):
+    counts = jnp.bincount(segment_ids, length=2)
+    return jax.ops.segment_sum(data, segment_ids, 2) / counts[:, None]
+
+
+def run():
+    return pool(jnp.ones((3, 4)), jnp.array([0, 0, 1]))
+""",
+        ),
+        Example(
             title="nonzero with size and fill_value",
             valid=True,
             code="""import jax
@@ -294,6 +332,9 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
     qual = ctx.qual(node.func)
+    if qual in K.SIZE_FROM_DATA:
+        _size_from_data(ctx, node, qual)
+        return
     if qual is None or (qual not in K.DATA_DEPENDENT and qual != "jax.numpy.where"):
         return
     positional = [a for a in node.args if a.keyword is None]
@@ -318,6 +359,28 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             "traced data: JAX raises ConcretizationTypeError; pass size= (and fill_value=)",
             v,
             fix=_fix(ctx, node, qual, positional[0].value, v),
+        )
+
+
+def _size_from_data(ctx: RuleContext, node: cst.Call, qual: str) -> None:
+    """``jnp.bincount(x)`` without ``length=``, ``jax.ops.segment_sum(data, ids)`` without
+    ``num_segments=``: the result has ``max(x) + 1`` rows, read from the data."""
+    data, keyword, position = K.SIZE_FROM_DATA[qual]
+    positional = [a for a in node.args if a.keyword is None]
+    if any(a.star for a in node.args) or len(positional) <= data:
+        return
+    given = any(a.keyword is not None and a.keyword.value == keyword for a in node.args)
+    if given or (position is not None and len(positional) > position):
+        return
+    v = ctx.value(positional[data].value)
+    if is_arraylike_traced(v) or ctx.staged:
+        ctx.report(
+            RULE,
+            node,
+            f"`{ctx.source(node.func)}` without `{keyword}=` sizes its result from the traced "
+            f"`{ctx.source(positional[data].value)}`: JAX raises ConcretizationTypeError; pass "
+            f"{keyword}= (a static bound)",
+            v,
         )
 
 
