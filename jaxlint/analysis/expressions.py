@@ -583,6 +583,20 @@ class Expressions:
             elif isinstance(s, cst.Slice):
                 idx.extend(self.ev(x) for x in (s.lower, s.upper, s.step) if x is not None)
         r = first_reason(base, *idx)
+        if (
+            base.kind is Kind.OBJECT
+            and base.ref is not None
+            and len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+            and any(i.traced for i in idx)
+            and (getitem := base.ref.lookup_method("__getitem__")) is not None
+        ):
+            # `dist[mask]` of a project class: its `__getitem__` runs on the traced index
+            # (distrax#291 indexes NumPy's `np.indices` with it)
+            arg = cst.Arg(value=node.slice[0].slice.value)
+            return self.call_function(  # type: ignore[attr-defined]
+                FuncRef(getitem, None, (base,)), [(idx[0], arg)], node
+            )
         if base.kind is Kind.EXT and base.ref in ("jax.numpy.r_", "jax.numpy.c_"):
             return Value(r, Kind.DEVICE)  # an array concatenated from the items
         if base.kind is Kind.EXT or base.kind is Kind.CLASS:
@@ -791,6 +805,10 @@ class Expressions:
                 leafy = declared in arrays or (not ann and not filtered)
                 leaf = self.leaf(base, name, node, Kind.DEVICE if leafy else Kind.UNKNOWN)
                 nested = self.annotation_class(ann, info.module)
+                if nested is not None and not filtered and int_class(nested):
+                    # an IntEnum field (equinox#177's `unit: Unit`): an int, so a leaf that jit
+                    # traces like any number
+                    return self.leaf(base, name, node, Kind.DEVICE)
                 if nested is not None:
                     return Value(leaf.reason, Kind.OBJECT, ref=nested, filtered=filtered)
                 kind = declared
@@ -881,6 +899,15 @@ class Expressions:
         if v is not None:
             v = self.resolve(v)
         return v.ref if v is not None and v.kind is Kind.CLASS else None
+
+
+def int_class(info: ClassInfo) -> bool:
+    """A project class that is a Python int (``class Unit(enum.IntEnum)``, an ``IntFlag``)."""
+    return any(
+        q in ("enum.IntEnum", "enum.IntFlag", "builtins.int", "int")
+        for c in info.mro()
+        for q in c.base_quals
+    )
 
 
 def identical(a: Value, b: Value) -> bool | None:

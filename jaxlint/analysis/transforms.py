@@ -248,9 +248,14 @@ class Transforms:
             Kind.PMODULE,
         ):
             return v
-        if t.filtered and v.kind in (Kind.SCALAR, Kind.STR, Kind.NONE):
+        # equinox's filter transforms keep Python numbers static; flax nnx's keep a Module's
+        # attributes static but trace a number passed as an argument, as jax.jit does
+        scalars_static = t.filtered and not t.qual.startswith("flax.nnx.")
+        if scalars_static and v.kind in (Kind.SCALAR, Kind.STR, Kind.NONE):
             return v
-        if t.filtered and p.annotation is not None:
+        if t.filtered and v.kind in (Kind.STR, Kind.NONE):
+            return v
+        if scalars_static and p.annotation is not None:
             declared = annotation_kind(code(p.annotation))
             if declared in (Kind.SCALAR, Kind.STR):
                 # `epsilon: float` of an equinox filter_jit: a Python number, kept static
@@ -258,7 +263,9 @@ class Transforms:
         reason = extend(
             self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None)
         )
-        return deep_trace(v, reason, soft=t.filtered)
+        return deep_trace(
+            v, reason, soft=t.filtered and (scalars_static or v.kind is not Kind.SCALAR)
+        )
 
     def site_reason(self, t: TransformedRef) -> Reason:
         """Why the transformed function runs traced: the enclosing trace, if any, then the site."""
