@@ -224,9 +224,19 @@ class Transforms:
             and v.elem.kind is Kind.NONE
         )
 
+    @staticmethod
+    def static_in_varargs(t: TransformedRef, fn: FunctionInfo) -> bool:
+        """``static_argnums`` that fall in the function's ``*args`` (jraph's
+        ``jax.jit(jax.grad(lambda *x: ...), static_argnums=(2, 3, 4))``): some of its elements
+        are static, which ones the analysis does not follow, so none is taken to be traced."""
+        given = len(fn.positional) - len(t.target.bound)
+        return any(s.isdigit() and int(s) >= given for s in t.static)
+
     def transformed_param(
         self, t: TransformedRef, fn: FunctionInfo, i: int, p: Param, v: Value
     ) -> Value:
+        if p.kind == "vararg" and self.static_in_varargs(t, fn):
+            return Value(kind=v.kind)
         if t.differentiated is not None and p.name not in t.differentiated and not v.traced:
             return v
         # a dtype or a string is no valid argument of a transform (JAX refuses it at the call,
@@ -319,6 +329,8 @@ class Transforms:
                     # bound by partial() or as the instance of a bound method: not an argument
                     # the transform receives, so traced only if it already was
                     pass
+                elif got is None and p.kind == "vararg" and self.static_in_varargs(t, fn):
+                    pass  # which of `*args` are traced is not known (see static_in_varargs)
                 elif got is None and p.kind in ("vararg", "varkw"):
                     r = extend(
                         self.site_reason(t), (f"`*{p.name}` are arguments of {fn.name}()", None)
