@@ -9,9 +9,9 @@ import libcst as cst
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import static_argnames_fix, verdict
+from jaxlint.rules.fixing import verdict
 from jaxlint.rules.helpers import holds_tracers, index_values, transform_word
-from jaxlint.rules.operand_fix import operand_fix
+from jaxlint.rules.operand_fix import static_source_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -536,6 +536,6 @@ def _dict_key(ctx: RuleContext, node: cst.Subscript) -> None:
                 "array indexed by position, or lax.switch",
                 v,
                 jax_error="TypeError",
-                fix=static_argnames_fix(ctx, expr) or operand_fix(ctx, expr),
+                fix=static_source_fix(ctx, expr),
             )
             return

@@ -9,9 +9,9 @@ import libcst as cst
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import bare, guarded, static_argnames_fix
+from jaxlint.rules.fixing import bare, guarded
 from jaxlint.rules.helpers import holds_tracers, index_values
-from jaxlint.rules.operand_fix import operand_fix
+from jaxlint.rules.operand_fix import static_source_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -384,9 +384,7 @@ def on_Subscript(ctx: RuleContext, node: cst.Subscript) -> None:
                 f"lax.dynamic_slice_in_dim(x, start, size) with a static size",
                 v,
                 jax_error=error,
-                fix=_window_fix(ctx, node, host)
-                or static_argnames_fix(ctx, expr)
-                or operand_fix(ctx, expr),
+                fix=_window_fix(ctx, node, host) or static_source_fix(ctx, expr),
             )
             return
 

@@ -19,13 +19,12 @@ from jaxlint.rules.fixing import (
     directly_traced,
     guarded,
     leading_lines,
-    static_argnames_fix,
     tree_of,
     uses_in_array_context,
     verdict,
 )
 from jaxlint.rules.helpers import holds_tracers, is_arraylike_traced
-from jaxlint.rules.operand_fix import operand_fix
+from jaxlint.rules.operand_fix import static_source_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -586,7 +585,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                     fix = _fori_fix(ctx, node)
                 if fix is None and name in _COUNTS:
                     # a count that Python needs as an int: the jit parameter it comes from static
-                    fix = static_argnames_fix(ctx, a.value, plain=True) or operand_fix(ctx, a.value)
+                    fix = static_source_fix(ctx, a.value, plain=True)
                 ctx.report(
                     RULE,
                     node,
@@ -790,9 +789,7 @@ def on_BinaryOperation(ctx: RuleContext, node: cst.BinaryOperation) -> None:
                 v,
                 jax_error=error,
                 # an integer conversion formats a count: static at its source, it is a Python int
-                fix=static_argnames_fix(ctx, expr, plain=True) or operand_fix(ctx, expr)
-                if error == "TypeError"
-                else None,
+                fix=static_source_fix(ctx, expr, plain=True) if error == "TypeError" else None,
             )
             return
 

@@ -9,9 +9,8 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.values import Kind, Value
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import holds_tracers
-from jaxlint.rules.operand_fix import operand_fix
+from jaxlint.rules.operand_fix import static_source_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -763,9 +762,7 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "make it a static argument (static_argnames)",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr)
-                or static_field_fix(ctx, expr)
-                or operand_fix(ctx, expr),
+                fix=static_source_fix(ctx, expr, fields=True),
             )
             return
 
@@ -804,9 +801,7 @@ def on_reverse_diff(
         "(static_argnames, a shape) or use lax.scan with a static length",
         v,
         jax_error="ValueError",
-        fix=static_argnames_fix(ctx, expr) or operand_fix(ctx, expr)
-        if isinstance(expr, cst.BaseExpression)
-        else None,
+        fix=static_source_fix(ctx, expr) if isinstance(expr, cst.BaseExpression) else None,
     )
 
 

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from jaxlint.rules.base import Example, Rule
-from jaxlint.rules.fixing import static_argnames_fix, static_field_fix
 from jaxlint.rules.helpers import holds_tracers
-from jaxlint.rules.operand_fix import operand_fix
+from jaxlint.rules.operand_fix import static_source_fix
 
 if TYPE_CHECKING:
     from jaxlint.analysis.context import RuleContext
@@ -308,8 +307,6 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
                 "static count",
                 v,
                 jax_error=error,
-                fix=static_argnames_fix(ctx, expr)
-                or static_field_fix(ctx, expr)
-                or operand_fix(ctx, expr),
+                fix=static_source_fix(ctx, expr, fields=True),
             )
             return

@@ -31,6 +31,8 @@ from jaxlint.rules.fixing import (
     code,
     guarded,
     qual_of,
+    static_argnames_fix,
+    static_field_fix,
     step_text,
 )
 
@@ -55,6 +57,20 @@ class _Source:
     derived: bool = False  # combined with Python numbers on the way
     # the expression of the first call in the body that selects the operand's part
     selection: cst.BaseExpression | None = None
+
+
+def static_source_fix(
+    ctx: RuleContext, expr: cst.BaseExpression, *, plain: bool = False, fields: bool = False
+) -> NodeFix | None:
+    """A count (a size, a key, a slice bound) made static where it comes from: a parameter of a
+    jit in this file (``static_argnames``; ``plain`` as in :func:`static_argnames_fix`), a
+    repeated count that vmap or pmap maps, a field of a flax struct of this file (``fields``),
+    or a control-flow operand (:func:`operand_fix`)."""
+    return (
+        static_argnames_fix(ctx, expr, plain=plain)
+        or (static_field_fix(ctx, expr) if fields else None)
+        or operand_fix(ctx, expr)
+    )
 
 
 @guarded
