@@ -75,9 +75,10 @@ class Frame:
         # Names bound to an isinstance test (`traced = isinstance(v, Tracer)`): testing the name
         # narrows as the test would (each dropped when its name is bound again).
         self.tests: dict[str, cst.BaseExpression] = {}
-        # Tests of module-level names (`"DEBUG" in os.environ`) that hold where the code being
-        # evaluated runs, as (source, truth): a transform applied here traces under them.
-        self.conditions: list[tuple[str, bool]] = []
+        # The tests that hold where the code being evaluated runs, with their truth: those of
+        # module-level names (`"DEBUG" in os.environ`) are what a transform applied here traces
+        # under (Statements.held_conditions).
+        self.conditions: list[tuple[cst.BaseExpression, bool]] = []
         # Names an `if flag:` bound on both paths: flag -> {name: (joined, if true, if false)}.
         # Testing the flag again picks the path's value while the name still holds the join
         # (`if traced: arr = v` / `else: arr = np.asarray(v)`, then `if not traced: arr...`).

@@ -89,7 +89,7 @@ class Project:
         # What the names a control-flow call reads (its operands, its loop bounds, the closure
         # of its lambdas) held where it ran, joined over every run, by id of the call: fixes
         # that move an operand into a closure read whether it is a Python number there.
-        self.site_names: dict[int, tuple[cst.Call, dict[str, Value]]] = {}
+        self.site_names: dict[int, tuple[cst.Call, dict[str, Value], frozenset[str]]] = {}
         # The tests of module-level names that held at every evaluation of a transform site,
         # by id of the site: the trace it starts runs under them (see Statements.holding).
         self.site_conditions: dict[int, tuple[cst.CSTNode, dict[str, bool]]] = {}
@@ -242,9 +242,9 @@ class Project:
     def record_site_names(self, node: cst.Call, lookup: Callable[[str], Value | None]) -> None:
         seen = self.site_names.get(id(node))
         if seen is None or seen[0] is not node:
-            seen = self.site_names[id(node)] = (node, {})
+            seen = self.site_names[id(node)] = (node, {}, frozenset(root_names(node)))
         names = seen[1]
-        for name in root_names(node):
+        for name in seen[2]:
             v = lookup(name)
             if v is not None:
                 names[name] = join(names[name], v) if name in names else v

@@ -448,16 +448,17 @@ class Statements:
         """Where a test of module-level names holds (``if "DEBUG" in os.environ:``, a false
         ``NO_JIT or DEBUG``): a transform applied there traces under it."""
         f = self.frame
-        added = [
-            (self.code(t), p)
-            for t, p in (atomic_tests(test, positive) if test is not None else [])
-            if self.global_test(t)
-        ]
+        added = atomic_tests(test, positive) if test is not None else []
         f.conditions.extend(added)
         try:
             yield
         finally:
             del f.conditions[len(f.conditions) - len(added) :]
+
+    def held_conditions(self) -> list[tuple[str, bool]]:
+        """The tests of module-level names that hold here, as (source, truth): read only where a
+        transform is applied, not at every branch."""
+        return [(self.code(t), p) for t, p in self.frame.conditions if self.global_test(t)]
 
     def global_test(self, test: cst.BaseExpression) -> bool:
         """A test of module-level names only: the same wherever the module's code reads it."""

@@ -185,6 +185,17 @@ def tested_subject(test: cst.BaseExpression) -> cst.BaseExpression:
     return test.left if isinstance(test, cst.Comparison) else test
 
 
+def descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node and every node below it."""
+    out: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children)
+    return out
+
+
 def root_names(node: cst.CSTNode) -> set[str]:
     """The names an expression reads (not attribute names or keywords)."""
     out: set[str] = set()

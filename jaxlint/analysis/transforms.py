@@ -113,7 +113,7 @@ class Transforms:
             reverse=(spec.differentiates and not qual.endswith("jacfwd"))
             or (fv.kind is Kind.TRANSFORMED and fv.ref.reverse),
         )
-        self.project.record_site_conditions(site, self.frame.conditions)
+        self.project.record_site_conditions(site, self.held_conditions())
         site = (t, self.frame.in_trace, self.frame.staged, self.frame.weak)
         if self.frame.fn is not None and not self.frame.traced:
             # Inside a function body evaluated untraced: the function may itself be traced, and

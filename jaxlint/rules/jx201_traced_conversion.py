@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from jaxlint.analysis.syntax import root_names
+from jaxlint.analysis.syntax import descendants, root_names
 from jaxlint.analysis.values import Kind
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
@@ -629,7 +629,6 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
         _cond_branch,
         _free_name,
         _smalls,
-        _walk,
         carry_body,
     )
 
@@ -656,9 +655,10 @@ def _fori_fix(ctx: RuleContext, node: cst.Call) -> NodeFix | None:
         return None  # a call for its effect would run once, under the trace
     if any(n not in ctx.frame.env for n in names):
         return None  # unbound before the loop: no carry to start from
-    inside = {id(n) for n in _walk(loop)}
+    inside = {id(n) for n in descendants(loop)}
     if any(
-        isinstance(n, cst.Name) and n.value == k and id(n) not in inside for n in _walk(fn.node)
+        isinstance(n, cst.Name) and n.value == k and id(n) not in inside
+        for n in descendants(fn.node)
     ):
         return None  # the loop variable is read elsewhere (after the loop Python leaves it bound)
     indent = tree.indent.get(id(loop))

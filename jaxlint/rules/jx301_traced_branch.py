@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from jaxlint.analysis.syntax import root_names
+from jaxlint.analysis.syntax import descendants, root_names
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.base import Example, Rule
 from jaxlint.rules.fixing import (
@@ -1078,17 +1078,8 @@ def _cond_branch(suite: cst.BaseSuite | None) -> list[str] | None:
                 return None
             if e.value not in out:
                 out.append(e.value)
-        if any(isinstance(n, cst.NamedExpr | cst.Yield | cst.Await) for n in _walk(s)):
+        if any(isinstance(n, cst.NamedExpr | cst.Yield | cst.Await) for n in descendants(s)):
             return None
-    return out
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out, stack = [], [node]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children)
     return out
 
 

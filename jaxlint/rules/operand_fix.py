@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from jaxlint.analysis.syntax import descendants
 from jaxlint.analysis.values import Value, python_type
 from jaxlint.fixes.spec import NodeFix
 from jaxlint.rules.fixing import (
@@ -114,7 +115,7 @@ def _source(ctx: RuleContext, part: cst.BaseExpression) -> _Source | None:
         return None
     src = _Source(site, qual, int(first.group(2)) - 1)
     current = first.group(1)
-    inside = {id(n) for n in _descendants(site)}
+    inside = {id(n) for n in descendants(site)}
     for text, at in reason[2:]:
         hop = _PASSED.fullmatch(step_text(text))
         if hop is None or at is None or not isinstance(at[1], cst.Call):
@@ -210,16 +211,6 @@ def _pick(
 
 def _python_number(v: Value | None) -> bool:
     return v is not None and (python_type(v) in (int, float) or type(v.const) is bool)
-
-
-def _descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out: list[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children)
-    return out
 
 
 def _known_int(node: cst.BaseExpression, names: dict[str, Value]) -> int | None:
@@ -349,7 +340,7 @@ def _scan_row(
     body = site.args[0].value
     if xs is None or not isinstance(body, cst.Lambda) or not _simple_params(body, 2):
         return None
-    inside = {id(n) for n in _descendants(body.body)}
+    inside = {id(n) for n in descendants(body.body)}
     params = {p.name.value for p in body.params.params}
     edits: list[tuple[cst.CSTNode, str]] = []
     for s in found:
