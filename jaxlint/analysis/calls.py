@@ -14,7 +14,14 @@ from jaxlint.analysis.control_flow import CONTROL_FLOW, outputs, unwrapped_body
 from jaxlint.analysis.frames import DEBUG, Frame, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, LINEN_OPTIONS, canonical
 from jaxlint.analysis.library_calls import Holder, LibraryTransformed
-from jaxlint.analysis.model import ClassInfo, FuncRef, FunctionInfo, Param, TransformedRef
+from jaxlint.analysis.model import (
+    INITIALISERS,
+    ClassInfo,
+    FuncRef,
+    FunctionInfo,
+    Param,
+    TransformedRef,
+)
 from jaxlint.analysis.syntax import (
     assigned_keys,
     assigned_self_attrs,
@@ -807,6 +814,8 @@ class Calls:
         self.signatures[id(fn.node)] = count + 1
         self.active.add(key)
         self.depth += 1
+        if in_trace is not None:
+            env = self.linen_setup(fn, env, in_trace, staged, filtered, weak)
         frame = Frame(fn.module, fn, closure, in_trace, staged, filtered, weak=weak)
         frame.outer_caught = caught
         frame.unsure = int(unsure)
@@ -828,7 +837,7 @@ class Calls:
             self.depth -= 1
             self.active.discard(key)
         result = frame.returns if frame.returns is not None else Value(kind=Kind.NONE)
-        if fn.cls is not None and fn.name in ("__init__", "__post_init__"):
+        if fn.cls is not None and fn.name in ("__init__", "__post_init__", "setup"):
             # what the constructor stored on `self` (read back where the class is called)
             stored = tuple((k[5:], v) for k, v in frame.env.items() if k.startswith("self."))
             result = Value(kind=Kind.NONE, pairs=stored)
@@ -848,6 +857,38 @@ class Calls:
             first_reason(*env.values()) or in_trace,
         )
         return result
+
+    def linen_setup(
+        self,
+        fn: FunctionInfo,
+        env: dict[str, Value],
+        in_trace: Reason,
+        staged: bool,
+        filtered: bool,
+        weak: bool,
+    ) -> dict[str, Value]:
+        """A linen method run under a trace: flax runs the module's ``setup()`` lazily, inside
+        that trace, so what it stores on ``self`` from JAX operations is traced there too
+        (``self.img_shape = jnp.array(self.latent_shape) * 2`` then used as a shape)."""
+        info = fn.cls
+        me = env.get("self")
+        if info is None or not info.is_linen or fn.name in INITIALISERS or me is None:
+            return env
+        setup = info.lookup_method("setup")
+        if setup is None:
+            return env
+        done = self.evaluate(setup, None, {"self": me}, in_trace, staged, filtered, weak)
+        stored = {
+            f"self.{k}": v.with_reason(
+                extend(
+                    v.reason,
+                    (f"`self.{k}` is set in setup(), which flax runs inside the trace", None),
+                )
+            )
+            for k, v in done.pairs or ()
+            if v.traced and f"self.{k}" not in env
+        }
+        return {**env, **stored} if stored else env
 
     # ------------------------------------------------------------------ external calls
 
@@ -1364,10 +1405,17 @@ def merged_pairs(
 def replaced(owner: Value, args: list[tuple[Value, cst.Arg]]) -> Value | None:
     """``obj.replace(field=v)`` (flax struct, chex), ``obj._replace`` (NamedTuple),
     ``dataclasses.replace(obj, ...)``: the same object with only the named fields changed, so a
-    traced new field leaves the others as they were. None where the fields given are not known."""
+    traced new field leaves the others as they were. None where the fields given are not known.
+
+    A ``**mapping`` whose keys are not known names no field the analysis can see: it is taken to
+    replace none (as an unknown ``**kw`` fills no parameter with a default), rather than to make
+    every field one of its values."""
+    args = [
+        (v, a) for v, a in args if a.star != "**" or (v.kind is Kind.DICT and v.pairs is not None)
+    ]
     info = owner.ref
     if owner.kind is not Kind.OBJECT or not isinstance(info, ClassInfo):
-        return None
+        return owner if not args and owner.kind is Kind.UNKNOWN else None
     if info.lookup_method("replace") is not None or info.lookup_method("_replace") is not None:
         return None  # its own replace: analysed as the function it is
     fields = {name for c in info.mro() for name in c.fields}

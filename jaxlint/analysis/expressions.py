@@ -12,6 +12,7 @@ import libcst as cst
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import NARROWED, anchor
 from jaxlint.analysis.knowledge import LINEN_ENTRIES, canonical
+from jaxlint.analysis.libraries import read_eagerly
 from jaxlint.analysis.model import ClassInfo, FuncRef, ModuleInfo, TransformedRef
 from jaxlint.analysis.syntax import (
     integer_value,
@@ -169,7 +170,7 @@ class Expressions:
                 if name == "None":
                     return constant(None)
                 return Value(kind=Kind.EXT, ref=f"builtins.{name}")
-            if v.kind is Kind.LAZY and f.traced:
+            if v.kind is Kind.LAZY and (f.traced or read_eagerly(*v.ref)):
                 v = self.resolve(v)
             if name in self.project.static_names and v.traced:
                 return Value(kind=v.kind, ref=v.ref, elts=v.elts)
@@ -459,7 +460,10 @@ class Expressions:
         """A leaf of a pytree: arrays where the tree is traced, else a static Python value."""
         if not tree.traced:
             return STATIC
-        parts = list(tree.elts or ()) + [v for _, v in tree.pairs or ()]
+        static = tree.ref.is_static_field if tree.kind is Kind.OBJECT and tree.ref else None
+        parts = list(tree.elts or ()) + [
+            v for k, v in tree.pairs or () if static is None or not static(k)
+        ]
         parts += [tree.elem] if tree.elem is not None else []
         if parts:
             leaves = [self.leaf_of(p) for p in parts if isinstance(p, Value)]
@@ -685,7 +689,7 @@ class Expressions:
     def attr(self, base: Value, name: str, node: cst.CSTNode) -> Value:
         kind = base.kind
         if kind is Kind.LAZY:
-            if not self.frame.traced:
+            if not self.frame.traced and not read_eagerly(*base.ref):
                 modname, path = base.ref
                 return Value(kind=Kind.LAZY, ref=(modname, f"{path}.{name}" if path else name))
             base = self.resolve(base)

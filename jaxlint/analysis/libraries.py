@@ -42,6 +42,17 @@ MODELLED = frozenset(
     }
 )
 
+# Modules of modelled packages that the knowledge base does not model, read from source instead:
+# flax's `TrainState` (its `apply_fn` is a static field, the module's `apply` under the trace).
+READ_FROM_SOURCE = frozenset({"flax.training.train_state"})
+
+
+def read_eagerly(modname: str, path: str) -> bool:
+    """A lazily imported name of a module read from source although its package is modelled:
+    resolved in untraced code too, where its objects are built (``TrainState.create(...)``)."""
+    qual = f"{modname}.{path}" if path else modname
+    return any(qual == m or qual.startswith(f"{m}.") for m in READ_FROM_SOURCE)
+
 
 class LibraryIndex:
     """Finds the source file of an installed module on a list of directories (``sys.path`` of the
@@ -57,7 +68,9 @@ class LibraryIndex:
             return self._found[name]
         top = name.split(".")[0]
         out: Path | None = None
-        if top not in MODELLED and top not in sys.stdlib_module_names and not top.startswith("_"):
+        if name in READ_FROM_SOURCE or (
+            top not in MODELLED and top not in sys.stdlib_module_names and not top.startswith("_")
+        ):
             parts = name.split(".")
             for base in self.paths:
                 found = _module_file(base, parts)

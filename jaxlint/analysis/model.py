@@ -71,6 +71,11 @@ class FunctionInfo:
         return self.node.body
 
 
+# Methods that build an object (``setup``: a linen module's): run first in the untraced pass, as
+# what they assign to self decides what the other methods read.
+INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
+
+
 @dataclass(eq=False)
 class ClassInfo:
     node: cst.ClassDef

@@ -11,7 +11,7 @@ import libcst as cst
 
 from jaxlint.analysis import knowledge as K
 from jaxlint.analysis.frames import Frame
-from jaxlint.analysis.model import FuncRef, FunctionInfo, Param, TransformedRef
+from jaxlint.analysis.model import INITIALISERS, FuncRef, FunctionInfo, Param, TransformedRef
 from jaxlint.analysis.syntax import code, int_literals, short_name, str_literals, suite_body
 from jaxlint.analysis.values import (
     Kind,
@@ -400,10 +400,6 @@ class Transforms:
                 elif v.elts is not None:
                     out.extend(e for e in v.elts if isinstance(e, Value) and e.kind is Kind.FUNC)
         return [v for v in out if v.kind is not Kind.CLASS]
-
-
-# Methods run first in the untraced pass: what they assign to self decides what others read.
-INITIALISERS = frozenset({"__init__", "__post_init__", "setup", "__new__"})
 
 
 def axes_elements(

@@ -217,6 +217,8 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
         and a.pairs is not None
         and b.pairs is not None
         and all(isinstance(k, str) for k, _ in (*a.pairs, *b.pairs))
+        and not aux_only(a)
+        and not aux_only(b)
     ):
         # a mapping (or a built object) with entries set on one path only (`if c: d.update(k=x)`):
         # key by key, so a traced entry does not taint the others
@@ -275,6 +277,17 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
         filtered=a.filtered and b.filtered,
         notnone=a.notnone and b.notnone,
         pytype=a.pytype if a.pytype is b.pytype else None,
+    )
+
+
+def aux_only(v: Value) -> bool:
+    """A traced object whose entries are its static fields only (what ``deep_trace`` keeps):
+    its other fields are leaves the entries do not list, so no key-by-key join with a built one."""
+    return (
+        v.kind is Kind.OBJECT
+        and v.traced
+        and bool(v.pairs)
+        and all(isinstance(k, str) and v.ref.is_static_field(k) for k, _ in v.pairs or ())
     )
 
 
@@ -502,7 +515,15 @@ def _deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         )
         return Value(reason, Kind.DICT, pairs=pairs)
     if v.kind is Kind.OBJECT:
-        return Value(reason, Kind.OBJECT, ref=v.ref, filtered=soft)
+        # a static field (`struct.field(pytree_node=False)`) is aux data: the same Python value
+        # under the trace (a TrainState's `apply_fn`)
+        info = v.ref
+        kept = tuple(
+            (k, e)
+            for k, e in v.pairs or ()
+            if isinstance(k, str) and info is not None and info.is_static_field(k)
+        )
+        return Value(reason, Kind.OBJECT, ref=info, pairs=kept or None, filtered=soft)
     if soft and v.kind is Kind.SCALAR:
         return v  # a Python number stays one under equinox's filter transforms
     if v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR):
