@@ -1056,7 +1056,9 @@ class Calls:
             consts = Value(reason, Kind.LIST, elem=Value(reason, Kind.DEVICE) if reason else STATIC)
             return Value(reason, Kind.TUPLE, elts=(STATIC, consts))
         if qual in K.TREE_LEAVES:
-            leaf = Value(reason, Kind.DEVICE) if reason else STATIC
+            # of a tree the analysis does not follow (a recursive helper's tree of key strings),
+            # leaves that may be Python values
+            leaf = self.leaf_of(args[0][0]) if reason and args else STATIC
             if qual.endswith("with_path"):
                 # (key path, leaf) pairs: the paths are Python keys
                 leaf = Value(reason, Kind.TUPLE, elts=(STATIC, leaf))

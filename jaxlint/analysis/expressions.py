@@ -437,7 +437,8 @@ class Expressions:
             if isinstance(node, cst.DictComp):
                 self.ev(node.key)
                 elt = self.ev(node.value)
-                return Value(elt.reason, Kind.DICT)
+                # `elem`: what its values are (its leaves, where they are no containers)
+                return Value(elt.reason, Kind.DICT, elem=elt)
             elt = self.ev(node.elt)
             kind = Kind.LIST if isinstance(node, cst.ListComp) else Kind.UNKNOWN
             simple = node.for_in.inner_for_in is None and not node.for_in.ifs
@@ -476,10 +477,10 @@ class Expressions:
 
     def element(self, v: Value, node: cst.CSTNode | None) -> Value:
         """The value of one element when iterating or unpacking ``v``."""
+        if v.kind is Kind.DICT:
+            return Value(kind=Kind.STR)  # its keys
         if v.elem is not None:
             return v.elem
-        if v.kind is Kind.DICT:
-            return Value(kind=Kind.STR)
         if v.elts is not None:
             out: Value | None = None
             for e in v.elts:
@@ -489,8 +490,9 @@ class Expressions:
         if v.kind is Kind.HOST:
             return Value(kind=Kind.HOST)
         if v.traced:
-            kind = v.kind if v.kind in (Kind.DEVICE, Kind.TREE) else Kind.UNKNOWN
-            return Value(v.reason, kind)
+            # rows of an array; of a pytree of unknown type, keys (a dict's) or items (a list's):
+            # tracers or Python values
+            return Value(v.reason, Kind.DEVICE if v.kind is Kind.DEVICE else Kind.UNKNOWN)
         if v.kind is Kind.DEVICE and node is not None:
             return self.staged(v, node)  # each row of a JAX constant is indexed out: staged
         return STATIC

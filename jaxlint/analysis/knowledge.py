@@ -538,6 +538,16 @@ JNP_STATIC = (
         {"jax.typeof", "jax.core.get_aval"}
     )
     | frozenset(
+        # the size of a mapped axis (inside shard_map, pmap, vmap) and the devices: Python ints
+        {
+            "jax.lax.axis_size",
+            "jax.device_count",
+            "jax.local_device_count",
+            "jax.process_count",
+            "jax.process_index",
+        }
+    )
+    | frozenset(
         # convolution bookkeeping computed from Python values: dimension numbers, permutations,
         # paddings and shapes (tuples of ints)
         {

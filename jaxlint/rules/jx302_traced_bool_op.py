@@ -673,7 +673,8 @@ def _iterating_builtin(ctx: RuleContext, node: cst.Call, name: str) -> None:
         and not staged_constant
     ):
         return  # a parameter of unknown structure may be a dict (its keys) or a tuple
-    items = [v, *(v.elts or ()), *((v.elem,) if v.elem is not None else ())]
+    elem = v.elem if v.elem is not None and v.kind is not Kind.DICT else None  # a dict: keys
+    items = [v, *(v.elts or ()), *((elem,) if elem is not None else ())]
     traced = next((x for x in items if is_arraylike_traced(x)), None)
     if traced is None and staged_constant:
         traced = Value(ctx.frame.in_trace)  # under the trace each element is indexed out: staged

@@ -328,6 +328,13 @@ def run():
 
 
 # ---------------------------------------------------------------------------------------- check
+def _may_name_size(mapping: Value) -> bool:
+    """A ``**mapping`` that may hold ``size``: all but a dict whose keys are known."""
+    if mapping.kind is not Kind.DICT or mapping.pairs is None:
+        return True
+    return any(k is None or k == "size" for k, _ in mapping.pairs)
+
+
 def on_Call(ctx: RuleContext, node: cst.Call) -> None:
     if ctx.frame.weak:  # grad alone: JVP tracers convert to bool and index fine
         return
@@ -346,6 +353,8 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
         return
     if any(a.keyword is not None and a.keyword.value == "size" for a in node.args):
         return
+    if any(a.star == "**" and _may_name_size(ctx.value(a.value)) for a in node.args):
+        return  # `**kwargs` whose keys are not known: a caller may pass size= through them
     if not positional:
         return
     v = ctx.value(positional[0].value)
