@@ -61,6 +61,7 @@ from jaxlint.analysis.values import (
     join,
     python_constant,
     python_type,
+    static_pairs,
     truth,
 )
 
@@ -1092,15 +1093,17 @@ class Calls:
                 return STATIC
             r = first_reason(*(v for v, _ in trees))
             first = trees[0][0] if trees else None
-            if (
-                r is not None
-                and first is not None
-                and first.kind is Kind.OBJECT
-                and first.ref.is_pytree
-            ):
+            if first is not None and first.kind is Kind.OBJECT and first.ref.is_pytree:
                 # the same tree structure: an object of the same class, its leaves mapped
-                # (dfax's `jax.tree.map(lambda x: x[0], batch)` keeps `.n_tokens` a property)
-                return Value(r, Kind.OBJECT, ref=first.ref, filtered=first.filtered)
+                # (dfax's `jax.tree.map(lambda x: x[0], batch)` keeps `.n_tokens` a property;
+                # `jax.tree.map(jnp.asarray, geometry)` keeps what isinstance tests later)
+                return Value(
+                    r,
+                    Kind.OBJECT,
+                    ref=first.ref,
+                    pairs=static_pairs(first),
+                    filtered=first.filtered,
+                )
             return Value(r, Kind.UNKNOWN)
         is_jax = qual.startswith(K.JAX_ARRAY_MODULES) or qual.startswith("jax.")
         # a function argument passed to an unknown higher-order function: called with the other args

@@ -280,6 +280,19 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
     )
 
 
+def static_pairs(v: Value) -> tuple[tuple[str | None, Value], ...] | None:
+    """The static fields (``struct.field(pytree_node=False)``) an object was built with: aux
+    data, the same Python values in every tree of its structure (a TrainState's ``apply_fn``
+    under the trace, or after a ``tree.map``)."""
+    info = v.ref
+    kept = tuple(
+        (k, e)
+        for k, e in v.pairs or ()
+        if isinstance(k, str) and info is not None and info.is_static_field(k)
+    )
+    return kept or None
+
+
 def aux_only(v: Value) -> bool:
     """A traced object whose entries are its static fields only (what ``deep_trace`` keeps):
     its other fields are leaves the entries do not list, so no key-by-key join with a built one."""
@@ -515,15 +528,7 @@ def _deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
         )
         return Value(reason, Kind.DICT, pairs=pairs)
     if v.kind is Kind.OBJECT:
-        # a static field (`struct.field(pytree_node=False)`) is aux data: the same Python value
-        # under the trace (a TrainState's `apply_fn`)
-        info = v.ref
-        kept = tuple(
-            (k, e)
-            for k, e in v.pairs or ()
-            if isinstance(k, str) and info is not None and info.is_static_field(k)
-        )
-        return Value(reason, Kind.OBJECT, ref=info, pairs=kept or None, filtered=soft)
+        return Value(reason, Kind.OBJECT, ref=v.ref, pairs=static_pairs(v), filtered=soft)
     if soft and v.kind is Kind.SCALAR:
         return v  # a Python number stays one under equinox's filter transforms
     if v.kind in (Kind.DEVICE, Kind.HOST, Kind.SCALAR):
