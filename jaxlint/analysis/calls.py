@@ -51,6 +51,7 @@ from jaxlint.analysis.values import (
     UNSET,
     Kind,
     Reason,
+    Text,
     Value,
     annotation_kind,
     constant,
@@ -140,6 +141,11 @@ class Calls:
             return held
         if kind is Kind.EXT:
             return self.call_external(fv.ref, args, node)
+        if kind is Kind.FUNC and fv.ref.fn.module.library:
+            qual = f"{fv.ref.fn.module.name}.{fv.ref.fn.name}"
+            if qual in K.NUMPYRO_SITES:
+                # a library function the knowledge base knows better than its source says
+                return self.call_external(qual, args, node)
         if kind is Kind.FUNC:
             if self.project.is_transform(fv.ref.fn.name) and args and args[0][0].kind is Kind.FUNC:
                 return self.apply_transform(fv.ref.fn.name, args[0][0], args[1:], node)
@@ -899,6 +905,16 @@ class Calls:
         if qual in K.TRACE_STATE_CLEAN:
             # no trace is active: false under one (jno marches on the host only then)
             return FALSE if f.traced else Value(kind=Kind.SCALAR, boolean=True)
+        if qual in K.NUMPYRO_SITES and f.traced:
+            observed = next((v for v, a in args if a.keyword and a.keyword.value == "obs"), None)
+            if observed is not None and observed.kind is not Kind.NONE:
+                return observed  # the data given (the model's own arguments are closed over)
+            # a latent value: the sampler (NUTS, SVI) traces the model with it
+            step = (
+                Text("`{0}` is a value numpyro draws under the trace at {at}", node),
+                anchor(f, node),
+            )
+            return Value(extend(f.in_trace, step), Kind.DEVICE)
         if qual in ("functools.partial", "builtins.partial") and args:
             target, _ = args[0]
             rest = args[1:]

@@ -813,6 +813,11 @@ LIBRARY_CALLBACKS: dict[str, CallbackSpec] = {
     ),
 }
 CALLBACK_PREFIXES: dict[str, CallbackSpec] = {"optax.": _OPTAX_SCHEDULE}
+# numpyro's sample and param sites: in a model traced by a sampler or SVI, what a latent site
+# returns is a tracer (an observed one returns its `obs=` data)
+NUMPYRO_SITES = frozenset(
+    {"numpyro.sample", "numpyro.primitives.sample", "numpyro.param", "numpyro.primitives.param"}
+)
 
 # JAX functions that call a function argument on slices of an array under vmap (or a loop):
 # qualified name -> (position of the function, position of the array, staged, whether the

@@ -300,7 +300,7 @@ def aux_only(v: Value) -> bool:
         v.kind is Kind.OBJECT
         and v.traced
         and bool(v.pairs)
-        and all(isinstance(k, str) and v.ref.is_static_field(k) for k, _ in v.pairs or ())
+        and len(static_pairs(v) or ()) == len(v.pairs or ())
     )
 
 

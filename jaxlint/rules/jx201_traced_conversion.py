@@ -38,14 +38,17 @@ RULE = Rule(
     doc="""## What it does
 Finds a traced value converted to a Python value inside traced code: `int(t)`, `float(t)`,
 `bool(t)`, `complex(t)`, `operator.index(t)`, `range(t)`, `t.item()`, `t.tolist()`, and
-formatting with a format spec (`f"{t:.2f}"`, `"{:.2f}".format(t)`, `"%d" % t`).
+formatting with a format spec (`f"{t:.2f}"`, `"{:.2f}".format(t)`, `"%d" % t`); also the
+questions about a concrete buffer, `t.devices()`, `t.unsafe_buffer_pointer()` and
+`t.on_device_size_in_bytes()` (a tracer lives on no device yet).
 
 ## Why is this bad?
 A tracer has no value yet, so it cannot become a Python number. With jax 0.10.2 the class depends
 on the conversion, and is the same under `jax.jit`, `jax.vmap`, `lax.scan`, `lax.fori_loop`,
 `lax.cond` branches and `pmap`:
 
-- `int()`, `float()`, `complex()`, `.item()`, `.tolist()`: `ConcretizationTypeError`;
+- `int()`, `float()`, `complex()`, `.item()`, `.tolist()`, `.devices()`:
+  `ConcretizationTypeError`;
 - `bool()`: `TracerBoolConversionError` (a subclass of `ConcretizationTypeError`);
 - `range()`, `operator.index()`: `TracerIntegerConversionError`;
 - `hash()`: `TypeError` (tracers are not hashable; under `jax.grad` alone too);
@@ -548,7 +551,14 @@ _CONVERSIONS = {
     "operator.index": "TracerIntegerConversionError",
     "builtins.hash": "TypeError",
 }
-_METHODS = {"item": "ConcretizationTypeError", "tolist": "ConcretizationTypeError"}
+_METHODS = {
+    "item": "ConcretizationTypeError",
+    "tolist": "ConcretizationTypeError",
+    # where a value lives: a tracer has no buffer on any device
+    "devices": "ConcretizationTypeError",
+    "unsafe_buffer_pointer": "ConcretizationTypeError",
+    "on_device_size_in_bytes": "ConcretizationTypeError",
+}
 # Conversions whose value Python needs as an integer (a count, an index, a loop bound): where it
 # is a jit parameter, making it static is the fix.
 _COUNTS = frozenset({"int", "range", "index"})
@@ -608,11 +618,16 @@ def on_Call(ctx: RuleContext, node: cst.Call) -> None:
             fix = None
             if func.attr.value in ("item", "tolist") and not node.args:
                 fix = _keep_array(ctx, node, code(func.value), func.attr.value)
+            advice = (
+                "keep it an array"
+                if func.attr.value in ("item", "tolist")
+                else "ask where its inputs live outside the trace"
+            )
             ctx.report(
                 RULE,
                 node,
                 f"`.{func.attr.value}()` of the traced value `{ctx.source(func.value)}` needs a "
-                "concrete value: JAX raises ConcretizationTypeError; keep it an array",
+                f"concrete value: JAX raises ConcretizationTypeError; {advice}",
                 owner,
                 jax_error=_METHODS[func.attr.value],
                 fix=fix,

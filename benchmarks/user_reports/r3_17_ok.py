@@ -1,0 +1,24 @@
+# fixed: np.where selects between the two branches (the answer)
+import numpy as onp
+import jax.numpy as np
+from jax import vmap
+
+
+def kernel_scalar(x, lam=0.18, beta=1.0):
+    return np.where(np.abs(x) > lam, 0.0, np.exp(-beta*x**2))
+
+
+def kernel(xs):
+    kernels = vmap(kernel_scalar)(xs)
+    return kernels
+
+
+def run():
+    n = 10
+    xs = onp.random.RandomState(0).randn(n)
+    k = kernel(xs)
+    return k
+
+
+if __name__ == "__main__":
+    run()
