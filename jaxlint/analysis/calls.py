@@ -36,6 +36,7 @@ from jaxlint.analysis.syntax import (
     set_once_in_init,
     str_literals,
     suite_body,
+    where_fields,
 )
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
@@ -865,6 +866,34 @@ class Calls:
         )
         return result
 
+    def lacks(self, v: Value, name: str) -> bool:
+        """Whether an object of a project class surely has no attribute ``name``: neither its
+        class, its bases (all in view) nor its subclasses define, declare or assign it, and none
+        computes attributes (``__getattr__``)."""
+        info = v.ref
+        if v.kind is not Kind.OBJECT or not isinstance(info, ClassInfo):
+            return False
+        for c in (*info.mro(), *self.project.subclasses(info)):
+            if any(
+                b.kind is not Kind.CLASS and not (b.kind is Kind.EXT and b.ref in PLAIN_BASES)
+                for b in c.bases
+            ):
+                return False
+            if (
+                name in c.fields
+                or name in c.attrs
+                or name in c.methods
+                or "__getattr__" in c.methods
+                or "__getattribute__" in c.methods
+            ):
+                return False
+            for m in c.methods.values():
+                if isinstance(m.node, cst.FunctionDef):
+                    assigned = assigned_self_attrs(m.node)
+                    if assigned is None or name in assigned:
+                        return False
+        return True
+
     def linen_setup(
         self,
         fn: FunctionInfo,
@@ -1048,14 +1077,34 @@ class Calls:
                 # a static part of unknown structure (`eqx.partition(self.model, ...)`): the
                 # Python values it holds (quantax's `ndets: int`) come back static
                 return Value(reason, Kind.TREE, filtered=True)
-        if qual == "equinox.tree_at" and reason is not None:
-            # the pytree with some of its leaves replaced: as filtered as what goes in
-            # (jaxnasium re-wraps a filter_jit argument: `eqx.tree_at(lambda e: e._env, env, w)`)
-            positional = [v for v, a in args if a.keyword is None and not a.star]
-            named = {a.keyword.value: v for v, a in args if a.keyword is not None}
-            tree = positional[1] if len(positional) > 1 else named.get("pytree")
-            new = positional[2] if len(positional) > 2 else named.get("replace")
-            if tree is not None and new is not None and filtered_only((tree, new)):
+        if qual == "equinox.tree_at":
+            positional = [(v, a) for v, a in args if a.keyword is None and not a.star]
+            named = {a.keyword.value: (v, a) for v, a in args if a.keyword is not None}
+            where = positional[0] if positional else named.get("where")
+            tree = (positional[1] if len(positional) > 1 else named.get("pytree") or (None,))[0]
+            new = (positional[2] if len(positional) > 2 else named.get("replace") or (None,))[0]
+            fields = where_fields(where[1].value) if where is not None else None
+            if tree is not None and new is not None and fields and tree.kind is Kind.OBJECT:
+                # the object with the named fields replaced, the others as they were (dftax
+                # moves a basis's centers: `eqx.tree_at(lambda b: b.centers, basis, coords)`)
+                news = (new,) if len(fields) == 1 else new.elts
+                kept = merged_pairs(tree.pairs or (), [])
+                if news is not None and len(news) == len(fields) and kept is not None:
+                    pairs = (
+                        *((k, v) for k, v in kept if k not in fields),
+                        *zip(fields, news, strict=True),
+                    )
+                    return Value(
+                        tree.reason, Kind.OBJECT, ref=tree.ref, pairs=pairs, filtered=tree.filtered
+                    )
+            if (
+                reason is not None
+                and tree is not None
+                and new is not None
+                and filtered_only((tree, new))
+            ):
+                # the pytree with some of its leaves replaced: as filtered as what goes in
+                # (jaxnasium re-wraps a filter_jit argument: `eqx.tree_at(lambda e: e._env, env, w)`)
                 return dataclasses.replace(tree, reason=reason, pairs=None)
         if qual == "jax.lax.psum" and args and isinstance(args[0][1].value, cst.Integer):
             # `lax.psum(1, axis)` is JAX's idiom for the axis size: a Python int, not a tracer
@@ -1254,7 +1303,8 @@ class Calls:
                 return TRUE if issubclass(pytype, tuple(classes)) else FALSE  # type: ignore[arg-type]
         if not quals or not self.frame.traced:
             return out
-        if v.traced and v.kind is Kind.DEVICE and not self.frame.weak:
+        if v.traced and v.kind is Kind.DEVICE:
+            # under jax.grad alone too: what the differentiated arguments reach is a JVP tracer
             if quals & K.TRACER_TYPES:
                 return TRUE
             if quals <= K.HOST_TYPES | K.CONTAINER_TYPES | K.INDEX_TYPES:
@@ -1335,6 +1385,8 @@ class Calls:
             return Value(v.reason, kind, elts=v.elts if v.kind in (Kind.LIST, Kind.TUPLE) else None)
         if name == "getattr" and len(args) >= 2:
             attr_name = literal_str(args[1][1].value)
+            if attr_name is not None and len(args) >= 3 and self.lacks(vals[0], attr_name):
+                return vals[2]  # `getattr(grid, "screen", None)` of a class without `screen`
             if attr_name is not None:
                 return self.attr(vals[0], attr_name, args[1][1].value)
             return Value(vals[0].reason)
@@ -1394,6 +1446,10 @@ class Calls:
         if reason is not None:
             return Value(reason, Kind.UNKNOWN)
         return STATIC
+
+
+# Bases that give an instance no attribute a project would look up by name.
+PLAIN_BASES = frozenset({"builtins.object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
 
 def filtered_only(values: Iterable[Value]) -> bool:

@@ -247,6 +247,10 @@ class Expressions:
             f.env = saved
             if known is not None:
                 return b
+            if not a.traced and truth(b) is (not conj):
+                # `flag and False` is falsy whatever `flag` is (`or True` truthy): the branch
+                # it decides is known (a host route gated by a Tracer test held in a name)
+                return constant(not conj)
             out = join(a, b, paths=False)
             for x, y in ((a, b), (b, a)):
                 if x.kind in CONTAINERS and y.kind in (Kind.TREE, Kind.UNKNOWN):

@@ -576,3 +576,21 @@ def fills_cache(guard: cst.CSTNode, rest: Sequence[cst.CSTNode]) -> bool:
         if not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
             todo.extend(node.children)
     return False
+
+
+def where_fields(node: cst.BaseExpression) -> tuple[str, ...] | None:
+    """The fields an ``eqx.tree_at`` selector names: ``lambda b: b.centers`` or
+    ``lambda m: (m.a, m.b)``; None for any other selector."""
+    if not isinstance(node, cst.Lambda) or len(node.params.params) != 1:
+        return None
+    arg = node.params.params[0].name.value
+    body = node.body
+    parts = [e.value for e in body.elements] if isinstance(body, cst.Tuple) else [body]
+    out: list[str] = []
+    for p in parts:
+        if not (isinstance(p, cst.Attribute) and isinstance(p.value, cst.Name)):
+            return None
+        if p.value.value != arg:
+            return None
+        out.append(p.attr.value)
+    return tuple(out) if len(set(out)) == len(out) else None

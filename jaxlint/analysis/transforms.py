@@ -270,6 +270,10 @@ class Transforms:
             if declared in (Kind.SCALAR, Kind.STR):
                 # `epsilon: float` of an equinox filter_jit: a Python number, kept static
                 return Value(kind=declared)
+            items = PYTHON_ITEMS.fullmatch(code(p.annotation).replace(" ", ""))
+            if items is not None and declared in (Kind.LIST, Kind.TUPLE):
+                # `symbols: list[str]`: a container of Python values, all of them static
+                return Value(kind=declared, elem=Value(kind=annotation_kind(items[1])))
         reason = extend(
             self.site_reason(t), (f"`{p.name}` is argument {i + 1} of {fn.name}()", None)
         )
@@ -400,6 +404,12 @@ class Transforms:
                 elif v.elts is not None:
                     out.extend(e for e in v.elts if isinstance(e, Value) and e.kind is Kind.FUNC)
         return [v for v in out if v.kind is not Kind.CLASS]
+
+
+# `list[str]`, `tuple[int, ...]`, `Sequence[float]`: containers of Python values (the item type).
+PYTHON_ITEMS = re.compile(
+    r"(?:list|List|typing\.List|Sequence|tuple|Tuple)\[(str|int|float|bool)(?:,\.\.\.)?\]"
+)
 
 
 def axes_elements(

@@ -494,12 +494,19 @@ def annotation_kind(ann: str) -> Kind | None:
     return None
 
 
+_NOT_NONE = frozenset(
+    {Kind.SCALAR, Kind.STR, Kind.HOST, Kind.DEVICE, Kind.LIST, Kind.TUPLE, Kind.DICT, Kind.OBJECT}
+)
+
+
 def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     """The value as seen inside a transform: every array leaf of it becomes a tracer. ``soft``:
     under equinox's filter transforms, where a leaf that is not an array stays a Python value."""
     out = _deep_trace(v, reason, soft)
-    if v.notnone and not out.notnone:
-        out = replace(out, notnone=True)  # None stays None under a transform; the rest is not
+    # None stays None under a transform; the rest is not (an untraced value's kind is exact: a
+    # join with None would have no kind)
+    if (v.notnone or (not v.traced and v.kind in _NOT_NONE)) and not out.notnone:
+        out = replace(out, notnone=True)
     return out
 
 
