@@ -275,8 +275,18 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
         pairs,
         const,
         filtered=a.filtered and b.filtered,
-        notnone=a.notnone and b.notnone,
+        notnone=not_none(a) and not_none(b),
         pytype=a.pytype if a.pytype is b.pytype else None,
+    )
+
+
+def not_none(v: Value) -> bool:
+    """Known not to be None: so marked, or an untraced value whose kind is exact (a memo's hit
+    tested `is not None`, joined with the object built on a miss)."""
+    return (
+        v.notnone
+        or (not v.traced and v.kind in _NOT_NONE)
+        or (v.const is not UNSET and v.const is not None)
     )
 
 
@@ -505,7 +515,7 @@ def deep_trace(v: Value, reason: Reason, soft: bool = False) -> Value:
     out = _deep_trace(v, reason, soft)
     # None stays None under a transform; the rest is not (an untraced value's kind is exact: a
     # join with None would have no kind)
-    if (v.notnone or (not v.traced and v.kind in _NOT_NONE)) and not out.notnone:
+    if not_none(v) and not out.notnone:
         out = replace(out, notnone=True)
     return out
 
