@@ -723,8 +723,15 @@ class Calls:
             with contextlib.suppress(Exception):
                 a = self._lookup_quiet(target)
                 if a is not None and a.kind is Kind.CLASS:
+                    # fields known of an object of a class not known then (replaced ones)
+                    pairs = v.pairs if v.kind is Kind.UNKNOWN else None
                     return Value(
-                        v.reason, Kind.OBJECT, ref=a.ref, notnone=v.notnone, filtered=v.filtered
+                        v.reason,
+                        Kind.OBJECT,
+                        ref=a.ref,
+                        pairs=pairs,
+                        notnone=v.notnone,
+                        filtered=v.filtered,
                     )
         if v.traced and v.kind in (Kind.UNKNOWN, Kind.DEVICE) and isinstance(ann, cst.Subscript):
             # `channels: tuple[Observation, ...]` given a field of what an unknown step returned
@@ -1491,8 +1498,15 @@ def replaced(owner: Value, args: list[tuple[Value, cst.Arg]]) -> Value | None:
         (v, a) for v, a in args if a.star != "**" or (v.kind is Kind.DICT and v.pairs is not None)
     ]
     info = owner.ref
+    if owner.kind is Kind.UNKNOWN and not args:
+        return owner
+    if owner.kind is Kind.UNKNOWN and not owner.traced:
+        # of a class not known (`surface: BoozerSurface | VmecSurface`): the fields named are
+        # the values given, the others as they were (not traced)
+        given = merged_pairs(owner.pairs or (), args)
+        return Value(kind=Kind.UNKNOWN, pairs=given or None) if given is not None else None
     if owner.kind is not Kind.OBJECT or not isinstance(info, ClassInfo):
-        return owner if not args and owner.kind is Kind.UNKNOWN else None
+        return None
     if info.lookup_method("replace") is not None or info.lookup_method("_replace") is not None:
         return None  # its own replace: analysed as the function it is
     fields = {name for c in info.mro() for name in c.fields}

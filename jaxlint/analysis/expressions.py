@@ -700,6 +700,12 @@ class Expressions:
                 return Value(kind=Kind.LAZY, ref=(modname, f"{path}.{name}" if path else name))
             base = self.resolve(base)
             kind = base.kind
+        if kind is Kind.UNKNOWN and base.pairs:
+            # an object of a class not known, some of whose fields were replaced here
+            # (`dataclasses.replace(surface, b_cos=...)`): those are known
+            for k, v in base.pairs:
+                if k == name:
+                    return v
         if kind is Kind.EXT:
             if name == "__name__" and ("." not in base.ref or base.ref == "jax.numpy"):
                 return constant(base.ref)  # an imported module's name (`np.__name__`)
