@@ -46,6 +46,7 @@ HAZARDS: dict[str, tuple[str, str]] = {
     "bool(t)": ("", "y = bool(t)"),
     "t.item()": ("", "y = t.item()"),
     "t.tolist()": ("", "y = t.tolist()"),
+    "len(t.devices())": ("", "y = len(t.devices())"),
     "range(i)": ("", "y = range(i)"),
     "operator.index(i)": ("import operator", "y = operator.index(i)"),
     "np.asarray(t)": ("", "y = np.asarray(t)"),

@@ -1308,6 +1308,10 @@ class Calls:
             classes = [K.number_class(q) for q in quals]
             if all(c is not None for c in classes):
                 return TRUE if issubclass(pytype, tuple(classes)) else FALSE  # type: ignore[arg-type]
+        if quals and not self.frame.traced and quals <= K.TRACER_TYPES - {"jax.Array"}:
+            # no trace is active on this path: nothing is a Tracer (the code a Tracer test lets
+            # through runs only where the function is traced, and is evaluated there)
+            return FALSE
         if not quals or not self.frame.traced:
             return out
         if v.traced and v.kind is Kind.DEVICE:

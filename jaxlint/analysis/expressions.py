@@ -485,6 +485,17 @@ class Expressions:
             return Value(kind=Kind.STR)  # its keys
         if v.elem is not None:
             return v.elem
+        if (
+            v.kind is Kind.OBJECT
+            and v.pairs
+            and isinstance(v.ref, ClassInfo)
+            and any("typing.NamedTuple" in c.base_quals for c in v.ref.mro())
+        ):
+            # a NamedTuple iterates its fields (vmex's `any(isinstance(v, Tracer) for v in stats)`)
+            out = None
+            for _, e in v.pairs:
+                out = e if out is None else join(out, e)
+            return out  # type: ignore[return-value]
         if v.elts is not None:
             out: Value | None = None
             for e in v.elts:

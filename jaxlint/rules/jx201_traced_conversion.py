@@ -563,7 +563,7 @@ _METHODS = {
 # is a jit parameter, making it static is the fix.
 _COUNTS = frozenset({"int", "range", "index"})
 # What still fails under jax.grad alone (JVP tracers): float(), .tolist() and format specs.
-_WEAK = {"builtins.float", "builtins.complex", "builtins.hash", "tolist"}
+_WEAK = {"builtins.float", "builtins.complex", "builtins.hash", "tolist", "devices"}
 
 
 def on_Call(ctx: RuleContext, node: cst.Call) -> None:
