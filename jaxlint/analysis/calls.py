@@ -788,8 +788,11 @@ class Calls:
                 k,
                 v.traced,
                 v.kind,
-                # an object holding library callbacks: each its own context (which callbacks)
-                id(v.ref) if v.kind in (Kind.OBJECT, Kind.FUNC) or isinstance(v.ref, Holder) else 0,
+                # an object holding library callbacks: each its own context (which callbacks);
+                # a class: each its own (a registration helper records each class's fields)
+                id(v.ref)
+                if v.kind in (Kind.OBJECT, Kind.FUNC, Kind.CLASS) or isinstance(v.ref, Holder)
+                else 0,
                 # flags and mode strings (`backend="cpu"`) decide branches: each its own summary
                 v.const if v.const is None or isinstance(v.const, bool | str) else UNSET,
                 v.notnone,
@@ -1252,9 +1255,11 @@ class Calls:
     ) -> None:
         """Fields a registration keeps out of the leaves: ``meta_fields=`` of register_dataclass,
         or what the flatten function returns as auxiliary data instead of children."""
-        for _, a in args:
+        for v, a in args:
             if a.keyword is not None and a.keyword.value == "meta_fields":
                 info.static_fields.update(str_literals(a.value))
+                # names a helper passes on (`meta_fields=list(meta)` of its own parameter)
+                info.static_fields.update(e.const for e in v.elts or () if isinstance(e.const, str))
         if not qual.endswith(("register_pytree_node", "register_pytree_with_keys")):
             return
         by_name = {a.keyword.value: (v, a) for v, a in args if a.keyword is not None}
