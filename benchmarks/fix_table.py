@@ -110,6 +110,8 @@ KNOWN_UNFIXABLE: dict[str, str] = {
     "np.random.randint(0, i)/*": "NumPy's global RNG has no JAX twin (jax.random needs a key)",
     "jnp.bincount(ids)/*": "only the author knows a bound on the ids for length=",
     "jax.ops.segment_sum(x, ids)/*": "only the author knows a bound on the ids for num_segments=",
+    "len(t.devices())/*": "where a value lives is asked of a concrete buffer: only the author "
+    "can move the question outside the trace",
     "max(x) (iterable)/scan": "the iterated value is not known to be one array there",
     "max(x) (iterable)/fori": "the iterated value is not known to be one array there",
 }
