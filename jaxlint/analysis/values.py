@@ -227,7 +227,13 @@ def join(a: Value, b: Value, *, paths: bool = True) -> Value:
             (k, join(left[k], right[k]) if k in left and k in right else left.get(k, right.get(k)))
             for k in {**left, **right}
         )
-        reason = first_reason(*(v for _, v in pairs)) or a.reason or b.reason
+        # an object is traced as a whole only where one side is (`eqx.tree_at`, `replace` keep
+        # the object's own reason and trace only the fields they set); a mapping holds its items
+        reason = (
+            a.reason or b.reason
+            if a.kind is Kind.OBJECT
+            else first_reason(*(v for _, v in pairs)) or a.reason or b.reason
+        )
         return Value(reason, a.kind, ref=a.ref, pairs=pairs, filtered=a.filtered and b.filtered)
     if a.traced != b.traced:
         # Only the traced side can raise at trace time; the other is a plain Python value.
