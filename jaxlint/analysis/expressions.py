@@ -24,6 +24,7 @@ from jaxlint.analysis.syntax import (
 from jaxlint.analysis.values import (
     ARRAY_METHODS,
     INT,
+    NOT_NONE_KINDS,
     PYTHON_KINDS,
     SCALAR,
     SHAPE,
@@ -41,6 +42,7 @@ from jaxlint.analysis.values import (
     is_int,
     join,
     python_constant,
+    static_pairs,
     truth,
 )
 
@@ -59,18 +61,6 @@ CONTAINERS = (Kind.DICT, Kind.LIST, Kind.TUPLE)
 # argument's kind comes from what the caller passed, the kinds of values (an untraced run binds
 # parameters from their annotations, and `n: int = None` is common).
 NEVER_NONE = frozenset({Kind.FUNC, Kind.CLASS, Kind.TRANSFORMED, Kind.PMODULE})
-NOT_NONE_IN_TRACE = frozenset(
-    {
-        Kind.SCALAR,
-        Kind.STR,
-        Kind.HOST,
-        Kind.DEVICE,
-        Kind.LIST,
-        Kind.TUPLE,
-        Kind.DICT,
-        Kind.OBJECT,
-    }
-)
 
 
 # Binary operators and the name of their method (``__pow__``, reflected ``__rpow__``).
@@ -151,7 +141,7 @@ class Expressions:
         elif (
             v.kind in NEVER_NONE
             or (v.const is not UNSET and v.const is not None)
-            or (v.kind in NOT_NONE_IN_TRACE and self.frame.traced)
+            or (v.kind in NOT_NONE_KINDS and self.frame.traced)
         ):
             is_none = False
         else:
@@ -465,10 +455,8 @@ class Expressions:
         """A leaf of a pytree: arrays where the tree is traced, else a static Python value."""
         if not tree.traced:
             return STATIC
-        static = tree.ref.is_static_field if tree.kind is Kind.OBJECT and tree.ref else None
-        parts = list(tree.elts or ()) + [
-            v for k, v in tree.pairs or () if static is None or not static(k)
-        ]
+        aux = {k for k, _ in static_pairs(tree) or ()} if tree.kind is Kind.OBJECT else set()
+        parts = list(tree.elts or ()) + [v for k, v in tree.pairs or () if k not in aux]
         parts += [tree.elem] if tree.elem is not None else []
         if parts:
             leaves = [self.leaf_of(p) for p in parts if isinstance(p, Value)]
@@ -485,6 +473,7 @@ class Expressions:
             return Value(kind=Kind.STR)  # its keys
         if v.elem is not None:
             return v.elem
+        items = v.elts
         if (
             v.kind is Kind.OBJECT
             and v.pairs
@@ -492,13 +481,10 @@ class Expressions:
             and any("typing.NamedTuple" in c.base_quals for c in v.ref.mro())
         ):
             # a NamedTuple iterates its fields (vmex's `any(isinstance(v, Tracer) for v in stats)`)
-            out = None
-            for _, e in v.pairs:
-                out = e if out is None else join(out, e)
-            return out  # type: ignore[return-value]
-        if v.elts is not None:
+            items = tuple(e for _, e in v.pairs)
+        if items is not None:
             out: Value | None = None
-            for e in v.elts:
+            for e in items:
                 if isinstance(e, Value):
                     out = e if out is None else join(out, e)
             return out if out is not None else STATIC

@@ -291,7 +291,7 @@ def not_none(v: Value) -> bool:
     tested `is not None`, joined with the object built on a miss)."""
     return (
         v.notnone
-        or (not v.traced and v.kind in _NOT_NONE)
+        or (not v.traced and v.kind in NOT_NONE_KINDS)
         or (v.const is not UNSET and v.const is not None)
     )
 
@@ -510,7 +510,9 @@ def annotation_kind(ann: str) -> Kind | None:
     return None
 
 
-_NOT_NONE = frozenset(
+# The kinds of values that are never None, where the kind is exact: under a trace (what the
+# caller passed), an untraced call-site value, not-None joins (see not_none).
+NOT_NONE_KINDS = frozenset(
     {Kind.SCALAR, Kind.STR, Kind.HOST, Kind.DEVICE, Kind.LIST, Kind.TUPLE, Kind.DICT, Kind.OBJECT}
 )
 
